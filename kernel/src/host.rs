@@ -1,0 +1,263 @@
+//! Host system calls the personality makes on the guest's behalf.
+//!
+//! This is the personality's only unsafe module besides `mm::phys`. Every
+//! function takes owned Rust buffers (never guest memory), and returns
+//! `Result<_, Errno>` with the host errno already translated.
+
+#![allow(unsafe_code)]
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use crate::errno::Errno;
+
+fn check(r: i64) -> Result<u64, Errno> {
+    if r < 0 { Err(Errno::last_host()) } else { Ok(r as u64) }
+}
+
+fn cstring(path: &[u8]) -> Result<CString, Errno> {
+    CString::new(path).map_err(|_| Errno::EINVAL)
+}
+
+pub fn pread(fd: BorrowedFd<'_>, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+    // SAFETY: `buf` is a valid writable buffer of the given length.
+    let r = unsafe { libc::pread(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len(), off as libc::off_t) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], off: u64) -> Result<usize, Errno> {
+    // SAFETY: `buf` is a valid readable buffer of the given length.
+    let r = unsafe { libc::pwrite(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len(), off as libc::off_t) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is a valid writable buffer of the given length.
+    let r = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn write(fd: BorrowedFd<'_>, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is a valid readable buffer of the given length.
+    let r = unsafe { libc::write(fd.as_raw_fd(), buf.as_ptr().cast(), buf.len()) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn lseek(fd: BorrowedFd<'_>, off: i64, whence: i32) -> Result<u64, Errno> {
+    // SAFETY: plain syscall on a valid descriptor.
+    let r = unsafe { libc::lseek(fd.as_raw_fd(), off, whence) };
+    check(r)
+}
+
+/// `openat2(2)` with `resolve` flags, relative to `dir`.
+pub fn openat2(dir: BorrowedFd<'_>, path: &[u8], flags: u64, mode: u64, resolve: u64) -> Result<OwnedFd, Errno> {
+    let c = cstring(path)?;
+    // struct open_how { u64 flags; u64 mode; u64 resolve; }
+    let how: [u64; 3] = [flags, mode, resolve];
+    // SAFETY: `c` is NUL-terminated and `how` has the layout and size of open_how.
+    let r = unsafe { libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), c.as_ptr(), how.as_ptr(), std::mem::size_of_val(&how)) };
+    let fd = check(r)? as RawFd;
+    // SAFETY: the kernel just returned this descriptor to us and nobody else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Opens `path` (absolute on the host) as a directory handle, O_PATH.
+pub fn open_dir_path(path: &std::path::Path) -> Result<OwnedFd, Errno> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = cstring(path.as_os_str().as_bytes())?;
+    // SAFETY: `c` is NUL-terminated.
+    let r = unsafe { libc::open(c.as_ptr(), libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) };
+    let fd = check(r as i64)? as RawFd;
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// Re-opens an O_PATH descriptor with real access flags, through /proc/self/fd.
+pub fn reopen(fd: BorrowedFd<'_>, flags: i32) -> Result<OwnedFd, Errno> {
+    let p = cstring(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_bytes())?;
+    // SAFETY: `p` is NUL-terminated.
+    let r = unsafe { libc::open(p.as_ptr(), flags | libc::O_CLOEXEC, 0) };
+    let fd = check(r as i64)? as RawFd;
+    // SAFETY: fresh descriptor owned by nobody else.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+pub fn fstat(fd: BorrowedFd<'_>) -> Result<libc::stat, Errno> {
+    // SAFETY: zeroed `stat` is a valid value of this plain C struct.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    let empty = c"";
+    // SAFETY: `st` is writable; AT_EMPTY_PATH makes this stat the descriptor itself,
+    // which also works for O_PATH descriptors of symlinks.
+    let r = unsafe { libc::fstatat(fd.as_raw_fd(), empty.as_ptr(), &mut st, libc::AT_EMPTY_PATH) };
+    check(r as i64)?;
+    Ok(st)
+}
+
+pub fn fstatfs_type(fd: BorrowedFd<'_>) -> Result<i64, Errno> {
+    // SAFETY: zeroed statfs is a valid plain C struct.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is writable.
+    let r = unsafe { libc::fstatfs(fd.as_raw_fd(), &mut st) };
+    check(r as i64)?;
+    Ok(st.f_type)
+}
+
+pub fn readlink_fd(fd: BorrowedFd<'_>) -> Result<Vec<u8>, Errno> {
+    let mut buf = vec![0u8; 4096];
+    let empty = c"";
+    // SAFETY: `buf` is writable for its length; an empty path reads the link the
+    // O_PATH descriptor refers to.
+    let r = unsafe { libc::readlinkat(fd.as_raw_fd(), empty.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+    let n = check(r as i64)? as usize;
+    buf.truncate(n);
+    Ok(buf)
+}
+
+pub fn getdents64(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    let r = unsafe { libc::syscall(libc::SYS_getdents64, fd.as_raw_fd(), buf.as_mut_ptr(), buf.len()) };
+    check(r).map(|n| n as usize)
+}
+
+/// Calls a `*at` operation that takes (dirfd, name) and extra integer arguments.
+pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(), Errno> {
+    let c = cstring(name)?;
+    // SAFETY: `c` is NUL-terminated and `dir` is a valid descriptor.
+    let r = unsafe {
+        match op {
+            AtOp::Mkdir => libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t),
+            AtOp::Unlink => libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), arg as i32),
+            AtOp::Chmod => libc::fchmodat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t, 0),
+        }
+    };
+    check(r as i64).map(|_| ())
+}
+
+#[derive(Clone, Copy)]
+pub enum AtOp {
+    Mkdir,
+    Unlink,
+    Chmod,
+}
+
+pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
+    let (t, n) = (cstring(target)?, cstring(name)?);
+    // SAFETY: both strings are NUL-terminated; `dir` is valid.
+    let r = unsafe { libc::symlinkat(t.as_ptr(), dir.as_raw_fd(), n.as_ptr()) };
+    check(r as i64).map(|_| ())
+}
+
+pub fn renameat(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8], flags: u32) -> Result<(), Errno> {
+    let (a, b) = (cstring(on)?, cstring(nn)?);
+    // SAFETY: both strings are NUL-terminated; both descriptors are valid.
+    let r = unsafe { libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), a.as_ptr(), nd.as_raw_fd(), b.as_ptr(), flags) };
+    check(r).map(|_| ())
+}
+
+pub fn linkat(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8]) -> Result<(), Errno> {
+    let (a, b) = (cstring(on)?, cstring(nn)?);
+    // SAFETY: both strings are NUL-terminated; both descriptors are valid.
+    let r = unsafe { libc::linkat(od.as_raw_fd(), a.as_ptr(), nd.as_raw_fd(), b.as_ptr(), 0) };
+    check(r as i64).map(|_| ())
+}
+
+pub fn ftruncate(fd: BorrowedFd<'_>, len: u64) -> Result<(), Errno> {
+    // SAFETY: plain syscall on a valid descriptor.
+    let r = unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) };
+    check(r as i64).map(|_| ())
+}
+
+pub fn fsync(fd: BorrowedFd<'_>, data_only: bool) -> Result<(), Errno> {
+    // SAFETY: plain syscall on a valid descriptor.
+    let r = unsafe { if data_only { libc::fdatasync(fd.as_raw_fd()) } else { libc::fsync(fd.as_raw_fd()) } };
+    check(r as i64).map(|_| ())
+}
+
+pub fn fcntl_getfl(fd: BorrowedFd<'_>) -> Result<i32, Errno> {
+    // SAFETY: plain syscall on a valid descriptor.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFL) };
+    check(r as i64).map(|v| v as i32)
+}
+
+pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: i32) -> Result<(), Errno> {
+    // SAFETY: plain syscall on a valid descriptor.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFL, flags) };
+    check(r as i64).map(|_| ())
+}
+
+pub fn faccess(fd: BorrowedFd<'_>, mode: i32) -> Result<(), Errno> {
+    let empty = c"";
+    // SAFETY: empty NUL-terminated path with AT_EMPTY_PATH checks the descriptor itself.
+    let r = unsafe { libc::syscall(libc::SYS_faccessat2, fd.as_raw_fd(), empty.as_ptr(), mode, libc::AT_EMPTY_PATH | libc::AT_EACCESS) };
+    check(r).map(|_| ())
+}
+
+/// Terminal ioctls with fixed-size arguments, passed through for the standard streams.
+pub fn tty_ioctl(fd: BorrowedFd<'_>, req: u64, arg: &mut [u8]) -> Result<u64, Errno> {
+    // SAFETY: callers pass only requests whose argument is exactly `arg.len()`
+    // bytes (TCGETS: termios, TIOCGWINSZ: winsize, TIOCGPGRP: pid_t).
+    let r = unsafe { libc::ioctl(fd.as_raw_fd(), req as _, arg.as_mut_ptr()) };
+    check(r as i64)
+}
+
+pub fn clock_gettime(clock: i32) -> Result<libc::timespec, Errno> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is writable.
+    let r = unsafe { libc::clock_gettime(clock, &mut ts) };
+    check(r as i64)?;
+    Ok(ts)
+}
+
+pub fn clock_getres(clock: i32) -> Result<libc::timespec, Errno> {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is writable.
+    let r = unsafe { libc::clock_getres(clock, &mut ts) };
+    check(r as i64)?;
+    Ok(ts)
+}
+
+/// Sleeps on the host; an interruption returns EINTR with the time left.
+pub fn clock_nanosleep(clock: i32, abs: bool, req: &libc::timespec) -> Result<(), (Errno, libc::timespec)> {
+    let mut rem = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let flags = if abs { libc::TIMER_ABSTIME } else { 0 };
+    // SAFETY: `req` and `rem` are valid timespecs.
+    let r = unsafe { libc::clock_nanosleep(clock, flags, req, &mut rem) };
+    if r == 0 { Ok(()) } else { Err((Errno(r), rem)) }
+}
+
+pub fn getrandom(buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    let r = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
+    // SAFETY: `fds` is a valid array of pollfd of the given length.
+    let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn dup(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
+    fd.try_clone_to_owned().map_err(Errno::from)
+}
+
+pub fn rusage_self() -> libc::rusage {
+    // SAFETY: zeroed rusage is a valid plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is writable.
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    ru
+}
+
+pub fn ids() -> (u32, u32) {
+    // SAFETY: getuid/getgid cannot fail.
+    unsafe { (libc::getuid(), libc::getgid()) }
+}
+
+pub fn uname() -> libc::utsname {
+    // SAFETY: zeroed utsname is a valid plain C struct.
+    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: `u` is writable.
+    unsafe { libc::uname(&mut u) };
+    u
+}

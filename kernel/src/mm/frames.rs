@@ -1,0 +1,123 @@
+//! Physical frame allocation.
+//!
+//! Frames come from a bump pointer (so file mappings get contiguous runs that one
+//! host mmap can back) and a free list of single frames. User frames are counted
+//! against the machine's memory limit; page-table frames are not, but they can
+//! never exceed the physical size, which the machine sizes to cover them.
+
+use super::phys::PAGE_SIZE;
+use crate::errno::Errno;
+
+/// What a frame is used for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FrameUse {
+    User,
+    Table,
+}
+
+pub struct Frames {
+    next: u64,
+    end: u64,
+    free: Vec<u64>,
+    user_used: u64,
+    user_limit: u64,
+    table_used: u64,
+}
+
+impl Frames {
+    /// Frames in `start..end` are allocatable; at most `user_limit` of them for user memory.
+    pub fn new(start: u64, end: u64, user_limit: u64) -> Frames {
+        Frames { next: start, end, free: Vec::new(), user_used: 0, user_limit, table_used: 0 }
+    }
+
+    fn charge(&mut self, kind: FrameUse, n: u64) -> Result<(), Errno> {
+        match kind {
+            FrameUse::User => {
+                if self.user_used + n > self.user_limit {
+                    return Err(Errno::ENOMEM);
+                }
+                self.user_used += n;
+            }
+            FrameUse::Table => self.table_used += n,
+        }
+        Ok(())
+    }
+
+    fn uncharge(&mut self, kind: FrameUse, n: u64) {
+        match kind {
+            FrameUse::User => self.user_used -= n.min(self.user_used),
+            FrameUse::Table => self.table_used -= n.min(self.table_used),
+        }
+    }
+
+    /// One frame. Its contents are zero (fresh, or discarded when freed).
+    pub fn alloc(&mut self, kind: FrameUse) -> Result<u64, Errno> {
+        self.charge(kind, 1)?;
+        if let Some(pa) = self.free.pop() {
+            return Ok(pa);
+        }
+        if self.next + PAGE_SIZE <= self.end {
+            let pa = self.next;
+            self.next += PAGE_SIZE;
+            return Ok(pa);
+        }
+        self.uncharge(kind, 1);
+        Err(Errno::ENOMEM)
+    }
+
+    /// `n` physically contiguous frames, or None when no run is left (the caller
+    /// falls back to single frames). Fails with ENOMEM past the user limit.
+    pub fn alloc_contiguous(&mut self, n: u64) -> Result<Option<u64>, Errno> {
+        self.charge(FrameUse::User, n)?;
+        if self.next + n * PAGE_SIZE <= self.end {
+            let pa = self.next;
+            self.next += n * PAGE_SIZE;
+            return Ok(Some(pa));
+        }
+        self.uncharge(FrameUse::User, n);
+        Ok(None)
+    }
+
+    /// Returns a frame. The caller must have discarded its contents.
+    pub fn free(&mut self, pa: u64, kind: FrameUse) {
+        self.uncharge(kind, 1);
+        self.free.push(pa);
+    }
+
+    pub fn user_bytes(&self) -> u64 {
+        self.user_used * PAGE_SIZE
+    }
+
+    pub fn user_limit_bytes(&self) -> u64 {
+        self.user_limit * PAGE_SIZE
+    }
+
+    pub fn table_bytes(&self) -> u64 {
+        self.table_used * PAGE_SIZE
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_is_hard_and_frames_recycle() {
+        let mut f = Frames::new(0x10000, 0x10000 + 8 * PAGE_SIZE, 2);
+        let a = f.alloc(FrameUse::User).unwrap();
+        let _b = f.alloc(FrameUse::User).unwrap();
+        assert_eq!(f.alloc(FrameUse::User), Err(Errno::ENOMEM));
+        assert!(f.alloc(FrameUse::Table).is_ok(), "tables are not user memory");
+        f.free(a, FrameUse::User);
+        assert_eq!(f.alloc(FrameUse::User), Ok(a));
+        assert_eq!(f.alloc_contiguous(1), Err(Errno::ENOMEM));
+    }
+
+    #[test]
+    fn contiguous_runs_fall_back_when_exhausted() {
+        let mut f = Frames::new(0, 4 * PAGE_SIZE, 100);
+        assert_eq!(f.alloc_contiguous(3), Ok(Some(0)));
+        assert_eq!(f.alloc_contiguous(2), Ok(None));
+        assert_eq!(f.user_bytes(), 3 * PAGE_SIZE);
+    }
+}

@@ -1,0 +1,644 @@
+//! The memory manager: VMAs over page tables over frames over host memory.
+//!
+//! Mappings are populated eagerly: mmap, brk and mprotect allocate frames and
+//! write leaf entries at once, because a guest page fault costs a VM exit while
+//! an untouched host frame costs nothing (guest memory is MAP_NORESERVE). A page
+//! fault therefore means a real access violation, a file page past EOF, or a
+//! stale cached translation, and [`MemoryManager::handle_fault`] tells which.
+//!
+//! The memory limit is hard: every user frame is charged against it when it is
+//! mapped, so the guest gets ENOMEM long before the host could run short.
+
+pub mod frames;
+pub mod pagetable;
+pub mod phys;
+pub mod vma;
+
+use std::os::fd::AsFd;
+
+use frames::{FrameUse, Frames};
+use pagetable::{PTE_ADDR, PTE_FOREIGN, PTE_HELD, PTE_NX, PTE_P, PTE_U, PTE_W, PageTable, USER_END, pte_flags};
+use phys::{PAGE_SIZE, PhysMem};
+pub use vma::{Backing, FileBacking, Vma, VmaSet};
+
+use crate::errno::Errno;
+
+/// Lowest address a guest may map (Linux's default vm.mmap_min_addr).
+pub const MMAP_MIN_ADDR: u64 = 0x10000;
+/// Top of the initial stack.
+pub const STACK_TOP: u64 = 0x7fff_ffff_f000;
+/// Size reserved for the main thread's stack (RLIMIT_STACK).
+pub const STACK_SIZE: u64 = 8 << 20;
+/// mmap searches downwards from here, leaving a gap below the stack.
+pub const MMAP_BASE: u64 = STACK_TOP - STACK_SIZE - (1 << 30);
+
+pub fn page_down(v: u64) -> u64 {
+    v & !(PAGE_SIZE - 1)
+}
+
+pub fn page_up(v: u64) -> Option<u64> {
+    v.checked_add(PAGE_SIZE - 1).map(page_down)
+}
+
+/// What to do about a user page fault.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FaultOutcome {
+    /// The mapping is fine now; run the instruction again.
+    Retry,
+    /// Deliver SIGSEGV with this si_code.
+    Segv(i32),
+    /// Deliver SIGBUS (BUS_ADRERR): a file page past end of file.
+    Bus,
+}
+
+pub const SEGV_MAPERR: i32 = 1;
+pub const SEGV_ACCERR: i32 = 2;
+
+/// One machine's user memory.
+pub struct MemoryManager {
+    pub phys: PhysMem,
+    frames: Frames,
+    pt: PageTable,
+    vmas: VmaSet,
+    brk_start: u64,
+    brk: u64,
+    /// Last address reported by a spurious fault, to stop retry loops.
+    last_spurious: Option<(u64, u32)>,
+}
+
+impl MemoryManager {
+    /// `phys` frames from `first_frame` up are ours; `limit` bytes of them may back user memory.
+    pub fn new(phys: PhysMem, first_frame: u64, limit: u64) -> Result<MemoryManager, Errno> {
+        let mut frames = Frames::new(first_frame, phys.size(), limit / PAGE_SIZE);
+        let pt = PageTable::new(&phys, &mut frames)?;
+        Ok(MemoryManager { phys, frames, pt, vmas: VmaSet::default(), brk_start: 0, brk: 0, last_spurious: None })
+    }
+
+    pub fn root(&self) -> u64 {
+        self.pt.root()
+    }
+
+    /// Identity-maps a platform page (GDT, stubs...) below MMAP_MIN_ADDR.
+    pub fn map_system_page(&mut self, pa: u64, user: bool, write: bool, exec: bool) -> Result<(), Errno> {
+        if pa >= MMAP_MIN_ADDR {
+            return Err(Errno::EINVAL);
+        }
+        self.pt.map_system(&self.phys, &mut self.frames, pa, user, write, exec)
+    }
+
+    pub fn vmas(&self) -> &VmaSet {
+        &self.vmas
+    }
+
+    pub fn user_bytes(&self) -> u64 {
+        self.frames.user_bytes()
+    }
+
+    pub fn limit_bytes(&self) -> u64 {
+        self.frames.user_limit_bytes()
+    }
+
+    pub fn table_bytes(&self) -> u64 {
+        self.frames.table_bytes()
+    }
+
+    // ---- populating and tearing down pages ----
+
+    fn populate_anon(&mut self, start: u64, end: u64, prot: u32) -> Result<(), Errno> {
+        let flags = pte_flags(prot);
+        let mut va = start;
+        while va < end {
+            let pa = match self.frames.alloc(FrameUse::User) {
+                Ok(pa) => pa,
+                Err(e) => {
+                    self.release(start, va);
+                    return Err(e);
+                }
+            };
+            if let Err(e) = self.pt.set(&self.phys, &mut self.frames, va, pa | flags) {
+                self.frames.free(pa, FrameUse::User);
+                self.release(start, va);
+                return Err(e);
+            }
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Maps file pages `start..end` (those inside the file) straight from the host
+    /// page cache when a contiguous frame run is free, by copying otherwise.
+    fn populate_file(&mut self, start: u64, end: u64, prot: u32, f: &FileBacking) -> Result<(), Errno> {
+        let in_file = f.size.saturating_sub(f.offset);
+        let file_end = end.min(start.saturating_add(page_up(in_file).unwrap_or(u64::MAX)));
+        if file_end <= start {
+            return Ok(());
+        }
+        let n = (file_end - start) / PAGE_SIZE;
+        let flags = pte_flags(prot);
+        if let Some(pa) = self.frames.alloc_contiguous(n)? {
+            let mapped = if f.shared || f.offset % PAGE_SIZE == 0 {
+                self.phys.map_file(pa, n * PAGE_SIZE, f.fd.as_fd(), f.offset, f.shared)
+            } else {
+                Err(Errno::EINVAL)
+            };
+            if let Err(e) = mapped {
+                for i in 0..n {
+                    self.frames.free(pa + i * PAGE_SIZE, FrameUse::User);
+                }
+                return Err(e);
+            }
+            for i in 0..n {
+                if let Err(e) = self.pt.set(&self.phys, &mut self.frames, start + i * PAGE_SIZE, (pa + i * PAGE_SIZE) | flags) {
+                    for j in i..n {
+                        let _ = self.phys.discard(pa + j * PAGE_SIZE, PAGE_SIZE);
+                        self.frames.free(pa + j * PAGE_SIZE, FrameUse::User);
+                    }
+                    self.release(start, start + i * PAGE_SIZE);
+                    return Err(e);
+                }
+            }
+            return Ok(());
+        }
+        if f.shared {
+            return Err(Errno::ENOMEM);
+        }
+        self.populate_anon(start, file_end, prot)?;
+        let mut buf = vec![0u8; PAGE_SIZE as usize];
+        let mut va = start;
+        while va < file_end {
+            let off = f.offset + (va - start);
+            let n = crate::host::pread(f.fd.as_fd(), &mut buf, off).unwrap_or(0);
+            buf[n..].fill(0);
+            let pa = self.pt.get(&self.phys, va) & PTE_ADDR;
+            self.phys.write(pa, &buf)?;
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    /// Frees the frames of `start..end` and clears their entries.
+    fn release(&mut self, start: u64, end: u64) {
+        let mut run: Option<(u64, u64)> = None;
+        let mut va = start;
+        while va < end {
+            let e = self.pt.get(&self.phys, va);
+            if e & PTE_FOREIGN != 0 {
+                self.pt.update(&self.phys, va, 0);
+            } else if e & (PTE_P | PTE_HELD) != 0 {
+                let pa = e & PTE_ADDR;
+                self.pt.update(&self.phys, va, 0);
+                run = match run {
+                    Some((s, l)) if s + l == pa => Some((s, l + PAGE_SIZE)),
+                    Some((s, l)) => {
+                        self.drop_frames(s, l);
+                        Some((pa, PAGE_SIZE))
+                    }
+                    None => Some((pa, PAGE_SIZE)),
+                };
+            }
+            va += PAGE_SIZE;
+        }
+        if let Some((s, l)) = run {
+            self.drop_frames(s, l);
+        }
+    }
+
+    fn drop_frames(&mut self, pa: u64, len: u64) {
+        // Discarding zeroes the frames and drops the hypervisor's cached translations.
+        let _ = self.phys.discard(pa, len);
+        for i in 0..len / PAGE_SIZE {
+            self.frames.free(pa + i * PAGE_SIZE, FrameUse::User);
+        }
+    }
+
+    fn populate(&mut self, v: &Vma) -> Result<(), Errno> {
+        match &v.backing {
+            Backing::Anon => self.populate_anon(v.start, v.end, v.prot),
+            Backing::File(f) => {
+                let f = f.clone();
+                self.populate_file(v.start, v.end, v.prot, &f)
+            }
+        }
+    }
+
+    // ---- Linux operations ----
+
+    /// Picks an address for a new mapping of `len` bytes.
+    fn place(&self, hint: u64, len: u64) -> Result<u64, Errno> {
+        if hint >= MMAP_MIN_ADDR && hint % PAGE_SIZE == 0 {
+            if let Some(end) = hint.checked_add(len) {
+                if end <= USER_END && self.vmas.is_free(hint, end) {
+                    return Ok(hint);
+                }
+            }
+        }
+        let floor = page_up(self.brk.max(MMAP_MIN_ADDR)).ok_or(Errno::ENOMEM)?;
+        self.vmas.find_gap_below(MMAP_BASE, floor, len).ok_or(Errno::ENOMEM)
+    }
+
+    /// Implements the core of `mmap(2)`; `file` is already validated.
+    pub fn mmap(&mut self, addr: u64, len: u64, prot: u32, fixed: bool, noreplace: bool, backing: Backing, name: Option<&'static str>) -> Result<u64, Errno> {
+        if len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_up(len).ok_or(Errno::ENOMEM)?;
+        if len > USER_END {
+            return Err(Errno::ENOMEM);
+        }
+        let start = if fixed || noreplace {
+            if addr % PAGE_SIZE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+            if addr < MMAP_MIN_ADDR || end > USER_END {
+                return Err(if addr < MMAP_MIN_ADDR { Errno::EPERM } else { Errno::ENOMEM });
+            }
+            if !self.vmas.is_free(addr, end) {
+                if noreplace {
+                    return Err(Errno::EEXIST);
+                }
+                self.munmap(addr, len)?;
+            }
+            addr
+        } else {
+            self.place(page_down(addr), len)?
+        };
+        let vma = Vma { start, end: start + len, prot, backing, name };
+        // A PROT_NONE mapping is a reservation: frames come with mprotect.
+        if prot != 0 {
+            self.populate(&vma)?;
+        }
+        self.vmas.insert(vma);
+        Ok(start)
+    }
+
+    /// Implements `munmap(2)`.
+    pub fn munmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
+        if addr % PAGE_SIZE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(page_up(len).ok_or(Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
+        if end > USER_END {
+            return Err(Errno::EINVAL);
+        }
+        for v in self.vmas.carve(addr, end) {
+            self.release(v.start, v.end);
+        }
+        Ok(())
+    }
+
+    /// Implements `mprotect(2)`.
+    pub fn mprotect(&mut self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+        if addr % PAGE_SIZE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if prot & !((libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) as u32) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let end = addr.checked_add(page_up(len).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;
+        if end == addr {
+            return Ok(());
+        }
+        // Linux fails with ENOMEM if any part of the range is unmapped.
+        let mut cursor = addr;
+        for v in self.vmas.overlapping(addr, end) {
+            if v.start > cursor {
+                return Err(Errno::ENOMEM);
+            }
+            cursor = v.end;
+        }
+        if cursor < end {
+            return Err(Errno::ENOMEM);
+        }
+        let flags = pte_flags(prot);
+        for mut v in self.vmas.carve(addr, end) {
+            let mut lost = Vec::new();
+            let mut va = v.start;
+            while va < v.end {
+                let e = self.pt.get(&self.phys, va);
+                if e & (PTE_P | PTE_HELD) != 0 {
+                    let pa = e & PTE_ADDR;
+                    let lost_write = e & PTE_W != 0 && flags & PTE_W == 0;
+                    let lost_access = e & PTE_P != 0 && flags & PTE_P == 0;
+                    let lost_exec = e & PTE_NX == 0 && e & PTE_P != 0 && flags & PTE_NX != 0;
+                    self.pt.update(&self.phys, va, pa | flags | (e & PTE_FOREIGN));
+                    if lost_write || lost_access || lost_exec {
+                        lost.push(pa);
+                    }
+                }
+                va += PAGE_SIZE;
+            }
+            for pa in lost {
+                let _ = self.phys.invalidate(pa, PAGE_SIZE);
+            }
+            v.prot = prot;
+            // Pages that never had a frame (a PROT_NONE reservation) get one now.
+            if prot != 0 {
+                self.fill_holes(&v)?;
+            }
+            self.vmas.insert(v);
+        }
+        Ok(())
+    }
+
+    fn fill_holes(&mut self, v: &Vma) -> Result<(), Errno> {
+        let mut va = v.start;
+        while va < v.end {
+            let e = self.pt.get(&self.phys, va);
+            if e & (PTE_P | PTE_HELD) == 0 && !self.past_eof(v, va) {
+                let piece = v.slice(va, va + PAGE_SIZE);
+                self.populate(&piece)?;
+            }
+            va += PAGE_SIZE;
+        }
+        Ok(())
+    }
+
+    fn past_eof(&self, v: &Vma, va: u64) -> bool {
+        v.file().is_some_and(|f| f.offset + (va - v.start) >= f.size)
+    }
+
+    /// Implements `mremap(2)`. Moving an area moves its frames; nothing is copied.
+    pub fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed_at: Option<u64>) -> Result<u64, Errno> {
+        if old % PAGE_SIZE != 0 || new_len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
+        let new_len = page_up(new_len).ok_or(Errno::EINVAL)?;
+        let v = self.vmas.find(old).cloned().ok_or(Errno::EFAULT)?;
+        let old_end = old.checked_add(old_len).ok_or(Errno::EINVAL)?;
+        if old_len == 0 || old_end > v.end {
+            return Err(Errno::EFAULT);
+        }
+        if fixed_at.is_none() && new_len <= old_len {
+            if new_len < old_len {
+                self.munmap(old + new_len, old_len - new_len)?;
+            }
+            return Ok(old);
+        }
+        // Grow in place when the following space is free.
+        if fixed_at.is_none() && old_end == v.end {
+            let grow_end = old.checked_add(new_len).ok_or(Errno::ENOMEM)?;
+            if grow_end <= MMAP_BASE.max(old_end) && grow_end <= USER_END && self.vmas.is_free(old_end, grow_end) {
+                let piece = Vma { start: old_end, end: grow_end, ..v.slice(v.start, v.end) };
+                let piece = match &v.backing {
+                    Backing::File(f) => {
+                        let mut f = f.clone();
+                        f.offset += old_end - v.start;
+                        Vma { backing: Backing::File(f), ..piece }
+                    }
+                    Backing::Anon => piece,
+                };
+                self.populate(&piece)?;
+                self.vmas.carve(v.start, v.end);
+                self.vmas.insert(Vma { end: grow_end, ..v });
+                return Ok(old);
+            }
+        }
+        if !may_move {
+            return Err(Errno::ENOMEM);
+        }
+        let target = match fixed_at {
+            Some(t) => {
+                if t % PAGE_SIZE != 0 || t < MMAP_MIN_ADDR || t.checked_add(new_len).is_none_or(|e| e > USER_END) {
+                    return Err(Errno::EINVAL);
+                }
+                if t < old_end && old < t + new_len {
+                    return Err(Errno::EINVAL);
+                }
+                self.munmap(t, new_len)?;
+                t
+            }
+            None => self.place(0, new_len)?,
+        };
+        let keep = old_len.min(new_len);
+        let moved = v.slice(old, old + keep);
+        // Move the leaf entries, then drop stale translations of the moved frames.
+        let mut moved_frames = Vec::new();
+        for i in 0..keep / PAGE_SIZE {
+            let e = self.pt.get(&self.phys, old + i * PAGE_SIZE);
+            if e & (PTE_P | PTE_HELD) != 0 {
+                self.pt.update(&self.phys, old + i * PAGE_SIZE, 0);
+                self.pt.set(&self.phys, &mut self.frames, target + i * PAGE_SIZE, e)?;
+                moved_frames.push(e & PTE_ADDR);
+            }
+        }
+        for pa in moved_frames {
+            let _ = self.phys.invalidate(pa, PAGE_SIZE);
+        }
+        self.vmas.carve(old, old + keep);
+        if old_len > keep {
+            self.munmap(old + keep, old_len - keep)?;
+        }
+        let mut nv = Vma { start: target, end: target + keep, ..moved };
+        if new_len > keep {
+            let tail = Vma { start: target + keep, end: target + new_len, ..nv.clone() };
+            let tail = match &v.backing {
+                Backing::File(f) => {
+                    let mut f = f.clone();
+                    f.offset += (old - v.start) + keep;
+                    Vma { backing: Backing::File(f), ..tail }
+                }
+                Backing::Anon => tail,
+            };
+            if let Err(e) = self.populate(&tail) {
+                self.vmas.insert(nv);
+                return Err(e);
+            }
+            nv.end = target + new_len;
+        }
+        self.vmas.insert(nv);
+        Ok(target)
+    }
+
+    /// Sets where the heap starts (after the main program's bss).
+    pub fn set_brk_start(&mut self, at: u64) {
+        self.brk_start = at;
+        self.brk = at;
+    }
+
+    /// Implements `brk(2)`: returns the new break, or the old one on failure.
+    pub fn brk(&mut self, want: u64) -> u64 {
+        if want < self.brk_start || want > MMAP_BASE {
+            return self.brk;
+        }
+        let (old_top, new_top) = match (page_up(self.brk), page_up(want)) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return self.brk,
+        };
+        if new_top > old_top {
+            if !self.vmas.is_free(old_top, new_top) {
+                return self.brk;
+            }
+            if self.populate_anon(old_top, new_top, (libc::PROT_READ | libc::PROT_WRITE) as u32).is_err() {
+                return self.brk;
+            }
+            self.extend_heap(old_top, new_top);
+        } else if new_top < old_top {
+            for v in self.vmas.carve(new_top, old_top) {
+                self.release(v.start, v.end);
+            }
+        }
+        self.brk = want;
+        self.brk
+    }
+
+    fn extend_heap(&mut self, old_top: u64, new_top: u64) {
+        let rw = (libc::PROT_READ | libc::PROT_WRITE) as u32;
+        let heap_start = match self.vmas.find(old_top.wrapping_sub(1)) {
+            Some(v) if v.name == Some("[heap]") && v.end == old_top => v.start,
+            _ => old_top,
+        };
+        self.vmas.carve(heap_start, old_top);
+        self.vmas.insert(Vma { start: heap_start, end: new_top, prot: rw, backing: Backing::Anon, name: Some("[heap]") });
+    }
+
+    // ---- guest memory access on the guest's behalf ----
+
+    /// Copies guest memory at `va` into `buf`; EFAULT unless every byte is
+    /// readable user memory.
+    pub fn copy_in(&self, va: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        self.walk(va, buf.len(), false, |pa, range| self.phys.read(pa, &mut buf[range]))
+    }
+
+    /// Copies `buf` to guest memory at `va`; EFAULT unless all of it is writable.
+    pub fn copy_out(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+        self.walk(va, buf.len(), true, |pa, range| self.phys.write(pa, &buf[range]))
+    }
+
+    /// Writes guest memory regardless of page protection (loader, code patching).
+    pub fn poke(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+        let mut done = 0usize;
+        while done < buf.len() {
+            let a = va + done as u64;
+            let e = self.pt.get(&self.phys, a);
+            if e & (PTE_P | PTE_HELD) == 0 {
+                return Err(Errno::EFAULT);
+            }
+            let n = ((PAGE_SIZE - (a % PAGE_SIZE)) as usize).min(buf.len() - done);
+            self.phys.write((e & PTE_ADDR) | (a % PAGE_SIZE), &buf[done..done + n])?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    fn walk(&self, va: u64, len: usize, write: bool, mut f: impl FnMut(u64, std::ops::Range<usize>) -> Result<(), Errno>) -> Result<(), Errno> {
+        if va.checked_add(len as u64).is_none_or(|e| e > USER_END) {
+            return Err(Errno::EFAULT);
+        }
+        let mut done = 0usize;
+        while done < len {
+            let a = va + done as u64;
+            let pa = self.pt.translate(&self.phys, a, write).ok_or(Errno::EFAULT)?;
+            let n = ((PAGE_SIZE - (a % PAGE_SIZE)) as usize).min(len - done);
+            f(pa, done..done + n)?;
+            done += n;
+        }
+        Ok(())
+    }
+
+    /// True when all of `va..va+len` is user memory the guest could read (or write).
+    pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
+        self.walk(va, len, write, |_, _| Ok(())).is_ok()
+    }
+
+    pub fn read_u64(&self, va: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.copy_in(va, &mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    pub fn write_u64(&self, va: u64, v: u64) -> Result<(), Errno> {
+        self.copy_out(va, &v.to_le_bytes())
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    pub fn read_cstr(&self, va: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut a = va;
+        loop {
+            let n = (PAGE_SIZE - (a % PAGE_SIZE)) as usize;
+            let mut chunk = vec![0u8; n];
+            self.copy_in(a, &mut chunk)?;
+            if let Some(z) = chunk.iter().position(|b| *b == 0) {
+                out.extend_from_slice(&chunk[..z]);
+                if out.len() > max {
+                    return Err(Errno::ENAMETOOLONG);
+                }
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk);
+            if out.len() > max {
+                return Err(Errno::ENAMETOOLONG);
+            }
+            a += n as u64;
+        }
+    }
+
+    /// Decides what a user page fault at `addr` means. `err` is the x86 error code.
+    pub fn handle_fault(&mut self, addr: u64, err: u64) -> FaultOutcome {
+        let write = err & 2 != 0;
+        let exec = err & 16 != 0;
+        let Some(v) = self.vmas.find(addr).cloned() else {
+            return FaultOutcome::Segv(SEGV_MAPERR);
+        };
+        let allowed = match (write, exec) {
+            (true, _) => v.prot & libc::PROT_WRITE as u32 != 0,
+            (_, true) => v.prot & libc::PROT_EXEC as u32 != 0,
+            _ => v.prot != 0,
+        };
+        if !allowed {
+            return FaultOutcome::Segv(SEGV_ACCERR);
+        }
+        let page = page_down(addr);
+        let e = self.pt.get(&self.phys, page);
+        if e & (PTE_P | PTE_HELD) == 0 {
+            if self.past_eof(&v, page) {
+                return FaultOutcome::Bus;
+            }
+            return match self.populate(&v.slice(page, page + PAGE_SIZE)) {
+                Ok(()) => FaultOutcome::Retry,
+                Err(_) => FaultOutcome::Bus,
+            };
+        }
+        // The entry allows the access: the CPU used a stale translation. Drop it
+        // once; a second fault at the same spot is real.
+        let key = (page, err as u32);
+        if self.last_spurious == Some(key) {
+            self.last_spurious = None;
+            return FaultOutcome::Segv(SEGV_ACCERR);
+        }
+        self.last_spurious = Some(key);
+        let _ = self.phys.invalidate(e & PTE_ADDR, PAGE_SIZE);
+        FaultOutcome::Retry
+    }
+
+    /// Points `n` pages at `va` (already mapped by this process) at the platform's
+    /// read-only frames from `pa`, returning this process's own frames.
+    pub fn share_data_pages(&mut self, va: u64, pa: u64, n: u64) -> Result<(), Errno> {
+        for i in 0..n {
+            let page = va + i * PAGE_SIZE;
+            self.release(page, page + PAGE_SIZE);
+            self.pt.set(&self.phys, &mut self.frames, page, (pa + i * PAGE_SIZE) | PTE_P | PTE_U | PTE_NX | PTE_FOREIGN)?;
+        }
+        Ok(())
+    }
+
+    /// Forgets the spurious-fault memory after the guest made progress.
+    pub fn progress(&mut self) {
+        self.last_spurious = None;
+    }
+
+    /// The text of /proc/self/maps.
+    pub fn maps(&self) -> String {
+        self.vmas.iter().map(Vma::maps_line).collect()
+    }
+
+    /// Guest-visible resident set: mapped user frames.
+    pub fn rss_bytes(&self) -> u64 {
+        self.frames.user_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests;

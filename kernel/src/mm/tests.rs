@@ -1,0 +1,121 @@
+use super::*;
+
+const RW: u32 = (libc::PROT_READ | libc::PROT_WRITE) as u32;
+const R: u32 = libc::PROT_READ as u32;
+
+fn mm(limit_pages: u64) -> MemoryManager {
+    let phys = PhysMem::new(4096 * PAGE_SIZE).unwrap();
+    MemoryManager::new(phys, MMAP_MIN_ADDR, limit_pages * PAGE_SIZE).unwrap()
+}
+
+#[test]
+fn mmap_copy_and_munmap() {
+    let mut m = mm(64);
+    let a = m.mmap(0, 3 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    assert!(a >= MMAP_MIN_ADDR && a + 3 * PAGE_SIZE <= MMAP_BASE);
+    m.copy_out(a + PAGE_SIZE - 2, b"abcd").unwrap();
+    let mut b = [0u8; 4];
+    m.copy_in(a + PAGE_SIZE - 2, &mut b).unwrap();
+    assert_eq!(&b, b"abcd");
+    assert_eq!(m.user_bytes(), 3 * PAGE_SIZE);
+    m.munmap(a + PAGE_SIZE, PAGE_SIZE).unwrap();
+    assert_eq!(m.user_bytes(), 2 * PAGE_SIZE);
+    assert_eq!(m.copy_in(a + PAGE_SIZE, &mut b), Err(Errno::EFAULT));
+    assert_eq!(m.handle_fault(a + PAGE_SIZE, 0), FaultOutcome::Segv(SEGV_MAPERR));
+    assert_eq!(m.vmas().iter().count(), 2, "munmap in the middle splits the area");
+}
+
+#[test]
+fn limit_gives_enomem_not_partial_mappings() {
+    let mut m = mm(4);
+    assert_eq!(m.mmap(0, 8 * PAGE_SIZE, RW, false, false, Backing::Anon, None), Err(Errno::ENOMEM));
+    assert_eq!(m.user_bytes(), 0, "a failed mmap leaves nothing behind");
+    assert_eq!(m.vmas().iter().count(), 0);
+    assert!(m.mmap(0, 4 * PAGE_SIZE, RW, false, false, Backing::Anon, None).is_ok());
+}
+
+#[test]
+fn mprotect_checks_and_faults() {
+    let mut m = mm(64);
+    let a = m.mmap(0, 2 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    m.mprotect(a, PAGE_SIZE, R).unwrap();
+    assert_eq!(m.copy_out(a, b"x"), Err(Errno::EFAULT));
+    assert!(m.copy_out(a + PAGE_SIZE, b"x").is_ok());
+    assert_eq!(m.handle_fault(a, 2), FaultOutcome::Segv(SEGV_ACCERR));
+    assert_eq!(m.mprotect(a, 4 * PAGE_SIZE, R), Err(Errno::ENOMEM), "range runs past the mapping");
+    assert_eq!(m.mprotect(a + 1, PAGE_SIZE, R), Err(Errno::EINVAL));
+    m.mprotect(a, PAGE_SIZE, 0).unwrap();
+    m.mprotect(a, PAGE_SIZE, RW).unwrap();
+    m.copy_out(a, b"y").unwrap();
+}
+
+#[test]
+fn prot_none_reservation_gets_frames_on_mprotect() {
+    let mut m = mm(64);
+    let a = m.mmap(0, 16 * PAGE_SIZE, 0, false, false, Backing::Anon, None).unwrap();
+    assert_eq!(m.user_bytes(), 0);
+    m.mprotect(a + 4 * PAGE_SIZE, 2 * PAGE_SIZE, RW).unwrap();
+    assert_eq!(m.user_bytes(), 2 * PAGE_SIZE);
+    m.copy_out(a + 4 * PAGE_SIZE, b"ok").unwrap();
+}
+
+#[test]
+fn mremap_moves_without_copy_and_keeps_data() {
+    let mut m = mm(64);
+    let a = m.mmap(0, 2 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    // Block in-place growth.
+    m.mmap(a + 2 * PAGE_SIZE, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    m.copy_out(a + 100, b"keep").unwrap();
+    assert_eq!(m.mremap(a, 2 * PAGE_SIZE, 4 * PAGE_SIZE, false, None), Err(Errno::ENOMEM));
+    let b = m.mremap(a, 2 * PAGE_SIZE, 4 * PAGE_SIZE, true, None).unwrap();
+    assert_ne!(a, b);
+    let mut buf = [0u8; 4];
+    m.copy_in(b + 100, &mut buf).unwrap();
+    assert_eq!(&buf, b"keep");
+    assert_eq!(m.copy_in(a + 100, &mut buf), Err(Errno::EFAULT));
+    assert_eq!(m.user_bytes(), 5 * PAGE_SIZE);
+    let c = m.mremap(b, 4 * PAGE_SIZE, PAGE_SIZE, true, None).unwrap();
+    assert_eq!(c, b);
+    assert_eq!(m.user_bytes(), 2 * PAGE_SIZE);
+}
+
+#[test]
+fn brk_grows_shrinks_and_refuses_abuse() {
+    let mut m = mm(64);
+    m.set_brk_start(0x40_0000);
+    assert_eq!(m.brk(0), 0x40_0000);
+    assert_eq!(m.brk(0x40_2010), 0x40_2010);
+    m.copy_out(0x40_2000, b"z").unwrap();
+    assert_eq!(m.brk(1 << 47), 0x40_2010, "absurd break is refused");
+    assert_eq!(m.brk(0x1000), 0x40_2010, "below the start is refused");
+    assert_eq!(m.brk(0x40_0000 + 1000 * PAGE_SIZE), 0x40_2010, "past the memory limit is refused");
+    assert_eq!(m.brk(0x40_1000), 0x40_1000);
+    assert_eq!(m.copy_out(0x40_2000, b"z"), Err(Errno::EFAULT));
+    assert!(m.maps().contains("[heap]"));
+}
+
+#[test]
+fn fixed_and_noreplace() {
+    let mut m = mm(64);
+    let a = m.mmap(0x20_0000, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    assert_eq!(a, 0x20_0000);
+    m.copy_out(a, b"old").unwrap();
+    assert_eq!(m.mmap(a, PAGE_SIZE, RW, false, true, Backing::Anon, None), Err(Errno::EEXIST));
+    m.mmap(a, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    let mut b = [1u8; 3];
+    m.copy_in(a, &mut b).unwrap();
+    assert_eq!(b, [0; 3], "MAP_FIXED replaces the old pages");
+    assert_eq!(m.mmap(0x1000, PAGE_SIZE, RW, true, false, Backing::Anon, None), Err(Errno::EPERM));
+    assert_eq!(m.mmap(0, 1 << 48, RW, false, false, Backing::Anon, None), Err(Errno::ENOMEM));
+    assert_eq!(m.munmap(a + 1, 1), Err(Errno::EINVAL));
+}
+
+#[test]
+fn wild_pointers_fault_cleanly() {
+    let m = mm(4);
+    let mut b = [0u8; 8];
+    for p in [0u64, 1, 0xffff_8000_0000_0000, u64::MAX - 3, USER_END - 4] {
+        assert_eq!(m.copy_in(p, &mut b), Err(Errno::EFAULT), "{p:#x}");
+    }
+    assert_eq!(m.read_cstr(0x1234_0000, 4096), Err(Errno::EFAULT));
+}

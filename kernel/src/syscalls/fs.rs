@@ -1,0 +1,498 @@
+//! File and directory syscalls.
+
+use std::sync::Arc;
+
+use super::{AT_FDCWD, Args, path_at, put, read_path, resolve_at};
+use crate::errno::{Errno, SysResult};
+use crate::task::{Process, ProcViewRef};
+use crate::vfs::Opened;
+use crate::vfs::file::{OpenFile, Stat};
+
+const AT_SYMLINK_NOFOLLOW: i32 = 0x100;
+const AT_REMOVEDIR: i32 = 0x200;
+const AT_EMPTY_PATH: i32 = 0x1000;
+
+fn open_common(p: &mut Process, dirfd: i32, ptr: u64, flags: i32, mode: u32) -> SysResult {
+    let (abs, must_dir) = path_at(p, dirfd, ptr)?;
+    let mode = mode & !p.umask;
+    let opened = {
+        let view = ProcViewRef(p);
+        p.vfs.open(&view, &abs, must_dir, flags, mode)?
+    };
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    let file = match opened {
+        Opened::File(f) => Arc::new(OpenFile::new(f, flags as u32)),
+        Opened::Fd(fd) => p.fds.get(fd)?.clone(),
+    };
+    p.fds.insert(file, cloexec, 0).map(|fd| fd as u64)
+}
+
+/// Implements Linux `open(2)`.
+pub fn sys_open(p: &mut Process, a: &Args) -> SysResult {
+    open_common(p, AT_FDCWD, a.u(0), a.i(1), a.u32(2))
+}
+
+/// Implements Linux `openat(2)`.
+pub fn sys_openat(p: &mut Process, a: &Args) -> SysResult {
+    open_common(p, a.i(0), a.u(1), a.i(2), a.u32(3))
+}
+
+/// Implements Linux `creat(2)`.
+pub fn sys_creat(p: &mut Process, a: &Args) -> SysResult {
+    open_common(p, AT_FDCWD, a.u(0), libc::O_CREAT | libc::O_WRONLY | libc::O_TRUNC, a.u32(1))
+}
+
+/// Implements Linux `openat2(2)` for the flags `openat` understands.
+pub fn sys_openat2(p: &mut Process, a: &Args) -> SysResult {
+    if a.u(3) < 24 {
+        return Err(Errno::EINVAL);
+    }
+    let mut how = [0u8; 24];
+    p.mm.copy_in(a.u(2), &mut how)?;
+    let w = |i: usize| u64::from_le_bytes(how[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    if w(2) != 0 {
+        // RESOLVE_* flags are not supported yet.
+        return Err(Errno::EINVAL);
+    }
+    open_common(p, a.i(0), a.u(1), w(0) as i32, w(1) as u32)
+}
+
+/// Implements Linux `close(2)`.
+pub fn sys_close(p: &mut Process, a: &Args) -> SysResult {
+    p.fds.remove(a.i(0)).map(|_| 0)
+}
+
+/// Implements Linux `close_range(2)`.
+pub fn sys_close_range(p: &mut Process, a: &Args) -> SysResult {
+    let (first, last, flags) = (a.u32(0), a.u32(1), a.u32(2));
+    if first > last || flags & !0x6 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let fds: Vec<i32> = p.fds.iter().map(|(fd, _)| fd).filter(|fd| (*fd as u32) >= first && (*fd as u32) <= last).collect();
+    for fd in fds {
+        if flags & 0x4 != 0 {
+            p.fds.entry_mut(fd)?.cloexec = true;
+        } else {
+            p.fds.remove(fd)?;
+        }
+    }
+    Ok(0)
+}
+
+fn stat_path(p: &Process, dirfd: i32, ptr: u64, flags: i32) -> Result<Stat, Errno> {
+    let path = read_path(p, ptr)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        return p.fds.get(dirfd)?.file.stat();
+    }
+    let (abs, must_dir) = resolve_at(p, dirfd, &path)?;
+    let st = p.vfs.stat(&ProcViewRef(p), &abs, flags & AT_SYMLINK_NOFOLLOW != 0 && !must_dir)?;
+    if must_dir && !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    Ok(st)
+}
+
+/// Implements Linux `stat(2)`.
+pub fn sys_stat(p: &mut Process, a: &Args) -> SysResult {
+    let st = stat_path(p, AT_FDCWD, a.u(0), 0)?;
+    put(p, a.u(1), &st.to_bytes())
+}
+
+/// Implements Linux `lstat(2)`.
+pub fn sys_lstat(p: &mut Process, a: &Args) -> SysResult {
+    let st = stat_path(p, AT_FDCWD, a.u(0), AT_SYMLINK_NOFOLLOW)?;
+    put(p, a.u(1), &st.to_bytes())
+}
+
+/// Implements Linux `fstat(2)`.
+pub fn sys_fstat(p: &mut Process, a: &Args) -> SysResult {
+    let st = p.fds.get(a.i(0))?.file.stat()?;
+    put(p, a.u(1), &st.to_bytes())
+}
+
+/// Implements Linux `newfstatat(2)`.
+pub fn sys_newfstatat(p: &mut Process, a: &Args) -> SysResult {
+    let st = stat_path(p, a.i(0), a.u(1), a.i(3))?;
+    put(p, a.u(2), &st.to_bytes())
+}
+
+/// Implements Linux `statx(2)` (basic fields only).
+pub fn sys_statx(p: &mut Process, a: &Args) -> SysResult {
+    let st = stat_path(p, a.i(0), a.u(1), a.i(2))?;
+    put(p, a.u(4), &st.to_statx())
+}
+
+fn access_common(p: &mut Process, dirfd: i32, ptr: u64, mode: i32, flags: i32) -> SysResult {
+    if mode & !7 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(p, ptr)?;
+    if path.is_empty() && flags & AT_EMPTY_PATH != 0 {
+        p.fds.get(dirfd)?;
+        return Ok(0);
+    }
+    let (abs, _) = resolve_at(p, dirfd, &path)?;
+    p.vfs.access(&ProcViewRef(p), &abs, mode).map(|_| 0)
+}
+
+/// Implements Linux `access(2)`.
+pub fn sys_access(p: &mut Process, a: &Args) -> SysResult {
+    access_common(p, AT_FDCWD, a.u(0), a.i(1), 0)
+}
+
+/// Implements Linux `faccessat(2)`.
+pub fn sys_faccessat(p: &mut Process, a: &Args) -> SysResult {
+    access_common(p, a.i(0), a.u(1), a.i(2), 0)
+}
+
+/// Implements Linux `faccessat2(2)`.
+pub fn sys_faccessat2(p: &mut Process, a: &Args) -> SysResult {
+    access_common(p, a.i(0), a.u(1), a.i(2), a.i(3))
+}
+
+fn readlink_common(p: &mut Process, dirfd: i32, ptr: u64, buf: u64, size: u64) -> SysResult {
+    if (size as i64) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (abs, _) = path_at(p, dirfd, ptr)?;
+    let target = p.vfs.readlink(&ProcViewRef(p), &abs)?;
+    let n = target.len().min(size as usize);
+    p.mm.copy_out(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+/// Implements Linux `readlink(2)`.
+pub fn sys_readlink(p: &mut Process, a: &Args) -> SysResult {
+    readlink_common(p, AT_FDCWD, a.u(0), a.u(1), a.u(2))
+}
+
+/// Implements Linux `readlinkat(2)`.
+pub fn sys_readlinkat(p: &mut Process, a: &Args) -> SysResult {
+    readlink_common(p, a.i(0), a.u(1), a.u(2), a.u(3))
+}
+
+/// Implements Linux `getdents64(2)`.
+pub fn sys_getdents64(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    let len = (a.u(2) as usize).min(1 << 20);
+    let mut buf = vec![0u8; len];
+    let n = f.file.getdents(&mut buf)?;
+    p.mm.copy_out(a.u(1), &buf[..n])?;
+    Ok(n as u64)
+}
+
+/// Implements Linux `getcwd(2)`.
+pub fn sys_getcwd(p: &mut Process, a: &Args) -> SysResult {
+    let mut cwd = p.cwd.clone().into_bytes();
+    cwd.push(0);
+    if (a.u(1) as usize) < cwd.len() {
+        return Err(Errno::ERANGE);
+    }
+    p.mm.copy_out(a.u(0), &cwd)?;
+    Ok(cwd.len() as u64)
+}
+
+fn chdir_to(p: &mut Process, abs: String) -> SysResult {
+    let st = p.vfs.stat(&ProcViewRef(p), &abs, false)?;
+    if !st.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    p.cwd = abs;
+    Ok(0)
+}
+
+/// Implements Linux `chdir(2)`.
+pub fn sys_chdir(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    chdir_to(p, abs)
+}
+
+/// Implements Linux `fchdir(2)`.
+pub fn sys_fchdir(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    if !f.file.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    chdir_to(p, f.file.path())
+}
+
+/// Implements Linux `mkdir(2)`.
+pub fn sys_mkdir(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.mkdir(&abs, a.u32(1) & !p.umask).map(|_| 0)
+}
+
+/// Implements Linux `mkdirat(2)`.
+pub fn sys_mkdirat(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, a.i(0), a.u(1))?;
+    p.vfs.mkdir(&abs, a.u32(2) & !p.umask).map(|_| 0)
+}
+
+/// Implements Linux `unlink(2)`.
+pub fn sys_unlink(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.unlink(&abs, false).map(|_| 0)
+}
+
+/// Implements Linux `rmdir(2)`.
+pub fn sys_rmdir(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.unlink(&abs, true).map(|_| 0)
+}
+
+/// Implements Linux `unlinkat(2)`.
+pub fn sys_unlinkat(p: &mut Process, a: &Args) -> SysResult {
+    if a.i(2) & !AT_REMOVEDIR != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (abs, _) = path_at(p, a.i(0), a.u(1))?;
+    p.vfs.unlink(&abs, a.i(2) & AT_REMOVEDIR != 0).map(|_| 0)
+}
+
+/// Implements Linux `rename(2)`.
+pub fn sys_rename(p: &mut Process, a: &Args) -> SysResult {
+    let (from, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    let (to, _) = path_at(p, AT_FDCWD, a.u(1))?;
+    p.vfs.rename(&from, &to, 0).map(|_| 0)
+}
+
+/// Implements Linux `renameat(2)`.
+pub fn sys_renameat(p: &mut Process, a: &Args) -> SysResult {
+    let (from, _) = path_at(p, a.i(0), a.u(1))?;
+    let (to, _) = path_at(p, a.i(2), a.u(3))?;
+    p.vfs.rename(&from, &to, 0).map(|_| 0)
+}
+
+/// Implements Linux `renameat2(2)`.
+pub fn sys_renameat2(p: &mut Process, a: &Args) -> SysResult {
+    let (from, _) = path_at(p, a.i(0), a.u(1))?;
+    let (to, _) = path_at(p, a.i(2), a.u(3))?;
+    p.vfs.rename(&from, &to, a.u32(4)).map(|_| 0)
+}
+
+/// Implements Linux `link(2)`.
+pub fn sys_link(p: &mut Process, a: &Args) -> SysResult {
+    let (from, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    let (to, _) = path_at(p, AT_FDCWD, a.u(1))?;
+    p.vfs.link(&from, &to).map(|_| 0)
+}
+
+/// Implements Linux `linkat(2)` (without AT_SYMLINK_FOLLOW).
+pub fn sys_linkat(p: &mut Process, a: &Args) -> SysResult {
+    let (from, _) = path_at(p, a.i(0), a.u(1))?;
+    let (to, _) = path_at(p, a.i(2), a.u(3))?;
+    p.vfs.link(&from, &to).map(|_| 0)
+}
+
+/// Implements Linux `symlink(2)`.
+pub fn sys_symlink(p: &mut Process, a: &Args) -> SysResult {
+    let target = read_path(p, a.u(0))?;
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(1))?;
+    p.vfs.symlink(&target, &abs).map(|_| 0)
+}
+
+/// Implements Linux `symlinkat(2)`.
+pub fn sys_symlinkat(p: &mut Process, a: &Args) -> SysResult {
+    let target = read_path(p, a.u(0))?;
+    let (abs, _) = path_at(p, a.i(1), a.u(2))?;
+    p.vfs.symlink(&target, &abs).map(|_| 0)
+}
+
+/// Implements Linux `chmod(2)`.
+pub fn sys_chmod(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.chmod(&abs, a.u32(1)).map(|_| 0)
+}
+
+/// Implements Linux `fchmodat(2)`.
+pub fn sys_fchmodat(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, a.i(0), a.u(1))?;
+    p.vfs.chmod(&abs, a.u32(2)).map(|_| 0)
+}
+
+/// Implements Linux `fchmod(2)` through the file's guest path.
+pub fn sys_fchmod(p: &mut Process, a: &Args) -> SysResult {
+    let path = p.fds.get(a.i(0))?.file.path();
+    p.vfs.chmod(&path, a.u32(1)).map(|_| 0)
+}
+
+/// Implements Linux `chown(2)` and friends: ownership cannot change inside a
+/// machine; asking for the current owner succeeds.
+pub fn sys_chown(_p: &mut Process, a: &Args) -> SysResult {
+    let (uid, gid) = crate::host::ids();
+    let ok = |v: u32, cur: u32| v == u32::MAX || v == cur;
+    if ok(a.u32(1), uid) && ok(a.u32(2), gid) { Ok(0) } else { Err(Errno::EPERM) }
+}
+
+/// Implements Linux `fchownat(2)`; see `sys_chown`.
+pub fn sys_fchownat(_p: &mut Process, a: &Args) -> SysResult {
+    let (uid, gid) = crate::host::ids();
+    let ok = |v: u32, cur: u32| v == u32::MAX || v == cur;
+    if ok(a.u32(2), uid) && ok(a.u32(3), gid) { Ok(0) } else { Err(Errno::EPERM) }
+}
+
+/// Implements Linux `umask(2)`.
+pub fn sys_umask(p: &mut Process, a: &Args) -> SysResult {
+    let old = p.umask;
+    p.umask = a.u32(0) & 0o777;
+    Ok(old as u64)
+}
+
+/// Implements Linux `ftruncate(2)`.
+pub fn sys_ftruncate(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    if (a.u(1) as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(Errno::EINVAL);
+    }
+    f.file.truncate(a.u(1)).map(|_| 0)
+}
+
+/// Implements Linux `truncate(2)`.
+pub fn sys_truncate(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    let f = match p.vfs.open(&ProcViewRef(p), &abs, false, libc::O_WRONLY, 0)? {
+        Opened::File(f) => f,
+        Opened::Fd(_) => return Err(Errno::EINVAL),
+    };
+    f.truncate(a.u(1)).map(|_| 0)
+}
+
+/// Implements Linux `fsync(2)` and `fdatasync(2)`.
+pub fn sys_fsync(p: &mut Process, a: &Args) -> SysResult {
+    p.fds.get(a.i(0))?.file.sync().map(|_| 0)
+}
+
+/// Implements Linux `dup(2)`.
+pub fn sys_dup(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    p.fds.insert(f, false, 0).map(|fd| fd as u64)
+}
+
+/// Implements Linux `dup2(2)`.
+pub fn sys_dup2(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    if a.i(0) == a.i(1) {
+        return Ok(a.i(1) as u64);
+    }
+    p.fds.insert_at(a.i(1), f, false).map(|_| a.i(1) as u64)
+}
+
+/// Implements Linux `dup3(2)`.
+pub fn sys_dup3(p: &mut Process, a: &Args) -> SysResult {
+    if a.i(0) == a.i(1) || a.i(2) & !libc::O_CLOEXEC != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = p.fds.get(a.i(0))?.clone();
+    p.fds.insert_at(a.i(1), f, a.i(2) & libc::O_CLOEXEC != 0).map(|_| a.i(1) as u64)
+}
+
+/// Implements Linux `fcntl(2)` for descriptor and status flags and dup.
+pub fn sys_fcntl(p: &mut Process, a: &Args) -> SysResult {
+    let fd = a.i(0);
+    match a.i(1) {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            let f = p.fds.get(fd)?.clone();
+            let min = usize::try_from(a.i(2)).map_err(|_| Errno::EINVAL)?;
+            p.fds.insert(f, a.i(1) == libc::F_DUPFD_CLOEXEC, min).map(|n| n as u64)
+        }
+        libc::F_GETFD => Ok(p.fds.entry_mut(fd)?.cloexec as u64),
+        libc::F_SETFD => {
+            p.fds.entry_mut(fd)?.cloexec = a.u(2) & 1 != 0;
+            Ok(0)
+        }
+        libc::F_GETFL => Ok(p.fds.get(fd)?.flags() as u64),
+        libc::F_SETFL => {
+            let f = p.fds.get(fd)?.clone();
+            f.set_flags(a.u32(2));
+            if let Some(h) = f.file.host_fd() {
+                let cur = crate::host::fcntl_getfl(h)?;
+                let want = (cur & !libc::O_NONBLOCK) | (a.i(2) & libc::O_NONBLOCK);
+                crate::host::fcntl_setfl(h, want)?;
+            }
+            Ok(0)
+        }
+        libc::F_GETLK => {
+            p.fds.get(fd)?;
+            // Only this process can hold locks: report the region as unlocked.
+            let mut fl = [0u8; 32];
+            p.mm.copy_in(a.u(2), &mut fl)?;
+            fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_le_bytes());
+            put(p, a.u(2), &fl)
+        }
+        libc::F_SETLK | libc::F_SETLKW | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
+            // One process per machine: every lock is granted.
+            p.fds.get(fd)?;
+            Ok(0)
+        }
+        libc::F_GETPIPE_SZ | libc::F_SETPIPE_SZ => Err(Errno::EBADF),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Implements Linux `flock(2)`: a single process always gets the lock.
+pub fn sys_flock(p: &mut Process, a: &Args) -> SysResult {
+    p.fds.get(a.i(0)).map(|_| 0)
+}
+
+/// Implements Linux `ioctl(2)` for terminal queries and FIONBIO/FIOCLEX.
+pub fn sys_ioctl(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    let req = a.u(1) & 0xffff_ffff;
+    match req {
+        0x5451 => {
+            // FIOCLEX
+            p.fds.entry_mut(a.i(0))?.cloexec = true;
+            return Ok(0);
+        }
+        0x5450 => {
+            p.fds.entry_mut(a.i(0))?.cloexec = false;
+            return Ok(0);
+        }
+        0x5421 => {
+            // FIONBIO
+            let mut v = [0u8; 4];
+            p.mm.copy_in(a.u(2), &mut v)?;
+            let on = i32::from_le_bytes(v) != 0;
+            let fl = f.flags();
+            f.set_flags(if on { fl | libc::O_NONBLOCK as u32 } else { fl & !(libc::O_NONBLOCK as u32) });
+            return Ok(0);
+        }
+        _ => {}
+    }
+    let Some(size) = crate::vfs::hostfs::tty_ioctl_size(req) else {
+        return Err(Errno::ENOTTY);
+    };
+    let mut arg = vec![0u8; size];
+    let r = f.file.ioctl(req, &mut arg)?;
+    p.mm.copy_out(a.u(2), &arg)?;
+    Ok(r)
+}
+
+/// Implements Linux `statfs(2)` and `fstatfs(2)` with fixed answers.
+pub fn sys_statfs(p: &mut Process, a: &Args) -> SysResult {
+    let mut b = [0u8; 120];
+    b[0..8].copy_from_slice(&0xef53u64.to_le_bytes()); // ext4
+    b[8..16].copy_from_slice(&4096u64.to_le_bytes());
+    b[16..24].copy_from_slice(&(1u64 << 20).to_le_bytes());
+    b[64..72].copy_from_slice(&255u64.to_le_bytes());
+    b[72..80].copy_from_slice(&4096u64.to_le_bytes());
+    put(p, a.u(1), &b)
+}
+
+/// Implements Linux `utimensat(2)` and friends: accepted, times unchanged.
+pub fn sys_utimes(_p: &mut Process, _a: &Args) -> SysResult {
+    Ok(0)
+}
+
+/// Implements the xattr family: no extended attributes exist.
+pub fn sys_xattr(_p: &mut Process, _a: &Args) -> SysResult {
+    Err(Errno::EOPNOTSUPP)
+}
+
+/// Implements Linux `fadvise64(2)`: advice is accepted and ignored.
+pub fn sys_fadvise(p: &mut Process, a: &Args) -> SysResult {
+    p.fds.get(a.i(0)).map(|_| 0)
+}

@@ -1,0 +1,365 @@
+//! read/write families, lseek, and readiness (poll/select).
+
+use std::sync::Arc;
+
+use super::Args;
+use crate::errno::{Errno, SysResult};
+use crate::task::Process;
+use crate::vfs::file::OpenFile;
+
+/// Largest transfer in one host call; bigger requests loop.
+const CHUNK: usize = 1 << 20;
+/// Linux caps one read/write at this many bytes.
+const MAX_RW: u64 = 0x7fff_f000;
+const UIO_MAXIOV: u64 = 1024;
+
+/// Retries a host call interrupted by the vCPU kick unless the guest has a
+/// signal to take.
+fn restartable<T>(p: &Process, mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+    loop {
+        match f() {
+            Err(Errno::EINTR) if !p.interrupted() => continue,
+            r => return r,
+        }
+    }
+}
+
+fn readable(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    let f = p.fds.get(fd)?.clone();
+    if !f.readable() {
+        return Err(Errno::EBADF);
+    }
+    if f.file.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    Ok(f)
+}
+
+fn writable(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    let f = p.fds.get(fd)?.clone();
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    Ok(f)
+}
+
+/// Reads into guest memory at `buf`; `off` None uses the file position.
+fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
+    let len = len.min(MAX_RW) as usize;
+    let mut done = 0usize;
+    let mut tmp = vec![0u8; len.min(CHUNK)];
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        // Check the destination before consuming data from the file.
+        if !p.mm.accessible(buf + done as u64, want, true) {
+            return if done > 0 { Ok(done as u64) } else { Err(Errno::EFAULT) };
+        }
+        let r = restartable(p, || match off {
+            Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
+            None => f.file.read(&mut tmp[..want]),
+        });
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        p.mm.copy_out(buf + done as u64, &tmp[..n])?;
+        done += n;
+        if n < want {
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+fn do_write(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
+    let len = len.min(MAX_RW) as usize;
+    let mut done = 0usize;
+    while done < len {
+        let want = (len - done).min(CHUNK);
+        let mut tmp = vec![0u8; want];
+        if let Err(e) = p.mm.copy_in(buf + done as u64, &mut tmp) {
+            return if done > 0 { Ok(done as u64) } else { Err(e) };
+        }
+        let r = restartable(p, || match off {
+            Some(o) => f.file.pwrite(&tmp, o + done as u64),
+            None => f.file.write(&tmp),
+        });
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n;
+        if n < want {
+            break;
+        }
+    }
+    Ok(done as u64)
+}
+
+/// Implements Linux `read(2)`.
+pub fn sys_read(p: &mut Process, a: &Args) -> SysResult {
+    let f = readable(p, a.i(0))?;
+    do_read(p, &f, a.u(1), a.u(2), None)
+}
+
+/// Implements Linux `write(2)`.
+pub fn sys_write(p: &mut Process, a: &Args) -> SysResult {
+    let f = writable(p, a.i(0))?;
+    do_write(p, &f, a.u(1), a.u(2), None)
+}
+
+/// Implements Linux `pread64(2)`.
+pub fn sys_pread64(p: &mut Process, a: &Args) -> SysResult {
+    if (a.u(3) as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = readable(p, a.i(0))?;
+    do_read(p, &f, a.u(1), a.u(2), Some(a.u(3)))
+}
+
+/// Implements Linux `pwrite64(2)`.
+pub fn sys_pwrite64(p: &mut Process, a: &Args) -> SysResult {
+    if (a.u(3) as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = writable(p, a.i(0))?;
+    do_write(p, &f, a.u(1), a.u(2), Some(a.u(3)))
+}
+
+fn read_iovec(p: &Process, iov: u64, n: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if n > UIO_MAXIOV {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; n as usize * 16];
+    p.mm.copy_in(iov, &mut raw)?;
+    let v: Vec<(u64, u64)> = raw
+        .chunks(16)
+        .map(|c| (u64::from_le_bytes(c[..8].try_into().unwrap_or([0; 8])), u64::from_le_bytes(c[8..].try_into().unwrap_or([0; 8]))))
+        .collect();
+    if v.iter().any(|(_, l)| (*l as i64) < 0) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(v)
+}
+
+fn vectored(p: &Process, f: &OpenFile, iov: u64, n: u64, off: Option<u64>, write: bool) -> SysResult {
+    let mut total = 0u64;
+    for (base, len) in read_iovec(p, iov, n)? {
+        if len == 0 {
+            continue;
+        }
+        let at = off.map(|o| o + total);
+        let r = if write { do_write(p, f, base, len, at) } else { do_read(p, f, base, len, at) };
+        match r {
+            Ok(k) => {
+                total += k;
+                if k < len {
+                    break;
+                }
+            }
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        }
+    }
+    Ok(total)
+}
+
+/// Implements Linux `readv(2)`.
+pub fn sys_readv(p: &mut Process, a: &Args) -> SysResult {
+    let f = readable(p, a.i(0))?;
+    vectored(p, &f, a.u(1), a.u(2), None, false)
+}
+
+/// Implements Linux `writev(2)`.
+pub fn sys_writev(p: &mut Process, a: &Args) -> SysResult {
+    let f = writable(p, a.i(0))?;
+    vectored(p, &f, a.u(1), a.u(2), None, true)
+}
+
+/// Implements Linux `preadv(2)`.
+pub fn sys_preadv(p: &mut Process, a: &Args) -> SysResult {
+    let f = readable(p, a.i(0))?;
+    vectored(p, &f, a.u(1), a.u(2), Some(a.u(3)), false)
+}
+
+/// Implements Linux `pwritev(2)`.
+pub fn sys_pwritev(p: &mut Process, a: &Args) -> SysResult {
+    let f = writable(p, a.i(0))?;
+    vectored(p, &f, a.u(1), a.u(2), Some(a.u(3)), true)
+}
+
+/// Implements Linux `lseek(2)`.
+pub fn sys_lseek(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    f.file.seek(a.u(1) as i64, a.i(2))
+}
+
+/// Implements Linux `sendfile(2)` by copying through the host.
+pub fn sys_sendfile(p: &mut Process, a: &Args) -> SysResult {
+    let out = writable(p, a.i(0))?;
+    let inp = readable(p, a.i(1))?;
+    let count = (a.u(3).min(MAX_RW) as usize).min(CHUNK);
+    let mut buf = vec![0u8; count];
+    let n = if a.u(2) != 0 {
+        let off = p.mm.read_u64(a.u(2))?;
+        let n = inp.file.pread(&mut buf, off)?;
+        p.mm.write_u64(a.u(2), off + n as u64)?;
+        n
+    } else {
+        inp.file.read(&mut buf)?
+    };
+    let mut done = 0;
+    while done < n {
+        done += out.file.write(&buf[done..n])?;
+    }
+    Ok(n as u64)
+}
+
+/// Polls guest descriptors; returns (host pollfds, index map) for host-backed ones.
+fn poll_fds(p: &Process, fds: &[(i32, i16)], timeout_ms: i32) -> Result<Vec<i16>, Errno> {
+    let mut revents = vec![0i16; fds.len()];
+    let mut host = Vec::new();
+    let mut map = Vec::new();
+    let mut ready = false;
+    for (i, (fd, events)) in fds.iter().enumerate() {
+        if *fd < 0 {
+            continue;
+        }
+        match p.fds.get(*fd) {
+            Err(_) => {
+                revents[i] = libc::POLLNVAL;
+                ready = true;
+            }
+            Ok(f) => match f.file.host_fd() {
+                Some(h) => {
+                    host.push(libc::pollfd { fd: std::os::fd::AsRawFd::as_raw_fd(&h), events: *events, revents: 0 });
+                    map.push(i);
+                }
+                None => {
+                    // Synthetic files never block.
+                    revents[i] = *events & (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM);
+                    ready |= revents[i] != 0;
+                }
+            },
+        }
+    }
+    let timeout = if ready { 0 } else { timeout_ms };
+    restartable(p, || crate::host::poll(&mut host, timeout))?;
+    for (k, i) in map.into_iter().enumerate() {
+        revents[i] = host[k].revents;
+    }
+    Ok(revents)
+}
+
+fn poll_common(p: &mut Process, ufds: u64, n: u64, timeout_ms: i32) -> SysResult {
+    if n > crate::fd::NOFILE as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; n as usize * 8];
+    p.mm.copy_in(ufds, &mut raw)?;
+    let fds: Vec<(i32, i16)> = raw
+        .chunks(8)
+        .map(|c| (i32::from_le_bytes(c[..4].try_into().unwrap_or([0; 4])), i16::from_le_bytes([c[4], c[5]])))
+        .collect();
+    let revents = poll_fds(p, &fds, timeout_ms)?;
+    for (i, r) in revents.iter().enumerate() {
+        raw[i * 8 + 6..i * 8 + 8].copy_from_slice(&r.to_le_bytes());
+    }
+    p.mm.copy_out(ufds, &raw)?;
+    Ok(revents.iter().filter(|r| **r != 0).count() as u64)
+}
+
+/// Implements Linux `poll(2)`.
+pub fn sys_poll(p: &mut Process, a: &Args) -> SysResult {
+    poll_common(p, a.u(0), a.u(1), a.i(2))
+}
+
+fn timeout_ms(p: &Process, ts: u64) -> Result<i32, Errno> {
+    if ts == 0 {
+        return Ok(-1);
+    }
+    let t = super::read_timespec(p, ts)?;
+    Ok((t.tv_sec.saturating_mul(1000).saturating_add(t.tv_nsec / 1_000_000)).min(i32::MAX as i64) as i32)
+}
+
+/// Implements Linux `ppoll(2)` (the signal mask argument is not applied).
+pub fn sys_ppoll(p: &mut Process, a: &Args) -> SysResult {
+    let t = timeout_ms(p, a.u(2))?;
+    poll_common(p, a.u(0), a.u(1), t)
+}
+
+fn select_common(p: &mut Process, nfds: i32, sets: [u64; 3], timeout_ms: i32) -> SysResult {
+    if !(0..=crate::fd::NOFILE as i32).contains(&nfds) {
+        return Err(Errno::EINVAL);
+    }
+    let bytes = (nfds as usize).div_ceil(64) * 8;
+    let mut bits = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    for k in 0..3 {
+        if sets[k] != 0 {
+            p.mm.copy_in(sets[k], &mut bits[k])?;
+        }
+    }
+    let isset = |b: &[u8], fd: usize| b[fd / 8] & (1 << (fd % 8)) != 0;
+    let mut fds = Vec::new();
+    for fd in 0..nfds as usize {
+        let mut ev = 0i16;
+        if isset(&bits[0], fd) {
+            ev |= libc::POLLIN;
+        }
+        if isset(&bits[1], fd) {
+            ev |= libc::POLLOUT;
+        }
+        if isset(&bits[2], fd) {
+            ev |= libc::POLLPRI;
+        }
+        if ev != 0 {
+            fds.push((fd as i32, ev));
+        }
+    }
+    let revents = poll_fds(p, &fds, timeout_ms)?;
+    if revents.contains(&libc::POLLNVAL) {
+        return Err(Errno::EBADF);
+    }
+    let mut out = [vec![0u8; bytes], vec![0u8; bytes], vec![0u8; bytes]];
+    let mut count = 0;
+    for ((fd, _), r) in fds.iter().zip(&revents) {
+        let fd = *fd as usize;
+        for (k, mask) in [(0, libc::POLLIN | libc::POLLHUP | libc::POLLERR), (1, libc::POLLOUT | libc::POLLERR), (2, libc::POLLPRI)] {
+            if isset(&bits[k], fd) && r & mask != 0 {
+                out[k][fd / 8] |= 1 << (fd % 8);
+                count += 1;
+            }
+        }
+    }
+    for k in 0..3 {
+        if sets[k] != 0 {
+            p.mm.copy_out(sets[k], &out[k])?;
+        }
+    }
+    Ok(count)
+}
+
+/// Implements Linux `select(2)`.
+pub fn sys_select(p: &mut Process, a: &Args) -> SysResult {
+    let t = if a.u(4) == 0 {
+        -1
+    } else {
+        let mut b = [0u8; 16];
+        p.mm.copy_in(a.u(4), &mut b)?;
+        let s = i64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8]));
+        let us = i64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8]));
+        if s < 0 || us < 0 {
+            return Err(Errno::EINVAL);
+        }
+        (s.saturating_mul(1000).saturating_add(us / 1000)).min(i32::MAX as i64) as i32
+    };
+    select_common(p, a.i(0), [a.u(1), a.u(2), a.u(3)], t)
+}
+
+/// Implements Linux `pselect6(2)` (the signal mask argument is not applied).
+pub fn sys_pselect6(p: &mut Process, a: &Args) -> SysResult {
+    let t = timeout_ms(p, a.u(4))?;
+    select_common(p, a.i(0), [a.u(1), a.u(2), a.u(3)], t)
+}

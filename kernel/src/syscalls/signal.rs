@@ -1,0 +1,168 @@
+//! Signal syscalls; delivery itself lives in `crate::task`.
+
+use super::{Args, put};
+use crate::errno::{Errno, SysResult};
+use crate::signal::{self as sig, AltStack, SigAction, SigInfo};
+use crate::task::Process;
+
+fn check_signo(s: i32) -> Result<i32, Errno> {
+    if (1..=sig::NSIG as i32).contains(&s) { Ok(s) } else { Err(Errno::EINVAL) }
+}
+
+/// Implements Linux `rt_sigaction(2)`.
+pub fn sys_rt_sigaction(p: &mut Process, a: &Args) -> SysResult {
+    let s = check_signo(a.i(0))?;
+    if a.u(3) != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let new = if a.u(1) != 0 {
+        let mut b = [0u8; 32];
+        p.mm.copy_in(a.u(1), &mut b)?;
+        Some(SigAction::from_bytes(&b))
+    } else {
+        None
+    };
+    if new.is_some() && (s == sig::SIGKILL || s == sig::SIGSTOP) {
+        return Err(Errno::EINVAL);
+    }
+    let old = p.signals.action(s);
+    if a.u(2) != 0 {
+        put(p, a.u(2), &old.to_bytes())?;
+    }
+    if let Some(mut n) = new {
+        n.mask &= !sig::UNBLOCKABLE;
+        p.signals.actions[(s - 1) as usize] = n;
+        // Setting SIG_IGN discards a pending instance.
+        if n.handler == sig::SIG_IGN {
+            p.signals.pending &= !sig::bit(s);
+        }
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_sigprocmask(2)`.
+pub fn sys_rt_sigprocmask(p: &mut Process, a: &Args) -> SysResult {
+    if a.u(3) != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let old = p.signals.mask;
+    if a.u(1) != 0 {
+        let set = p.mm.read_u64(a.u(1))?;
+        p.signals.mask = match a.i(0) {
+            libc::SIG_BLOCK => old | set,
+            libc::SIG_UNBLOCK => old & !set,
+            libc::SIG_SETMASK => set,
+            _ => return Err(Errno::EINVAL),
+        } & !sig::UNBLOCKABLE;
+    }
+    if a.u(2) != 0 {
+        p.mm.write_u64(a.u(2), old)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_sigreturn(2)`.
+pub fn sys_rt_sigreturn(p: &mut Process, _a: &Args) -> SysResult {
+    if p.sigreturn().is_err() {
+        // A corrupt frame is fatal, as on Linux.
+        p.force_signal(SigInfo { signo: sig::SIGSEGV, code: sig::SI_KERNEL, ..Default::default() }, (13, 0, 0));
+        p.regs_replaced = true;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `rt_sigpending(2)`.
+pub fn sys_rt_sigpending(p: &mut Process, a: &Args) -> SysResult {
+    p.mm.write_u64(a.u(0), p.signals.pending & p.signals.mask).map(|_| 0)
+}
+
+/// Implements Linux `rt_sigsuspend(2)` and `pause(2)`: one process, so only a
+/// signal from outside the machine can end the wait.
+pub fn sys_rt_sigsuspend(p: &mut Process, a: &Args) -> SysResult {
+    let old = p.signals.mask;
+    if a.u(0) != 0 && a.u(1) == 8 {
+        p.signals.mask = p.mm.read_u64(a.u(0))? & !sig::UNBLOCKABLE;
+    }
+    if p.signals.pending & !p.signals.mask == 0 {
+        while !p.interrupted() {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+    // Delivery happens on the way out; the handler's frame restores `old`.
+    let _ = old;
+    Err(Errno::EINTR)
+}
+
+/// Implements Linux `sigaltstack(2)`.
+pub fn sys_sigaltstack(p: &mut Process, a: &Args) -> SysResult {
+    let cur = p.signals.altstack;
+    let on = cur.contains(p.ctx.regs.rsp);
+    if a.u(0) != 0 {
+        let mut b = [0u8; 24];
+        p.mm.copy_in(a.u(0), &mut b)?;
+        let sp = u64::from_le_bytes(b[0..8].try_into().unwrap_or([0; 8]));
+        let flags = i32::from_le_bytes(b[8..12].try_into().unwrap_or([0; 4]));
+        let size = u64::from_le_bytes(b[16..24].try_into().unwrap_or([0; 8]));
+        if on {
+            return Err(Errno::EPERM);
+        }
+        if flags & !(sig::SS_DISABLE | (1 << 31)) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if flags & sig::SS_DISABLE != 0 {
+            p.signals.altstack = AltStack { sp: 0, flags: sig::SS_DISABLE, size: 0 };
+        } else {
+            if size < sig::MINSIGSTKSZ {
+                return Err(Errno::ENOMEM);
+            }
+            p.signals.altstack = AltStack { sp, flags: 0, size };
+        }
+    }
+    if a.u(1) != 0 {
+        let mut b = [0u8; 24];
+        b[0..8].copy_from_slice(&cur.sp.to_le_bytes());
+        let flags = if on { sig::SS_ONSTACK } else { cur.flags };
+        b[8..12].copy_from_slice(&flags.to_le_bytes());
+        b[16..24].copy_from_slice(&cur.size.to_le_bytes());
+        put(p, a.u(1), &b)?;
+    }
+    Ok(0)
+}
+
+fn send_self(p: &mut Process, s: i32, code: i32) -> SysResult {
+    if s == 0 {
+        return Ok(0);
+    }
+    let s = check_signo(s)?;
+    if s == sig::SIGKILL {
+        p.exit = Some(crate::task::ExitStatus::Signaled { sig: s, core: false });
+        return Ok(0);
+    }
+    let (uid, _) = crate::host::ids();
+    p.signals.post(SigInfo { signo: s, code, pid: 1, uid, addr: 0 });
+    Ok(0)
+}
+
+/// Implements Linux `kill(2)` for the machine's one process.
+pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
+    match a.i(0) {
+        1 | 0 | -1 => send_self(p, a.i(1), sig::SI_USER),
+        _ => Err(Errno::ESRCH),
+    }
+}
+
+/// Implements Linux `tgkill(2)`.
+pub fn sys_tgkill(p: &mut Process, a: &Args) -> SysResult {
+    if a.i(0) != 1 || a.i(1) != 1 {
+        return Err(Errno::ESRCH);
+    }
+    send_self(p, a.i(2), sig::SI_TKILL)
+}
+
+/// Implements Linux `tkill(2)`.
+pub fn sys_tkill(p: &mut Process, a: &Args) -> SysResult {
+    if a.i(0) != 1 {
+        return Err(Errno::ESRCH);
+    }
+    send_self(p, a.i(1), sig::SI_TKILL)
+}

@@ -1,0 +1,289 @@
+//! The syscall table: data, not code. Every entry names its handler, how fully
+//! it is supported, and what is missing. docs/syscalls.md is rendered from here
+//! (and a test fails when it is stale).
+
+use super::{Args, fs, mm, proc, rw, signal, sys_enosys, time};
+use crate::errno::SysResult;
+use crate::task::Process;
+
+pub type Handler = fn(&mut Process, &Args) -> SysResult;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// Linux semantics for everything a single-process machine can express.
+    Full,
+    /// Works for common use; the note says what is missing.
+    Partial(&'static str),
+    /// Returns ENOSYS (and is counted); the note says why or which issue adds it.
+    Missing(&'static str),
+}
+
+pub struct Entry {
+    pub nr: u16,
+    pub name: &'static str,
+    pub nargs: u8,
+    pub handler: Handler,
+    pub support: Support,
+}
+
+const fn full(nr: u16, name: &'static str, nargs: u8, handler: Handler) -> Entry {
+    Entry { nr, name, nargs, handler, support: Support::Full }
+}
+
+const fn part(nr: u16, name: &'static str, nargs: u8, handler: Handler, note: &'static str) -> Entry {
+    Entry { nr, name, nargs, handler, support: Support::Partial(note) }
+}
+
+const fn none(nr: u16, name: &'static str, nargs: u8, note: &'static str) -> Entry {
+    Entry { nr, name, nargs, handler: sys_enosys, support: Support::Missing(note) }
+}
+
+const PROCS: &str = "needs processes (issue 4)";
+const NET: &str = "needs networking (issue 6)";
+
+pub static TABLE: &[Entry] = &[
+    full(0, "read", 3, rw::sys_read),
+    full(1, "write", 3, rw::sys_write),
+    full(2, "open", 3, fs::sys_open),
+    full(3, "close", 1, fs::sys_close),
+    full(4, "stat", 2, fs::sys_stat),
+    full(5, "fstat", 2, fs::sys_fstat),
+    full(6, "lstat", 2, fs::sys_lstat),
+    full(7, "poll", 3, rw::sys_poll),
+    full(8, "lseek", 3, rw::sys_lseek),
+    part(9, "mmap", 6, mm::sys_mmap, "MAP_HUGETLB refused; pages are populated at map time and charged to --mem"),
+    full(10, "mprotect", 3, mm::sys_mprotect),
+    full(11, "munmap", 2, mm::sys_munmap),
+    full(12, "brk", 1, mm::sys_brk),
+    full(13, "rt_sigaction", 4, signal::sys_rt_sigaction),
+    full(14, "rt_sigprocmask", 4, signal::sys_rt_sigprocmask),
+    full(15, "rt_sigreturn", 0, signal::sys_rt_sigreturn),
+    part(16, "ioctl", 3, fs::sys_ioctl, "TCGETS, TIOCGWINSZ, TIOCGPGRP on host terminals; FIONBIO, FIOCLEX, FIONCLEX; others ENOTTY"),
+    full(17, "pread64", 4, rw::sys_pread64),
+    full(18, "pwrite64", 4, rw::sys_pwrite64),
+    full(19, "readv", 3, rw::sys_readv),
+    full(20, "writev", 3, rw::sys_writev),
+    full(21, "access", 2, fs::sys_access),
+    none(22, "pipe", 1, PROCS),
+    full(23, "select", 5, rw::sys_select),
+    part(24, "sched_yield", 0, proc::sys_ok, "one vCPU: returns at once"),
+    full(25, "mremap", 5, mm::sys_mremap),
+    part(26, "msync", 3, mm::sys_msync, "shared file mappings write through, so there is nothing to flush"),
+    part(27, "mincore", 3, mm::sys_mincore, "every mapped page reports resident"),
+    part(28, "madvise", 3, mm::sys_madvise, "MADV_DONTNEED zeroes private anonymous pages; other advice ignored"),
+    none(29, "shmget", 3, PROCS),
+    none(30, "shmat", 3, PROCS),
+    none(31, "shmctl", 3, PROCS),
+    full(32, "dup", 1, fs::sys_dup),
+    full(33, "dup2", 2, fs::sys_dup2),
+    part(34, "pause", 0, signal::sys_rt_sigsuspend, "only a signal from outside the machine can end it"),
+    full(35, "nanosleep", 2, time::sys_nanosleep),
+    none(36, "getitimer", 2, PROCS),
+    none(37, "alarm", 1, PROCS),
+    none(38, "setitimer", 3, PROCS),
+    full(39, "getpid", 0, proc::sys_getpid),
+    part(40, "sendfile", 4, rw::sys_sendfile, "copies through the host, at most 1 MiB per call"),
+    none(41, "socket", 3, NET),
+    none(42, "connect", 3, NET),
+    none(43, "accept", 3, NET),
+    none(44, "sendto", 6, NET),
+    none(45, "recvfrom", 6, NET),
+    none(46, "sendmsg", 3, NET),
+    none(47, "recvmsg", 3, NET),
+    none(48, "shutdown", 2, NET),
+    none(49, "bind", 3, NET),
+    none(50, "listen", 2, NET),
+    none(51, "getsockname", 3, NET),
+    none(52, "getpeername", 3, NET),
+    none(53, "socketpair", 4, NET),
+    none(54, "setsockopt", 5, NET),
+    none(55, "getsockopt", 5, NET),
+    none(56, "clone", 5, PROCS),
+    none(57, "fork", 0, PROCS),
+    none(58, "vfork", 0, PROCS),
+    none(59, "execve", 3, PROCS),
+    full(60, "exit", 1, proc::sys_exit),
+    part(61, "wait4", 4, proc::sys_wait4, "no child processes yet: always ECHILD"),
+    part(62, "kill", 2, signal::sys_kill, "only the machine's own process (pid 1, 0 or -1)"),
+    full(63, "uname", 1, proc::sys_uname),
+    full(72, "fcntl", 3, fs::sys_fcntl),
+    part(73, "flock", 2, fs::sys_flock, "one process per machine: always granted"),
+    full(74, "fsync", 1, fs::sys_fsync),
+    full(75, "fdatasync", 1, fs::sys_fsync),
+    full(76, "truncate", 2, fs::sys_truncate),
+    full(77, "ftruncate", 2, fs::sys_ftruncate),
+    none(78, "getdents", 3, "obsolete; libc uses getdents64"),
+    full(79, "getcwd", 2, fs::sys_getcwd),
+    full(80, "chdir", 1, fs::sys_chdir),
+    full(81, "fchdir", 1, fs::sys_fchdir),
+    full(82, "rename", 2, fs::sys_rename),
+    full(83, "mkdir", 2, fs::sys_mkdir),
+    full(84, "rmdir", 1, fs::sys_rmdir),
+    full(85, "creat", 2, fs::sys_creat),
+    full(86, "link", 2, fs::sys_link),
+    full(87, "unlink", 1, fs::sys_unlink),
+    full(88, "symlink", 2, fs::sys_symlink),
+    full(89, "readlink", 3, fs::sys_readlink),
+    full(90, "chmod", 2, fs::sys_chmod),
+    full(91, "fchmod", 2, fs::sys_fchmod),
+    part(92, "chown", 3, fs::sys_chown, "ownership is fixed: only the current owner is accepted"),
+    part(93, "fchown", 3, fs::sys_chown, "ownership is fixed: only the current owner is accepted"),
+    part(94, "lchown", 3, fs::sys_chown, "ownership is fixed: only the current owner is accepted"),
+    full(95, "umask", 1, fs::sys_umask),
+    full(96, "gettimeofday", 2, time::sys_gettimeofday),
+    full(97, "getrlimit", 2, proc::sys_getrlimit),
+    part(98, "getrusage", 2, time::sys_getrusage, "CPU times are the host process's"),
+    full(99, "sysinfo", 1, proc::sys_sysinfo),
+    full(100, "times", 1, time::sys_times),
+    none(101, "ptrace", 4, "not supported inside machines"),
+    full(102, "getuid", 0, proc::sys_getuid),
+    full(104, "getgid", 0, proc::sys_getgid),
+    part(105, "setuid", 1, proc::sys_setid, "only the current identity"),
+    part(106, "setgid", 1, proc::sys_setid, "only the current identity"),
+    full(107, "geteuid", 0, proc::sys_getuid),
+    full(108, "getegid", 0, proc::sys_getgid),
+    part(109, "setpgid", 2, proc::sys_setpgid, "one process, already its group's leader"),
+    full(110, "getppid", 0, proc::sys_getppid),
+    full(111, "getpgrp", 0, proc::sys_getpid),
+    part(112, "setsid", 0, proc::sys_setsid, "process 1 leads its group: EPERM, as on Linux"),
+    part(113, "setreuid", 2, proc::sys_setid, "only the current identity"),
+    part(114, "setregid", 2, proc::sys_setid, "only the current identity"),
+    full(115, "getgroups", 2, proc::sys_getgroups),
+    part(116, "setgroups", 2, proc::sys_eperm, "EPERM"),
+    part(117, "setresuid", 3, proc::sys_setid, "only the current identity"),
+    full(118, "getresuid", 3, proc::sys_getresuid),
+    part(119, "setresgid", 3, proc::sys_setid, "only the current identity"),
+    full(120, "getresgid", 3, proc::sys_getresgid),
+    full(121, "getpgid", 1, proc::sys_getpgid),
+    full(124, "getsid", 1, proc::sys_getpgid),
+    part(125, "capget", 2, proc::sys_capget, "no capabilities"),
+    full(127, "rt_sigpending", 2, signal::sys_rt_sigpending),
+    none(128, "rt_sigtimedwait", 4, PROCS),
+    part(130, "rt_sigsuspend", 2, signal::sys_rt_sigsuspend, "only a signal from outside the machine can end it"),
+    full(131, "sigaltstack", 2, signal::sys_sigaltstack),
+    part(132, "utime", 2, fs::sys_utimes, "accepted; timestamps are not changed"),
+    part(135, "personality", 1, proc::sys_personality, "PER_LINUX only"),
+    part(137, "statfs", 2, fs::sys_statfs, "fixed ext4-like answer"),
+    part(138, "fstatfs", 2, fs::sys_statfs, "fixed ext4-like answer"),
+    full(140, "getpriority", 2, proc::sys_getpriority),
+    part(141, "setpriority", 3, proc::sys_ok, "accepted, no effect"),
+    part(142, "sched_setparam", 2, proc::sys_ok, "accepted, no effect"),
+    part(144, "sched_setscheduler", 3, proc::sys_ok, "accepted, no effect"),
+    part(145, "sched_getscheduler", 1, proc::sys_ok, "always SCHED_OTHER"),
+    part(149, "mlock", 2, mm::sys_mlock, "memory is never swapped: no-op"),
+    part(150, "munlock", 2, mm::sys_mlock, "no-op"),
+    part(151, "mlockall", 1, mm::sys_mlock, "no-op"),
+    part(152, "munlockall", 0, mm::sys_mlock, "no-op"),
+    part(157, "prctl", 5, proc::sys_prctl, "PR_SET/GET_NAME, dumpable, no_new_privs, PR_SET_VMA; others EINVAL"),
+    part(158, "arch_prctl", 2, proc::sys_arch_prctl, "FS and GS bases; CPUID faulting is not offered"),
+    full(160, "setrlimit", 2, proc::sys_setrlimit),
+    part(161, "chroot", 1, proc::sys_eperm, "EPERM"),
+    part(162, "sync", 0, proc::sys_ok, "no-op: the root is read-only and /tmp is memory"),
+    part(165, "mount", 5, proc::sys_eperm, "EPERM"),
+    part(166, "umount2", 2, proc::sys_eperm, "EPERM"),
+    part(169, "reboot", 4, proc::sys_eperm, "EPERM"),
+    part(170, "sethostname", 2, proc::sys_eperm, "EPERM"),
+    full(186, "gettid", 0, proc::sys_getpid),
+    part(191, "getxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    part(192, "lgetxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    part(193, "fgetxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    part(194, "listxattr", 3, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    part(195, "llistxattr", 3, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    part(196, "flistxattr", 3, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
+    full(200, "tkill", 2, signal::sys_tkill),
+    full(201, "time", 1, time::sys_time),
+    part(202, "futex", 6, proc::sys_futex, "one thread: WAKE finds no waiters, WAIT fails or sleeps to its timeout; more ops with threads (issue 4)"),
+    part(203, "sched_setaffinity", 3, proc::sys_ok, "one vCPU: accepted"),
+    full(204, "sched_getaffinity", 3, proc::sys_sched_getaffinity),
+    none(213, "epoll_create", 1, PROCS),
+    full(217, "getdents64", 3, fs::sys_getdents64),
+    full(218, "set_tid_address", 1, proc::sys_set_tid_address),
+    part(221, "fadvise64", 4, fs::sys_fadvise, "advice ignored"),
+    none(222, "timer_create", 3, PROCS),
+    full(228, "clock_gettime", 2, time::sys_clock_gettime),
+    full(229, "clock_getres", 2, time::sys_clock_getres),
+    full(230, "clock_nanosleep", 4, time::sys_clock_nanosleep),
+    full(231, "exit_group", 1, proc::sys_exit_group),
+    none(232, "epoll_wait", 4, PROCS),
+    none(233, "epoll_ctl", 4, PROCS),
+    full(234, "tgkill", 3, signal::sys_tgkill),
+    part(235, "utimes", 2, fs::sys_utimes, "accepted; timestamps are not changed"),
+    part(247, "waitid", 5, proc::sys_wait4, "no child processes yet: always ECHILD"),
+    none(253, "inotify_init", 0, "not supported yet"),
+    full(257, "openat", 4, fs::sys_openat),
+    full(258, "mkdirat", 3, fs::sys_mkdirat),
+    part(260, "fchownat", 5, fs::sys_fchownat, "ownership is fixed: only the current owner is accepted"),
+    full(262, "newfstatat", 4, fs::sys_newfstatat),
+    full(263, "unlinkat", 3, fs::sys_unlinkat),
+    full(264, "renameat", 4, fs::sys_renameat),
+    part(265, "linkat", 5, fs::sys_linkat, "AT_SYMLINK_FOLLOW is ignored"),
+    full(266, "symlinkat", 3, fs::sys_symlinkat),
+    full(267, "readlinkat", 4, fs::sys_readlinkat),
+    full(268, "fchmodat", 3, fs::sys_fchmodat),
+    full(269, "faccessat", 3, fs::sys_faccessat),
+    part(270, "pselect6", 6, rw::sys_pselect6, "the signal mask argument is not applied"),
+    part(271, "ppoll", 5, rw::sys_ppoll, "the signal mask argument is not applied"),
+    part(273, "set_robust_list", 2, proc::sys_set_robust_list, "recorded only; matters with threads (issue 4)"),
+    none(275, "splice", 6, PROCS),
+    part(280, "utimensat", 4, fs::sys_utimes, "accepted; timestamps are not changed"),
+    none(281, "epoll_pwait", 6, PROCS),
+    none(283, "timerfd_create", 2, PROCS),
+    none(284, "eventfd", 1, PROCS),
+    none(285, "fallocate", 4, "storage (issue 3)"),
+    none(288, "accept4", 4, NET),
+    none(290, "eventfd2", 2, PROCS),
+    none(291, "epoll_create1", 1, PROCS),
+    full(292, "dup3", 3, fs::sys_dup3),
+    none(293, "pipe2", 2, PROCS),
+    none(294, "inotify_init1", 1, "not supported yet"),
+    full(295, "preadv", 4, rw::sys_preadv),
+    full(296, "pwritev", 4, rw::sys_pwritev),
+    full(302, "prlimit64", 4, proc::sys_prlimit64),
+    full(309, "getcpu", 3, proc::sys_getcpu),
+    full(316, "renameat2", 5, fs::sys_renameat2),
+    none(317, "seccomp", 3, "not supported inside machines"),
+    full(318, "getrandom", 3, proc::sys_getrandom),
+    none(319, "memfd_create", 2, "storage (issue 3)"),
+    none(326, "copy_file_range", 6, "libc falls back to read/write"),
+    part(332, "statx", 5, fs::sys_statx, "basic fields; no birth time or attributes"),
+    none(334, "rseq", 4, "glibc runs without it"),
+    none(424, "pidfd_send_signal", 4, PROCS),
+    none(425, "io_uring_setup", 2, "not offered to guests"),
+    none(434, "pidfd_open", 2, PROCS),
+    none(435, "clone3", 2, PROCS),
+    full(436, "close_range", 3, fs::sys_close_range),
+    part(437, "openat2", 4, fs::sys_openat2, "RESOLVE_* flags are refused with EINVAL"),
+    full(439, "faccessat2", 4, fs::sys_faccessat2),
+];
+
+/// docs/syscalls.md.
+pub fn render_doc() -> String {
+    let mut entries: Vec<&Entry> = TABLE.iter().collect();
+    entries.sort_by_key(|e| e.nr);
+    let (mut full, mut partial, mut missing) = (0, 0, 0);
+    let mut rows = String::new();
+    for e in &entries {
+        let (level, note) = match e.support {
+            Support::Full => {
+                full += 1;
+                ("full", "")
+            }
+            Support::Partial(n) => {
+                partial += 1;
+                ("partial", n)
+            }
+            Support::Missing(n) => {
+                missing += 1;
+                ("ENOSYS", n)
+            }
+        };
+        rows.push_str(&format!("| {} | `{}` | {level} | {note} |\n", e.nr, e.name));
+    }
+    format!(
+        "# Syscalls\n\nGenerated from `kernel/src/syscalls/table.rs` by \
+         `WISP_BLESS=1 cargo test -p wisp-kernel syscall_doc`; do not edit by hand.\n\n\
+         {full} full, {partial} partial, {missing} returning ENOSYS. Any number not listed returns \
+         ENOSYS too. Every ENOSYS is counted and shows in `--strace` and in the `WISP_STATS=1` line.\n\n\
+         | nr | name | support | note |\n| --- | --- | --- | --- |\n{rows}"
+    )
+}

@@ -1,0 +1,548 @@
+//! A process: address space, descriptors, signals, and the loop that runs it.
+//!
+//! `Process::run` is the syscall path: switch into the guest, and on each trap
+//! dispatch one syscall, resolve one fault, or take one host interruption; then
+//! deliver pending signals and go back in. See ARCHITECTURE.md.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use crate::errno::Errno;
+use crate::fd::FdTable;
+use crate::loader::{self, ExecArgs, ExecError, ExecImage, Vdso};
+use crate::mm::{FaultOutcome, MemoryManager};
+use crate::platform::{Context, Fault, FpuState, Platform, PlatformError, RFLAGS_FIXED, SyscallEntry, Trap};
+use crate::signal::{self, DefaultAction, SigInfo, SignalState};
+use crate::stats::Stats;
+use crate::syscalls;
+use crate::vfs::Vfs;
+use crate::vfs::file::OpenFile;
+use crate::vfs::hostfs::HostFile;
+use crate::vfs::procfs::ProcView;
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled { sig: i32, core: bool },
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the exit code, or 128+N for signal N.
+    pub fn shell_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => c & 0xff,
+            ExitStatus::Signaled { sig, .. } => 128 + sig,
+        }
+    }
+}
+
+/// Signals requested from outside the machine (timeouts, Ctrl-C on the host),
+/// as a bitmask; the host side sets bits and kicks the vCPU.
+#[derive(Clone, Default)]
+pub struct Interrupts(Arc<AtomicU64>);
+
+impl Interrupts {
+    pub fn raise(&self, sig: i32) {
+        self.0.fetch_or(signal::bit(sig), Ordering::SeqCst);
+    }
+
+    fn take(&self) -> u64 {
+        self.0.swap(0, Ordering::SeqCst)
+    }
+}
+
+/// Settings that do not change while a process runs.
+pub struct ProcessConfig {
+    pub strace: bool,
+    pub patch_syscalls: bool,
+    pub cpuinfo: String,
+    pub hostname: String,
+}
+
+/// A process of a machine.
+pub struct Process {
+    pub mm: MemoryManager,
+    pub vfs: Vfs,
+    pub fds: FdTable,
+    pub cwd: String,
+    pub exe: String,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    pub ctx: Context,
+    pub signals: SignalState,
+    pub umask: u32,
+    pub exit: Option<ExitStatus>,
+    pub stats: Stats,
+    pub config: ProcessConfig,
+    pub interrupts: Interrupts,
+    pub started: Instant,
+    pub vdso_base: Option<u64>,
+    /// Name set by prctl(PR_SET_NAME).
+    pub comm: Option<String>,
+    pub clear_child_tid: u64,
+    pub rlimits: [(u64, u64); 16],
+    /// A synchronous signal from a fault, delivered before anything pending.
+    forced: Option<(SigInfo, (u64, u64, u64))>,
+    /// Set by handlers that replace the whole register file (rt_sigreturn).
+    pub regs_replaced: bool,
+    /// FPU state to load before the next switch (from rt_sigreturn).
+    pending_fpu: Option<FpuState>,
+    strace_out: Box<dyn Write + Send>,
+}
+
+/// Frame faults whose default action prints a diagnostic line.
+fn is_fault_signal(sig: i32) -> bool {
+    matches!(sig, signal::SIGSEGV | signal::SIGBUS | signal::SIGILL | signal::SIGFPE | signal::SIGTRAP)
+}
+
+impl Process {
+    pub fn new(mm: MemoryManager, vfs: Vfs, cwd: String, config: ProcessConfig) -> Process {
+        Process {
+            mm,
+            vfs,
+            fds: FdTable::default(),
+            cwd,
+            exe: String::new(),
+            argv: Vec::new(),
+            envp: Vec::new(),
+            ctx: Context::default(),
+            signals: SignalState::default(),
+            umask: 0o022,
+            exit: None,
+            stats: Stats::default(),
+            config,
+            interrupts: Interrupts::default(),
+            started: Instant::now(),
+            vdso_base: None,
+            comm: None,
+            clear_child_tid: 0,
+            rlimits: crate::syscalls::default_rlimits(0),
+            forced: None,
+            regs_replaced: false,
+            pending_fpu: None,
+            strace_out: Box::new(std::io::stderr()),
+        }
+    }
+
+    /// Gives the guest the host's standard streams as descriptors 0, 1 and 2.
+    pub fn inherit_stdio(&mut self) -> Result<(), Errno> {
+        use std::os::fd::AsFd;
+        for (fd, flags) in [(0, libc::O_RDONLY), (1, libc::O_WRONLY), (2, libc::O_WRONLY)] {
+            let owned = match fd {
+                0 => crate::host::dup(std::io::stdin().as_fd())?,
+                1 => crate::host::dup(std::io::stdout().as_fd())?,
+                _ => crate::host::dup(std::io::stderr().as_fd())?,
+            };
+            let path = format!("/dev/pts/{fd}");
+            let file = HostFile::from_fd(owned, path);
+            let status = crate::host::fcntl_getfl(file.fd.as_fd()).unwrap_or(0);
+            let access = status & libc::O_ACCMODE;
+            let flags = if access == libc::O_RDWR { libc::O_RDWR } else { flags } | (status & libc::O_APPEND);
+            self.fds.insert_at(fd, Arc::new(OpenFile::new(Box::new(file), flags as u32)), false)?;
+        }
+        Ok(())
+    }
+
+    /// Loads `args.path` and points the registers at its entry.
+    pub fn exec(&mut self, args: ExecArgs<'_>, vdso: Option<&Vdso<'_>>) -> Result<(), ExecError> {
+        let envp = args.envp.clone();
+        let view = Snapshot::of(&ProcViewRef(self));
+        let image: ExecImage = loader::exec(&mut self.mm, &self.vfs, &view, args, vdso)?;
+        self.exe = image.exe;
+        self.argv = image.argv;
+        self.envp = envp;
+        self.vdso_base = image.vdso_base;
+        self.ctx.regs = crate::platform::UserRegs { rip: image.entry, rsp: image.sp, rflags: RFLAGS_FIXED, ..Default::default() };
+        self.ctx.cr3 = self.mm.root();
+        Ok(())
+    }
+
+    /// Runs until the process exits.
+    pub fn run(&mut self, p: &mut dyn Platform) -> Result<ExitStatus, PlatformError> {
+        loop {
+            self.take_interrupts();
+            self.deliver_signals(p)?;
+            if let Some(s) = self.exit {
+                return Ok(s);
+            }
+            if let Some(fpu) = self.pending_fpu.take() {
+                p.set_fpu(&fpu)?;
+            }
+            let trap = p.switch(&mut self.ctx)?;
+            self.stats.exits += 1;
+            match trap {
+                Trap::Syscall(entry) => self.syscall(entry),
+                Trap::Fault(f) => self.fault(f),
+                Trap::Interrupted => self.stats.interrupts += 1,
+            }
+        }
+    }
+
+    fn take_interrupts(&mut self) {
+        let bits = self.interrupts.take();
+        for sig in 1..=64 {
+            if bits & signal::bit(sig) != 0 {
+                if sig == signal::SIGKILL {
+                    self.exit = Some(ExitStatus::Signaled { sig, core: false });
+                    return;
+                }
+                self.signals.post(SigInfo { signo: sig, code: signal::SI_USER, ..Default::default() });
+            }
+        }
+    }
+
+    /// True when a signal from outside is waiting; blocking host calls poll this.
+    pub fn interrupted(&self) -> bool {
+        self.interrupts.0.load(Ordering::SeqCst) != 0
+    }
+
+    fn syscall(&mut self, entry: SyscallEntry) {
+        self.mm.progress();
+        if entry == SyscallEntry::Instruction && self.config.patch_syscalls {
+            self.patch_site(self.ctx.regs.rip.wrapping_sub(2));
+        }
+        let nr = self.ctx.regs.rax;
+        let r = &self.ctx.regs;
+        let args = syscalls::Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
+        self.regs_replaced = false;
+        let t0 = Instant::now();
+        let result = syscalls::dispatch(self, nr, &args);
+        self.stats.record(nr, t0.elapsed());
+        if self.config.strace {
+            let line = syscalls::strace_line(nr, &args, &result);
+            let _ = writeln!(self.strace_out, "[wisp] {line}");
+        }
+        if !self.regs_replaced {
+            self.ctx.regs.rax = match result {
+                Ok(v) => v,
+                Err(e) => (-(e.0 as i64)) as u64,
+            };
+        }
+    }
+
+    /// Rewrites a `syscall` (0f 05) the guest just executed into `out 0x10, al`
+    /// (e6 10), so the next call at this site exits straight from ring 3.
+    fn patch_site(&mut self, site: u64) {
+        let mut b = [0u8; 2];
+        if self.mm.copy_in(site, &mut b).is_ok() && b == [0x0f, 0x05] {
+            let private = self.mm.vmas().find(site).is_some_and(|v| v.file().is_none_or(|f| !f.shared));
+            if private && self.mm.poke(site, &[0xe6, 0x10]).is_ok() {
+                self.stats.patched += 1;
+            }
+        }
+    }
+
+    fn fault(&mut self, f: Fault) {
+        let rip = self.ctx.regs.rip;
+        let (sig, code, addr) = match f.vector {
+            14 => match self.mm.handle_fault(f.addr, f.error_code) {
+                FaultOutcome::Retry => {
+                    self.stats.spurious_faults += 1;
+                    return;
+                }
+                FaultOutcome::Segv(code) => (signal::SIGSEGV, code, f.addr),
+                FaultOutcome::Bus => (signal::SIGBUS, 2, f.addr),
+            },
+            0 => (signal::SIGFPE, 1, rip),
+            1 => (signal::SIGTRAP, 2, rip),
+            3 => (signal::SIGTRAP, signal::SI_KERNEL, 0),
+            6 => (signal::SIGILL, 2, rip),
+            16 | 19 => (signal::SIGFPE, 0, rip),
+            12 => (signal::SIGBUS, signal::SI_KERNEL, 0),
+            17 => (signal::SIGBUS, 1, f.addr),
+            _ => (signal::SIGSEGV, signal::SI_KERNEL, 0),
+        };
+        self.stats.faults += 1;
+        self.force_signal(SigInfo { signo: sig, code, addr, ..Default::default() }, (f.vector as u64, f.error_code, f.addr));
+    }
+
+    /// Delivers a synchronous signal: if it is blocked or ignored, the default
+    /// action is restored first, as Linux's force_sig does.
+    pub fn force_signal(&mut self, info: SigInfo, fault: (u64, u64, u64)) {
+        let i = (info.signo - 1) as usize;
+        let act = self.signals.actions[i];
+        if self.signals.mask & signal::bit(info.signo) != 0 || act.handler == signal::SIG_IGN {
+            self.signals.actions[i].handler = signal::SIG_DFL;
+            self.signals.mask &= !signal::bit(info.signo);
+        }
+        self.forced = Some((info, fault));
+    }
+
+    fn deliver_signals(&mut self, p: &mut dyn Platform) -> Result<(), PlatformError> {
+        if let Some((info, fault)) = self.forced.take() {
+            self.deliver(p, info, Some(fault))?;
+        }
+        while self.exit.is_none() {
+            let Some(info) = self.signals.take() else { break };
+            if self.deliver(p, info, None)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Returns true when a handler frame was set up (one per return to the guest).
+    fn deliver(&mut self, p: &mut dyn Platform, info: SigInfo, fault: Option<(u64, u64, u64)>) -> Result<bool, PlatformError> {
+        let sig = info.signo;
+        let act = self.signals.action(sig);
+        if sig == signal::SIGKILL || act.handler == signal::SIG_DFL {
+            match signal::default_action(sig) {
+                DefaultAction::Ignore | DefaultAction::JobControl if sig != signal::SIGKILL && sig != signal::SIGSTOP => {}
+                action => {
+                    if is_fault_signal(sig) && fault.is_some() {
+                        self.report_fault(&info);
+                    }
+                    self.exit = Some(ExitStatus::Signaled { sig, core: action == DefaultAction::CoreDump });
+                }
+            }
+            return Ok(false);
+        }
+        if act.handler == signal::SIG_IGN {
+            return Ok(false);
+        }
+        if act.flags & signal::SA_RESTORER == 0 || self.setup_frame(p, &info, &act, fault).is_err() {
+            // No way back from the handler, or no room for the frame: Linux kills
+            // the process with SIGSEGV.
+            self.report_fault(&SigInfo { signo: signal::SIGSEGV, addr: self.ctx.regs.rsp, ..info });
+            self.exit = Some(ExitStatus::Signaled { sig: signal::SIGSEGV, core: true });
+            return Ok(false);
+        }
+        self.stats.signals += 1;
+        let i = (sig - 1) as usize;
+        if act.flags & signal::SA_NODEFER == 0 {
+            self.signals.mask |= signal::bit(sig);
+        }
+        self.signals.mask |= act.mask & !signal::UNBLOCKABLE;
+        if act.flags & signal::SA_RESETHAND != 0 {
+            self.signals.actions[i] = Default::default();
+        }
+        Ok(true)
+    }
+
+    fn setup_frame(&mut self, p: &mut dyn Platform, info: &SigInfo, act: &signal::SigAction, fault: Option<(u64, u64, u64)>) -> Result<(), Errno> {
+        let regs = self.ctx.regs;
+        let alt = self.signals.altstack;
+        let (at, fp_at) = signal::frame_location(regs.rsp, act, &alt);
+        let fpu = p.fpu().map_err(|_| Errno::EFAULT)?;
+        self.mm.copy_out(fp_at, &fpu.0)?;
+        let frame = signal::build_frame(&regs, act, info, self.signals.mask, &alt, fault, fp_at);
+        self.mm.copy_out(at, &frame)?;
+        p.set_fpu(&FpuState::default()).map_err(|_| Errno::EFAULT)?;
+        let r = &mut self.ctx.regs;
+        r.rsp = at;
+        r.rip = act.handler;
+        r.rdi = info.signo as u64;
+        r.rsi = at + 312;
+        r.rdx = at + 8;
+        r.rax = 0;
+        r.rflags &= !(0x400 | 0x100); // DF, TF
+        Ok(())
+    }
+
+    fn report_fault(&self, info: &SigInfo) {
+        let prog = self.argv.first().map(|a| String::from_utf8_lossy(a).into_owned()).unwrap_or_default();
+        eprintln!(
+            "wisp: {prog} killed by {} at address {:#x} (rip {:#x})",
+            signal::name(info.signo),
+            info.addr,
+            self.ctx.regs.rip
+        );
+    }
+
+    /// Ends the process (exit/exit_group).
+    pub fn exit_with(&mut self, code: i32) {
+        self.exit = Some(ExitStatus::Exited(code & 0xff));
+    }
+
+    /// Restores the context saved by a signal frame (rt_sigreturn).
+    pub fn sigreturn(&mut self) -> Result<(), Errno> {
+        let frame = self.ctx.regs.rsp.wrapping_sub(8);
+        let mut uc = [0u8; 304];
+        self.mm.copy_in(frame + 8, &mut uc)?;
+        let (mask, fpstate) = signal::parse_ucontext(&uc, &mut self.ctx.regs);
+        self.signals.mask = mask;
+        if fpstate != 0 {
+            let mut fpu = FpuState([0; 512]);
+            self.mm.copy_in(fpstate, &mut fpu.0)?;
+            signal::check_fpu(&fpu)?;
+            self.pending_fpu = Some(fpu);
+        }
+        self.regs_replaced = true;
+        Ok(())
+    }
+}
+
+/// A copy of what /proc shows, for lookups made while the process itself is
+/// being changed (exec).
+struct Snapshot {
+    exe: String,
+    cwd: String,
+    maps: String,
+    status: String,
+    stat: String,
+    statm: String,
+    cmdline: Vec<u8>,
+    environ: Vec<u8>,
+    comm: String,
+    fds: Vec<(i32, String)>,
+    meminfo: String,
+    cpuinfo: String,
+    uptime: String,
+    mounts: String,
+}
+
+impl Snapshot {
+    fn of(v: &dyn ProcView) -> Snapshot {
+        Snapshot {
+            exe: v.exe(),
+            cwd: v.cwd(),
+            maps: v.maps(),
+            status: v.status(),
+            stat: v.stat(),
+            statm: v.statm(),
+            cmdline: v.cmdline(),
+            environ: v.environ(),
+            comm: v.comm(),
+            fds: v.fds(),
+            meminfo: v.meminfo(),
+            cpuinfo: v.cpuinfo(),
+            uptime: v.uptime(),
+            mounts: v.mounts(),
+        }
+    }
+}
+
+impl ProcView for Snapshot {
+    fn pid(&self) -> i32 {
+        1
+    }
+    fn exe(&self) -> String {
+        self.exe.clone()
+    }
+    fn cwd(&self) -> String {
+        self.cwd.clone()
+    }
+    fn maps(&self) -> String {
+        self.maps.clone()
+    }
+    fn status(&self) -> String {
+        self.status.clone()
+    }
+    fn stat(&self) -> String {
+        self.stat.clone()
+    }
+    fn statm(&self) -> String {
+        self.statm.clone()
+    }
+    fn cmdline(&self) -> Vec<u8> {
+        self.cmdline.clone()
+    }
+    fn environ(&self) -> Vec<u8> {
+        self.environ.clone()
+    }
+    fn comm(&self) -> String {
+        self.comm.clone()
+    }
+    fn fds(&self) -> Vec<(i32, String)> {
+        self.fds.clone()
+    }
+    fn meminfo(&self) -> String {
+        self.meminfo.clone()
+    }
+    fn cpuinfo(&self) -> String {
+        self.cpuinfo.clone()
+    }
+    fn uptime(&self) -> String {
+        self.uptime.clone()
+    }
+    fn mounts(&self) -> String {
+        self.mounts.clone()
+    }
+}
+
+/// /proc's view of a process.
+pub struct ProcViewRef<'a>(pub &'a Process);
+
+impl ProcView for ProcViewRef<'_> {
+    fn pid(&self) -> i32 {
+        1
+    }
+    fn exe(&self) -> String {
+        self.0.exe.clone()
+    }
+    fn cwd(&self) -> String {
+        self.0.cwd.clone()
+    }
+    fn maps(&self) -> String {
+        self.0.mm.maps()
+    }
+    fn status(&self) -> String {
+        let p = self.0;
+        let (uid, gid) = crate::host::ids();
+        let rss_kb = p.mm.rss_bytes() / 1024;
+        let vm_kb: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum::<u64>() / 1024;
+        format!(
+            "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\n\
+             Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nFDSize:\t64\nGroups:\t\n\
+             VmPeak:\t{vm_kb} kB\nVmSize:\t{vm_kb} kB\nVmHWM:\t{rss_kb} kB\nVmRSS:\t{rss_kb} kB\nThreads:\t1\n\
+             SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
+             Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
+            self.comm(),
+            p.umask,
+            p.signals.pending,
+            p.signals.mask
+        )
+    }
+    fn stat(&self) -> String {
+        let p = self.0;
+        let rss_pages = p.mm.rss_bytes() / 4096;
+        let vsize: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum();
+        format!(
+            "1 ({}) R 0 1 1 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 {vsize} {rss_pages} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+            self.comm()
+        )
+    }
+    fn statm(&self) -> String {
+        let p = self.0;
+        let vsize: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum();
+        format!("{} {} 0 0 0 0 0\n", vsize / 4096, p.mm.rss_bytes() / 4096)
+    }
+    fn cmdline(&self) -> Vec<u8> {
+        self.0.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect()
+    }
+    fn environ(&self) -> Vec<u8> {
+        self.0.envp.iter().flat_map(|a| a.iter().copied().chain([0])).collect()
+    }
+    fn comm(&self) -> String {
+        if let Some(c) = &self.0.comm {
+            return c.clone();
+        }
+        let exe = self.0.exe.rsplit('/').next().unwrap_or("");
+        exe.chars().take(15).collect()
+    }
+    fn fds(&self) -> Vec<(i32, String)> {
+        self.0.fds.iter().map(|(fd, e)| (fd, e.file.file.path())).collect()
+    }
+    fn meminfo(&self) -> String {
+        let total = self.0.mm.limit_bytes() / 1024;
+        let used = self.0.mm.user_bytes() / 1024;
+        let free = total.saturating_sub(used);
+        format!(
+            "MemTotal:       {total:>8} kB\nMemFree:        {free:>8} kB\nMemAvailable:   {free:>8} kB\nBuffers:               0 kB\n\
+             Cached:                0 kB\nSwapCached:            0 kB\nSwapTotal:             0 kB\nSwapFree:              0 kB\n"
+        )
+    }
+    fn cpuinfo(&self) -> String {
+        self.0.config.cpuinfo.clone()
+    }
+    fn uptime(&self) -> String {
+        let t = self.0.started.elapsed().as_secs_f64();
+        format!("{t:.2} {t:.2}\n")
+    }
+    fn mounts(&self) -> String {
+        self.0.vfs.mount_table()
+    }
+}

@@ -1,0 +1,270 @@
+//! A host directory served as a guest filesystem.
+//!
+//! Every lookup is one `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)` from
+//! the directory's handle, so `..`, absolute symlinks and symlinks swapped in
+//! mid-lookup all stay inside it: the host kernel does the confinement, not
+//! string checks. Results that land on a host pseudo-filesystem (procfs, sysfs,
+//! ...) or on a device, FIFO or socket are refused, so a root of `/` never
+//! exposes the host's /proc or devices.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::Arc;
+
+use super::file::{File, Stat};
+use crate::errno::Errno;
+use crate::host;
+
+const RESOLVE_NO_MAGICLINKS: u64 = 0x02;
+const RESOLVE_IN_ROOT: u64 = 0x10;
+const RESOLVE: u64 = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+
+/// Filesystem types the guest must never reach on the host.
+const REFUSED_FS: [i64; 9] = [
+    0x9fa0,     // proc
+    0x6265_6572, // sysfs
+    0x1cd1,     // devpts
+    0x0027_e0eb, // cgroup
+    0x6367_7270, // cgroup2
+    0x6462_6720, // debugfs
+    0x7363_6673, // securityfs
+    0xcafe_4a11u32 as i64, // bpf
+    0x7472_6163, // tracefs
+];
+
+pub struct HostFs {
+    root: OwnedFd,
+    writable: bool,
+}
+
+impl HostFs {
+    pub fn new(dir: &std::path::Path, writable: bool) -> Result<HostFs, Errno> {
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable })
+    }
+
+    pub fn writable(&self) -> bool {
+        self.writable
+    }
+
+    fn check(&self, fd: &OwnedFd) -> Result<libc::stat, Errno> {
+        let fs = host::fstatfs_type(fd.as_fd())?;
+        if REFUSED_FS.contains(&fs) {
+            return Err(Errno::EACCES);
+        }
+        let st = host::fstat(fd.as_fd())?;
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFREG | libc::S_IFDIR | libc::S_IFLNK => Ok(st),
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// An O_PATH handle for `rel`; with `nofollow` a final symlink is not followed.
+    pub fn lookup(&self, rel: &str, nofollow: bool) -> Result<(OwnedFd, libc::stat), Errno> {
+        let mut flags = (libc::O_PATH | libc::O_CLOEXEC) as u64;
+        if nofollow {
+            flags |= libc::O_NOFOLLOW as u64;
+        }
+        let fd = host::openat2(self.root.as_fd(), rel.as_bytes(), flags, 0, RESOLVE)?;
+        let st = self.check(&fd)?;
+        Ok((fd, st))
+    }
+
+    pub fn stat(&self, rel: &str, nofollow: bool) -> Result<Stat, Errno> {
+        self.lookup(rel, nofollow).map(|(_, st)| Stat::from_host(&st))
+    }
+
+    pub fn readlink(&self, rel: &str) -> Result<Vec<u8>, Errno> {
+        let (fd, st) = self.lookup(rel, true)?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFLNK {
+            return Err(Errno::EINVAL);
+        }
+        host::readlink_fd(fd.as_fd())
+    }
+
+    pub fn access(&self, rel: &str, mode: i32) -> Result<(), Errno> {
+        let (fd, _) = self.lookup(rel, false)?;
+        if mode & libc::W_OK != 0 && !self.writable {
+            return Err(Errno::EROFS);
+        }
+        host::faccess(fd.as_fd(), mode)
+    }
+
+    /// Opens `rel` with the guest's `flags`; `path` is the guest path for /proc.
+    pub fn open(&self, rel: &str, flags: i32, mode: u32, path: String) -> Result<HostFile, Errno> {
+        let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
+        let open_flags = flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY;
+        if self.writable {
+            let fd = host::openat2(self.root.as_fd(), rel.as_bytes(), open_flags as u64, (mode & 0o7777) as u64, RESOLVE)?;
+            self.check(&fd)?;
+            return Ok(HostFile { fd: Arc::new(fd), path });
+        }
+        if wants_write {
+            return Err(Errno::EROFS);
+        }
+        let (opath, st) = match self.lookup(rel, flags & libc::O_NOFOLLOW != 0) {
+            Ok(r) => r,
+            Err(Errno::ENOENT) if flags & libc::O_CREAT != 0 => return Err(Errno::EROFS),
+            Err(e) => return Err(e),
+        };
+        if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
+            return Err(Errno::EEXIST);
+        }
+        let kind = st.st_mode & libc::S_IFMT;
+        if kind == libc::S_IFLNK {
+            return Err(Errno::ELOOP);
+        }
+        if flags & libc::O_DIRECTORY != 0 && kind != libc::S_IFDIR {
+            return Err(Errno::ENOTDIR);
+        }
+        if flags & libc::O_PATH != 0 {
+            return Ok(HostFile { fd: Arc::new(opath), path });
+        }
+        let fd = host::reopen(opath.as_fd(), open_flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))?;
+        Ok(HostFile { fd: Arc::new(fd), path })
+    }
+
+    /// Resolves the parent of `rel` and returns it with the last component,
+    /// refusing on a read-only mount.
+    pub fn parent(&self, rel: &str) -> Result<(OwnedFd, String), Errno> {
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        let (dir, name) = match rel.rsplit_once('/') {
+            Some((d, n)) => (if d.is_empty() { "." } else { d }, n),
+            None => (".", rel),
+        };
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(Errno::EINVAL);
+        }
+        let flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
+        let fd = host::openat2(self.root.as_fd(), dir.as_bytes(), flags, 0, RESOLVE)?;
+        self.check(&fd)?;
+        Ok((fd, name.to_string()))
+    }
+}
+
+/// A host file opened for the guest.
+pub struct HostFile {
+    pub fd: Arc<OwnedFd>,
+    path: String,
+}
+
+impl HostFile {
+    /// Wraps an already-open host descriptor (the standard streams).
+    pub fn from_fd(fd: OwnedFd, path: String) -> HostFile {
+        HostFile { fd: Arc::new(fd), path }
+    }
+}
+
+/// Terminal ioctls passed through to a host tty, with their argument sizes.
+pub fn tty_ioctl_size(req: u64) -> Option<usize> {
+    match req {
+        0x5401 => Some(60),  // TCGETS: struct termios
+        0x5413 => Some(8),   // TIOCGWINSZ: struct winsize
+        0x540f => Some(4),   // TIOCGPGRP: pid_t
+        _ => None,
+    }
+}
+
+impl File for HostFile {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        host::read(self.fd.as_fd(), buf)
+    }
+    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        host::write(self.fd.as_fd(), buf)
+    }
+    fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        host::pread(self.fd.as_fd(), buf, off)
+    }
+    fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        host::pwrite(self.fd.as_fd(), buf, off)
+    }
+    fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        host::lseek(self.fd.as_fd(), off, whence)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        host::fstat(self.fd.as_fd()).map(|s| Stat::from_host(&s))
+    }
+    fn getdents(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        host::getdents64(self.fd.as_fd(), buf)
+    }
+    fn ioctl(&self, req: u64, arg: &mut [u8]) -> Result<u64, Errno> {
+        match tty_ioctl_size(req) {
+            Some(n) if n == arg.len() => host::tty_ioctl(self.fd.as_fd(), req, arg),
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        host::ftruncate(self.fd.as_fd(), len)
+    }
+    fn sync(&self) -> Result<(), Errno> {
+        host::fsync(self.fd.as_fd(), false)
+    }
+    fn host_fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.fd.as_fd())
+    }
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+    fn is_dir(&self) -> bool {
+        self.stat().is_ok_and(|s| s.is_dir())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree() -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("wisp-hostfs-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("etc")).unwrap();
+        std::fs::write(d.join("etc/hostname"), "inside\n").unwrap();
+        std::os::unix::fs::symlink("/etc/hostname", d.join("abs")).unwrap();
+        std::os::unix::fs::symlink("../../../../../../etc/hostname", d.join("rel")).unwrap();
+        d
+    }
+
+    fn read_all(f: &HostFile) -> String {
+        let mut b = vec![0u8; 100];
+        let n = f.read(&mut b).unwrap();
+        String::from_utf8_lossy(&b[..n]).into_owned()
+    }
+
+    #[test]
+    fn symlinks_and_dotdot_stay_inside() {
+        let d = tree();
+        let fs = HostFs::new(&d, false).unwrap();
+        for p in ["abs", "rel", "../../../etc/hostname", "etc/../../etc/hostname"] {
+            let f = fs.open(p, libc::O_RDONLY, 0, p.into()).unwrap();
+            assert_eq!(read_all(&f), "inside\n", "{p}");
+        }
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn read_only_refuses_writes_and_host_proc_is_refused() {
+        let d = tree();
+        let fs = HostFs::new(&d, false).unwrap();
+        assert_eq!(fs.open("etc/hostname", libc::O_WRONLY, 0, String::new()).err(), Some(Errno::EROFS));
+        assert_eq!(fs.open("new", libc::O_CREAT | libc::O_WRONLY, 0o644, String::new()).err(), Some(Errno::EROFS));
+        assert_eq!(fs.parent("etc/x").err(), Some(Errno::EROFS));
+        let host_root = HostFs::new(std::path::Path::new("/"), false).unwrap();
+        assert_eq!(host_root.open("proc/self/status", libc::O_RDONLY, 0, String::new()).err(), Some(Errno::EACCES));
+        assert_eq!(host_root.open("dev/null", libc::O_RDONLY, 0, String::new()).err(), Some(Errno::EACCES));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn writable_mount_creates_inside() {
+        let d = tree();
+        let fs = HostFs::new(&d, true).unwrap();
+        let f = fs.open("/new", libc::O_CREAT | libc::O_RDWR, 0o600, "/new".into()).unwrap();
+        f.write(b"data").unwrap();
+        assert_eq!(std::fs::read(d.join("new")).unwrap(), b"data");
+        let (parent, name) = fs.parent("etc/sub").unwrap();
+        assert_eq!(name, "sub");
+        host::at_op(host::AtOp::Mkdir, parent.as_fd(), name.as_bytes(), 0o755).unwrap();
+        assert!(d.join("etc/sub").is_dir());
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+}

@@ -1,0 +1,268 @@
+//! The virtual filesystem: a mount table over host directories and synthetic
+//! filesystems.
+//!
+//! A guest path is made absolute against the working directory (or a directory
+//! descriptor), normalized lexically, and dispatched to the mount with the
+//! longest matching prefix. Host mounts resolve the rest with
+//! RESOLVE_IN_ROOT (see [`hostfs`]); /proc and /dev are synthetic and may answer
+//! with a symlink, which is followed here against the guest's own mount table,
+//! never the host's. See docs/vfs.md.
+
+pub mod devfs;
+pub mod file;
+pub mod hostfs;
+pub mod path;
+pub mod procfs;
+
+use std::os::fd::AsFd;
+
+use file::{File, Stat};
+use hostfs::HostFs;
+pub use path::normalize;
+use procfs::ProcView;
+
+use crate::errno::Errno;
+use crate::host;
+
+/// Symlinks followed in one lookup before ELOOP, as on Linux.
+const MAX_LINKS: usize = 40;
+
+/// The result of a synthetic lookup.
+pub enum Node {
+    File(Box<dyn File>),
+    /// A symlink: target, and the remaining path below it.
+    Link(String, String),
+    /// /proc/self/fd/N: the guest descriptor and its path.
+    Fd(i32, String),
+}
+
+pub enum Fs {
+    Host(HostFs),
+    Proc,
+    Dev,
+}
+
+struct Mount {
+    point: String,
+    fs: Fs,
+}
+
+/// What an open resolved to.
+pub enum Opened {
+    File(Box<dyn File>),
+    /// Re-open of an existing guest descriptor (/proc/self/fd/N, /dev/stdout).
+    Fd(i32),
+}
+
+/// Stable fake inode numbers for synthetic files.
+pub fn synth_stat(path: &str, mode: u32) -> Stat {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in path.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+    }
+    let (uid, gid) = host::ids();
+    Stat { dev: 0x16, ino: h & 0xffff_ffff, nlink: 1, mode, uid, gid, blksize: 4096, ..Stat::default() }
+}
+
+pub struct Vfs {
+    mounts: Vec<Mount>,
+}
+
+impl Vfs {
+    pub fn new() -> Vfs {
+        Vfs { mounts: Vec::new() }
+    }
+
+    /// Adds a mount; later lookups pick the longest matching mount point.
+    pub fn mount(&mut self, point: &str, fs: Fs) {
+        self.mounts.push(Mount { point: point.to_string(), fs });
+        self.mounts.sort_by_key(|m| std::cmp::Reverse(m.point.len()));
+    }
+
+    pub fn mount_table(&self) -> String {
+        let mut out = String::new();
+        for m in self.mounts.iter().rev() {
+            let (dev, ty, opt) = match &m.fs {
+                Fs::Host(h) if m.point == "/" => ("rootfs", "rootfs", if h.writable() { "rw" } else { "ro" }),
+                Fs::Host(h) => ("tmpfs", "tmpfs", if h.writable() { "rw" } else { "ro" }),
+                Fs::Proc => ("proc", "proc", "rw"),
+                Fs::Dev => ("devtmpfs", "devtmpfs", "rw"),
+            };
+            out.push_str(&format!("{dev} {} {ty} {opt} 0 0\n", m.point));
+        }
+        out
+    }
+
+    fn find(&self, abs: &str) -> Result<(&Mount, String), Errno> {
+        for m in &self.mounts {
+            if let Some(rel) = path::strip_mount(abs, &m.point) {
+                return Ok((m, rel.to_string()));
+            }
+        }
+        Err(Errno::ENOENT)
+    }
+
+    fn synthetic(&self, view: &dyn ProcView, fs: &Fs, rel: &str) -> Result<Node, Errno> {
+        match fs {
+            Fs::Proc => procfs::lookup(view, rel),
+            Fs::Dev => devfs::lookup(rel),
+            Fs::Host(_) => Err(Errno::EINVAL),
+        }
+    }
+
+    /// Follows a synthetic symlink: the new absolute path to look up.
+    fn follow(link_dir: &str, target: &str, rest: &str) -> Result<String, Errno> {
+        let joined = if rest.is_empty() { target.to_string() } else { format!("{target}/{rest}") };
+        normalize(link_dir, joined.as_bytes()).map(|(p, _)| p)
+    }
+
+    /// Opens an absolute guest path.
+    pub fn open(&self, view: &dyn ProcView, abs: &str, must_dir: bool, flags: i32, mode: u32) -> Result<Opened, Errno> {
+        let mut abs = abs.to_string();
+        let flags = if must_dir { flags | libc::O_DIRECTORY } else { flags };
+        for _ in 0..MAX_LINKS {
+            let (m, rel) = self.find(&abs)?;
+            let node = match &m.fs {
+                Fs::Host(h) => return Ok(Opened::File(Box::new(h.open(&rel, flags, mode, abs.clone())?))),
+                fs => self.synthetic(view, fs, &rel)?,
+            };
+            if flags & libc::O_CREAT != 0 && flags & libc::O_EXCL != 0 {
+                return Err(Errno::EEXIST);
+            }
+            match node {
+                Node::File(f) => {
+                    if flags & libc::O_DIRECTORY != 0 && !f.is_dir() {
+                        return Err(Errno::ENOTDIR);
+                    }
+                    if flags & libc::O_ACCMODE != libc::O_RDONLY && f.is_dir() {
+                        return Err(Errno::EISDIR);
+                    }
+                    return Ok(Opened::File(f));
+                }
+                Node::Fd(fd, _) => return Ok(Opened::Fd(fd)),
+                Node::Link(target, rest) => {
+                    if rest.is_empty() && flags & libc::O_NOFOLLOW != 0 {
+                        return Err(Errno::ELOOP);
+                    }
+                    abs = Self::follow(path::dirname(&abs), &target, &rest)?;
+                }
+            }
+        }
+        Err(Errno::ELOOP)
+    }
+
+    /// `stat`/`lstat` of an absolute guest path.
+    pub fn stat(&self, view: &dyn ProcView, abs: &str, nofollow: bool) -> Result<Stat, Errno> {
+        let mut abs = abs.to_string();
+        for _ in 0..MAX_LINKS {
+            let (m, rel) = self.find(&abs)?;
+            let node = match &m.fs {
+                Fs::Host(h) => return h.stat(&rel, nofollow),
+                fs => self.synthetic(view, fs, &rel)?,
+            };
+            match node {
+                Node::File(f) => return f.stat(),
+                Node::Fd(_, path) if !nofollow => abs = path,
+                Node::Link(target, rest) if !(nofollow && rest.is_empty()) => {
+                    abs = Self::follow(path::dirname(&abs), &target, &rest)?
+                }
+                Node::Fd(..) | Node::Link(..) => {
+                    let mut s = synth_stat(&abs, libc::S_IFLNK | 0o777);
+                    s.size = self.readlink(view, &abs).map(|t| t.len() as i64).unwrap_or(0);
+                    return Ok(s);
+                }
+            }
+        }
+        Err(Errno::ELOOP)
+    }
+
+    /// `readlink` of an absolute guest path.
+    pub fn readlink(&self, view: &dyn ProcView, abs: &str) -> Result<Vec<u8>, Errno> {
+        let (m, rel) = self.find(abs)?;
+        match &m.fs {
+            Fs::Host(h) => h.readlink(&rel),
+            fs => match self.synthetic(view, fs, &rel)? {
+                Node::Link(target, rest) if rest.is_empty() => Ok(target.into_bytes()),
+                Node::Link(target, rest) => self.readlink(view, &Self::follow(path::dirname(abs), &target, &rest)?),
+                Node::Fd(_, path) => Ok(path.into_bytes()),
+                Node::File(_) => Err(Errno::EINVAL),
+            },
+        }
+    }
+
+    /// `access`/`faccessat` of an absolute guest path.
+    pub fn access(&self, view: &dyn ProcView, abs: &str, mode: i32) -> Result<(), Errno> {
+        let (m, rel) = self.find(abs)?;
+        match &m.fs {
+            Fs::Host(h) => h.access(&rel, mode),
+            _ => {
+                let st = self.stat(view, abs, false)?;
+                if mode & libc::W_OK != 0 && st.mode & 0o222 == 0 || mode & libc::X_OK != 0 && st.mode & 0o111 == 0 {
+                    return Err(Errno::EACCES);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn host_parent(&self, abs: &str) -> Result<(std::os::fd::OwnedFd, String), Errno> {
+        match self.find(abs)? {
+            (Mount { fs: Fs::Host(h), .. }, rel) => h.parent(&rel),
+            (Mount { point, .. }, _) if point == abs => Err(Errno::EBUSY),
+            _ => Err(Errno::EACCES),
+        }
+    }
+
+    /// Mount point index of a path, to detect cross-mount renames and links.
+    fn mount_of(&self, abs: &str) -> Result<usize, Errno> {
+        let (m, _) = self.find(abs)?;
+        Ok(self.mounts.iter().position(|x| std::ptr::eq(x, m)).unwrap_or(0))
+    }
+
+    pub fn mkdir(&self, abs: &str, mode: u32) -> Result<(), Errno> {
+        if self.find(abs)?.1 == "." {
+            return Err(Errno::EEXIST);
+        }
+        let (dir, name) = self.host_parent(abs)?;
+        host::at_op(host::AtOp::Mkdir, dir.as_fd(), name.as_bytes(), mode & 0o7777)
+    }
+
+    pub fn unlink(&self, abs: &str, rmdir: bool) -> Result<(), Errno> {
+        let (dir, name) = self.host_parent(abs)?;
+        host::at_op(host::AtOp::Unlink, dir.as_fd(), name.as_bytes(), if rmdir { libc::AT_REMOVEDIR as u32 } else { 0 })
+    }
+
+    pub fn chmod(&self, abs: &str, mode: u32) -> Result<(), Errno> {
+        let (dir, name) = self.host_parent(abs)?;
+        host::at_op(host::AtOp::Chmod, dir.as_fd(), name.as_bytes(), mode & 0o7777)
+    }
+
+    pub fn symlink(&self, target: &[u8], abs: &str) -> Result<(), Errno> {
+        let (dir, name) = self.host_parent(abs)?;
+        host::symlinkat(target, dir.as_fd(), name.as_bytes())
+    }
+
+    pub fn rename(&self, from: &str, to: &str, flags: u32) -> Result<(), Errno> {
+        if self.mount_of(from)? != self.mount_of(to)? {
+            return Err(Errno::EXDEV);
+        }
+        let (fd, fname) = self.host_parent(from)?;
+        let (td, tname) = self.host_parent(to)?;
+        host::renameat(fd.as_fd(), fname.as_bytes(), td.as_fd(), tname.as_bytes(), flags)
+    }
+
+    pub fn link(&self, from: &str, to: &str) -> Result<(), Errno> {
+        if self.mount_of(from)? != self.mount_of(to)? {
+            return Err(Errno::EXDEV);
+        }
+        let (fd, fname) = self.host_parent(from)?;
+        let (td, tname) = self.host_parent(to)?;
+        host::linkat(fd.as_fd(), fname.as_bytes(), td.as_fd(), tname.as_bytes())
+    }
+}
+
+impl Default for Vfs {
+    fn default() -> Self {
+        Vfs::new()
+    }
+}
