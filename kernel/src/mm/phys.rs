@@ -51,6 +51,11 @@ impl PhysMem {
         self.size
     }
 
+    /// A read-only handle to the same memory, for the platform (exception frames).
+    pub fn reader(&self) -> PhysReader {
+        PhysReader { mem: self.mem.clone() }
+    }
+
     /// Host address of physical address 0, for registering the memory with KVM.
     pub fn host_base(&self) -> u64 {
         self.base as u64
@@ -192,6 +197,18 @@ impl PhysMem {
             return 0;
         }
         vec.iter().filter(|b| **b & 1 != 0).count() as u64 * PAGE_SIZE
+    }
+}
+
+/// Read access to guest physical memory, shared with the platform.
+#[derive(Clone)]
+pub struct PhysReader {
+    mem: GuestMemoryMmap<()>,
+}
+
+impl PhysReader {
+    pub fn read_u64(&self, pa: u64) -> u64 {
+        self.mem.read_obj::<u64>(GuestAddress(pa)).unwrap_or(0)
     }
 }
 

@@ -110,10 +110,12 @@ impl Vfs {
         }
     }
 
-    /// Follows a synthetic symlink: the new absolute path to look up.
-    fn follow(link_dir: &str, target: &str, rest: &str) -> Result<String, Errno> {
+    /// Follows a synthetic symlink met while looking up `abs`, with `rest` the
+    /// part of `abs` below the link: the new absolute path to look up.
+    fn follow(abs: &str, target: &str, rest: &str) -> Result<String, Errno> {
+        let link = if rest.is_empty() { abs } else { abs.strip_suffix(rest).map(|l| l.trim_end_matches('/')).unwrap_or(abs) };
         let joined = if rest.is_empty() { target.to_string() } else { format!("{target}/{rest}") };
-        normalize(link_dir, joined.as_bytes()).map(|(p, _)| p)
+        normalize(path::dirname(link), joined.as_bytes()).map(|(p, _)| p)
     }
 
     /// Opens an absolute guest path.
@@ -144,7 +146,7 @@ impl Vfs {
                     if rest.is_empty() && flags & libc::O_NOFOLLOW != 0 {
                         return Err(Errno::ELOOP);
                     }
-                    abs = Self::follow(path::dirname(&abs), &target, &rest)?;
+                    abs = Self::follow(&abs, &target, &rest)?;
                 }
             }
         }
@@ -164,7 +166,7 @@ impl Vfs {
                 Node::File(f) => return f.stat(),
                 Node::Fd(_, path) if !nofollow => abs = path,
                 Node::Link(target, rest) if !(nofollow && rest.is_empty()) => {
-                    abs = Self::follow(path::dirname(&abs), &target, &rest)?
+                    abs = Self::follow(&abs, &target, &rest)?
                 }
                 Node::Fd(..) | Node::Link(..) => {
                     let mut s = synth_stat(&abs, libc::S_IFLNK | 0o777);
@@ -183,7 +185,7 @@ impl Vfs {
             Fs::Host(h) => h.readlink(&rel),
             fs => match self.synthetic(view, fs, &rel)? {
                 Node::Link(target, rest) if rest.is_empty() => Ok(target.into_bytes()),
-                Node::Link(target, rest) => self.readlink(view, &Self::follow(path::dirname(abs), &target, &rest)?),
+                Node::Link(target, rest) => self.readlink(view, &Self::follow(abs, &target, &rest)?),
                 Node::Fd(_, path) => Ok(path.into_bytes()),
                 Node::File(_) => Err(Errno::EINVAL),
             },

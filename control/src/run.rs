@@ -1,0 +1,236 @@
+//! `wisp run`: configure, build, run one machine, report its exit status.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use wisp_kernel::loader::{ExecArgs, search_path};
+use wisp_kernel::mm::MemoryManager;
+use wisp_kernel::mm::phys::PhysMem;
+use wisp_kernel::task::ProcViewRef;
+use wisp_kernel::vfs::hostfs::HostFs;
+use wisp_kernel::vfs::{Fs, Vfs};
+use wisp_kernel::{Process, ProcessConfig, signal};
+use wisp_vmm::{KvmMachine, Kicker, VmmError};
+
+use crate::units::{parse_duration, parse_size};
+
+/// Status for failures of wisp itself (as container runtimes use 125).
+const EXIT_WISP: i32 = 125;
+/// Status when --timeout ends the program (as timeout(1) uses 124).
+const EXIT_TIMEOUT: i32 = 124;
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// Host directory to use as the machine's read-only root filesystem.
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    root: PathBuf,
+    /// Memory limit of the machine (e.g. 256M, 1G); past it the guest gets ENOMEM.
+    #[arg(long, default_value = "512M", value_name = "SIZE", value_parser = parse_size)]
+    mem: u64,
+    /// Set an environment variable in the machine (repeatable).
+    #[arg(long = "env", short = 'e', value_name = "K=V")]
+    env: Vec<String>,
+    /// Working directory inside the machine.
+    #[arg(long, default_value = "/", value_name = "DIR")]
+    cwd: String,
+    /// Kill the program after this long (e.g. 10s, 500ms, 2m); exits with 124.
+    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    timeout: Option<Duration>,
+    /// Print every syscall the program makes to stderr.
+    #[arg(long)]
+    strace: bool,
+    /// The program and its arguments.
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "PROGRAM")]
+    program: Vec<String>,
+}
+
+/// A private host directory behind the machine's /tmp, removed on drop.
+struct TmpDir(PathBuf);
+
+impl TmpDir {
+    fn create() -> std::io::Result<TmpDir> {
+        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+        let mut rnd = [0u8; 8];
+        let _ = getrandom(&mut rnd);
+        let name = format!("wisp-tmp-{}-{:016x}", std::process::id(), u64::from_le_bytes(rnd));
+        let path = base.join(name);
+        std::fs::create_dir(&path)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o1777))?;
+        Ok(TmpDir(path))
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn getrandom(buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+}
+
+fn fail(msg: impl std::fmt::Display) -> i32 {
+    eprintln!("wisp: {msg}");
+    EXIT_WISP
+}
+
+fn build_env(args: &RunArgs) -> Result<Vec<Vec<u8>>, String> {
+    let mut env: Vec<(String, String)> = vec![
+        ("PATH".into(), DEFAULT_PATH.into()),
+        ("HOME".into(), "/".into()),
+        ("HOSTNAME".into(), "wisp".into()),
+    ];
+    if let Ok(term) = std::env::var("TERM") {
+        env.push(("TERM".into(), term));
+    }
+    for kv in &args.env {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("--env {kv:?}: expected KEY=VALUE"))?;
+        if k.is_empty() || k.contains('\0') || v.contains('\0') {
+            return Err(format!("--env {kv:?}: invalid variable"));
+        }
+        env.retain(|(ek, _)| ek != k);
+        env.push((k.into(), v.into()));
+    }
+    Ok(env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect())
+}
+
+pub fn main(args: RunArgs) -> i32 {
+    match run(args) {
+        Ok(code) => code,
+        Err(code) => code,
+    }
+}
+
+fn run(args: RunArgs) -> Result<i32, i32> {
+    let t0 = Instant::now();
+    let env = build_env(&args).map_err(fail)?;
+    if !args.root.is_dir() {
+        return Err(fail(format!("--root {}: not a directory", args.root.display())));
+    }
+    if args.mem < (4 << 20) {
+        return Err(fail("--mem must be at least 4M"));
+    }
+    let tmp = TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?;
+    let mut vfs = Vfs::new();
+    vfs.mount("/", Fs::Host(HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?));
+    vfs.mount("/tmp", Fs::Host(HostFs::new(&tmp.0, true).map_err(|e| fail(format!("/tmp: {e}")))?));
+    vfs.mount("/proc", Fs::Proc);
+    vfs.mount("/dev", Fs::Dev);
+
+    // Physical memory covers the user limit plus page tables and the system area.
+    let phys_size = args.mem + args.mem / 256 + (8 << 20);
+    let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
+    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, args.mem).map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
+    let mut machine = KvmMachine::new(&mut mm).map_err(|e| match e {
+        VmmError::NoKvm | VmmError::KvmPermission => fail(e),
+        e => fail(format!("cannot create the machine: {e}")),
+    })?;
+    let config = ProcessConfig {
+        strace: args.strace,
+        patch_syscalls: std::env::var_os("WISP_NO_PATCH").is_none(),
+        cpuinfo: machine.cpuinfo(),
+        hostname: "wisp".into(),
+    };
+    let (cwd, _) = wisp_kernel::vfs::normalize("/", args.cwd.as_bytes()).map_err(|e| fail(format!("--cwd {}: {e}", args.cwd)))?;
+    let mut process = Process::new(mm, vfs, cwd.clone(), config);
+    let cwd_ok = process.vfs.stat(&ProcViewRef(&process), &cwd, false).map(|s| s.is_dir());
+    if cwd_ok != Ok(true) {
+        return Err(fail(format!("--cwd {}: not a directory inside the machine", args.cwd)));
+    }
+    process.inherit_stdio().map_err(|e| fail(format!("cannot pass the standard streams: {e}")))?;
+
+    let path_env = env.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+    let name = &args.program[0];
+    let Some(program) = search_path(&process.vfs, &ProcViewRef(&process), name, &path_env) else {
+        eprintln!("wisp: {name}: command not found");
+        return Err(127);
+    };
+    let mut random = [0u8; 16];
+    let _ = getrandom(&mut random);
+    let exec_args = ExecArgs {
+        path: program.as_bytes(),
+        argv: args.program.iter().map(|a| a.clone().into_bytes()).collect(),
+        envp: env,
+        cwd: &cwd,
+        random,
+        hwcap: machine.hwcap(),
+    };
+    if let Err(e) = process.exec(exec_args, None) {
+        eprintln!("wisp: {e}");
+        return Err(e.status());
+    }
+
+    wisp_vmm::sys::install_kick_handler().map_err(fail)?;
+    wisp_vmm::sys::forward_host_signals(process.interrupts.clone()).map_err(fail)?;
+    let done = Arc::new(AtomicBool::new(false));
+    let timed_out = Arc::new(AtomicBool::new(false));
+    let watchdog = match args.timeout {
+        Some(limit) => Some(
+            spawn_watchdog(limit, Kicker::current(), process.interrupts.clone(), done.clone(), timed_out.clone())
+                .map_err(|e| fail(format!("cannot start the timeout thread: {e}")))?,
+        ),
+        None => None,
+    };
+    let setup = t0.elapsed();
+
+    let result = process.run(&mut machine);
+    done.store(true, Ordering::SeqCst);
+    if let Some(w) = watchdog {
+        let _ = w.join();
+    }
+    if std::env::var_os("WISP_STATS").is_some() {
+        eprintln!(
+            "wisp: stats: setup={:.3}ms total={:.3}ms syscall_cpl={:?} mem_used={}KiB tables={}KiB {}",
+            setup.as_secs_f64() * 1e3,
+            t0.elapsed().as_secs_f64() * 1e3,
+            machine.syscall_cpl,
+            process.mm.user_bytes() / 1024,
+            process.mm.table_bytes() / 1024,
+            process.stats.summary()
+        );
+    }
+    drop(tmp);
+    match result {
+        Err(e) => Err(fail(format!("machine failed: {e}"))),
+        Ok(_) if timed_out.load(Ordering::SeqCst) => {
+            eprintln!("wisp: timed out after {:?}; machine killed", args.timeout.unwrap_or_default());
+            Ok(EXIT_TIMEOUT)
+        }
+        Ok(status) => Ok(status.shell_status()),
+    }
+}
+
+/// Kills the machine when `limit` passes: raises SIGKILL and kicks the vCPU
+/// until the run loop notices.
+fn spawn_watchdog(
+    limit: Duration,
+    kicker: Kicker,
+    interrupts: wisp_kernel::Interrupts,
+    done: Arc<AtomicBool>,
+    timed_out: Arc<AtomicBool>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("watchdog".into())
+        .spawn(move || {
+            wisp_vmm::sys::block_all_signals();
+            let deadline = Instant::now() + limit;
+            while !done.load(Ordering::SeqCst) {
+                let now = Instant::now();
+                if now >= deadline {
+                    timed_out.store(true, Ordering::SeqCst);
+                    interrupts.raise(signal::SIGKILL);
+                    kicker.kick();
+                    std::thread::sleep(Duration::from_millis(5));
+                } else {
+                    std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
+                }
+            }
+        })
+}

@@ -1,0 +1,88 @@
+//! Host signal plumbing for the vCPU thread. The only unsafe code in wisp-vmm.
+//!
+//! A vCPU in KVM_RUN leaves the guest when its thread receives a signal. We use
+//! SIGRTMIN with an empty handler (installed without SA_RESTART, so blocking
+//! host calls on the vCPU thread also return EINTR). `Kicker` records the
+//! thread and sends it that signal.
+
+#![allow(unsafe_code)]
+
+use crate::VmmError;
+
+/// The signal used to kick a vCPU out of the guest.
+pub fn kick_signal() -> i32 {
+    libc::SIGRTMIN()
+}
+
+extern "C" fn on_kick(_: libc::c_int) {}
+
+/// Host signals forwarded into the guest (handled by setting a flag).
+static FORWARDED: std::sync::OnceLock<wisp_kernel::Interrupts> = std::sync::OnceLock::new();
+
+extern "C" fn on_forwarded(sig: libc::c_int) {
+    if let Some(i) = FORWARDED.get() {
+        i.raise(sig);
+    }
+}
+
+fn install(sig: i32, handler: extern "C" fn(libc::c_int)) -> Result<(), VmmError> {
+    // SAFETY: zeroed sigaction is valid; we fill in a handler that is
+    // async-signal-safe (it does nothing, or sets an atomic), with no SA_RESTART.
+    let r = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = handler as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(sig, &sa, std::ptr::null_mut())
+    };
+    if r != 0 { Err(VmmError::Signal(std::io::Error::last_os_error())) } else { Ok(()) }
+}
+
+/// Installs the kick handler; call once per process before running a vCPU.
+pub fn install_kick_handler() -> Result<(), VmmError> {
+    install(kick_signal(), on_kick)
+}
+
+/// Forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT received by wisp to the guest
+/// as pending signals; the caller must kick the vCPU to deliver them promptly.
+pub fn forward_host_signals(interrupts: wisp_kernel::Interrupts) -> Result<(), VmmError> {
+    let _ = FORWARDED.set(interrupts);
+    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+        install(sig, on_forwarded)?;
+    }
+    Ok(())
+}
+
+/// Blocks every signal on the calling thread (helper threads, so that
+/// process-directed signals land on the vCPU thread).
+pub fn block_all_signals() {
+    // SAFETY: a zeroed sigset filled by sigfillset is valid; pthread_sigmask only
+    // changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut set);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
+/// A handle that interrupts the vCPU running on a given thread.
+#[derive(Clone, Copy, Debug)]
+pub struct Kicker {
+    thread: libc::pthread_t,
+}
+
+impl Kicker {
+    /// A kicker for the calling thread.
+    pub fn current() -> Kicker {
+        // SAFETY: pthread_self has no preconditions.
+        Kicker { thread: unsafe { libc::pthread_self() } }
+    }
+
+    pub fn kick(&self) {
+        // SAFETY: the thread id came from pthread_self on a thread that lives as
+        // long as the machine (the caller keeps it alive while kicking).
+        unsafe { libc::pthread_kill(self.thread, kick_signal()) };
+    }
+}
+
+// SAFETY: pthread_t is a plain identifier; sending a signal from any thread is allowed.
+unsafe impl Send for Kicker {}

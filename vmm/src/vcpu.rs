@@ -1,0 +1,347 @@
+//! A KVM machine with one vCPU, implementing the personality's `Platform`.
+//!
+//! The exit ABI (see wisp-guest): a syscall exits on port 0x10, either from the
+//! entry stub (after `syscall`) or from a patched site in user code; exception
+//! `v` exits on port 0x20+v from its ring-0 stub with the hardware frame on the
+//! kernel stack. Registers travel through KVM_CAP_SYNC_REGS, so a syscall costs
+//! one KVM_RUN and no other ioctl.
+
+use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES, Msrs, kvm_fpu, kvm_msr_entry, kvm_regs, kvm_userspace_memory_region};
+use kvm_ioctls::{Cap, Kvm, SyncReg, VcpuExit, VcpuFd, VmFd};
+use wisp_guest as layout;
+use wisp_kernel::mm::MemoryManager;
+use wisp_kernel::mm::phys::PhysReader;
+use wisp_kernel::platform::{Context, Fault, FpuState, Platform, PlatformError, SyscallEntry, Trap, UserRegs};
+
+use crate::VmmError;
+use crate::cpu;
+use crate::exit::{self, ReturnPath, SyscallSite};
+
+/// What the next switch must restore besides the general registers.
+#[derive(Default)]
+struct Pending {
+    segments: bool,
+}
+
+pub struct KvmMachine {
+    _kvm: Kvm,
+    _vm: VmFd,
+    vcpu: VcpuFd,
+    cpuid: CpuId,
+    /// Segment bases and CR3 last written to the vCPU.
+    cur_fs: u64,
+    cur_gs: u64,
+    cur_cr3: u64,
+    pending: Pending,
+    phys: PhysReader,
+    /// Whether this KVM advances RIP past `out` before exiting (learnt at the first syscall).
+    pio_advanced: bool,
+    /// The privilege level `syscall` left us at, once seen (PVM: 3, hardware: 0).
+    pub syscall_cpl: Option<u8>,
+}
+
+fn ioctl_err(what: &str, e: kvm_ioctls::Error) -> PlatformError {
+    PlatformError::Ioctl(format!("{what}: {e}"))
+}
+
+fn open_kvm() -> Result<Kvm, VmmError> {
+    Kvm::new().map_err(|e| match e.errno() {
+        libc::ENOENT => VmmError::NoKvm,
+        libc::EACCES | libc::EPERM => VmmError::KvmPermission,
+        _ => VmmError::Kvm("open /dev/kvm", e),
+    })
+}
+
+impl KvmMachine {
+    /// Creates the VM over `mm`'s physical memory, writes the system area and
+    /// maps it into `mm`'s address space.
+    pub fn new(mm: &mut MemoryManager) -> Result<KvmMachine, VmmError> {
+        let kvm = open_kvm()?;
+        let vm = kvm.create_vm().map_err(|e| VmmError::Kvm("create VM", e))?;
+        let region = kvm_userspace_memory_region {
+            slot: 0,
+            flags: 0,
+            guest_phys_addr: 0,
+            memory_size: mm.phys.size(),
+            userspace_addr: mm.phys.host_base(),
+        };
+        // SAFETY: the region is `mm.phys`'s own mapping, which outlives the VM
+        // because the caller keeps the memory manager alive while the machine exists.
+        #[allow(unsafe_code)]
+        unsafe { vm.set_user_memory_region(region) }.map_err(|e| VmmError::Kvm("register guest memory", e))?;
+        let mut vcpu = vm.create_vcpu(0).map_err(|e| VmmError::Kvm("create vCPU", e))?;
+        let cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(|e| VmmError::Kvm("get CPUID", e))?;
+        vcpu.set_cpuid2(&cpuid).map_err(|e| VmmError::Kvm("set CPUID", e))?;
+
+        let mut write_err = None;
+        layout::build(|pa, bytes| {
+            if let Err(e) = mm.phys.write(pa, bytes) {
+                write_err = Some(e);
+            }
+        });
+        if let Some(e) = write_err {
+            return Err(VmmError::Memory(e));
+        }
+        for p in layout::SYSTEM_PAGES {
+            mm.map_system_page(p.addr, p.user, p.write, p.exec).map_err(VmmError::Memory)?;
+        }
+
+        let sregs = vcpu.get_sregs().map_err(|e| VmmError::Kvm("get sregs", e))?;
+        vcpu.set_sregs(&cpu::initial_sregs(sregs, mm.root())).map_err(|e| VmmError::Kvm("set sregs", e))?;
+        let msrs = Msrs::from_entries(&[
+            kvm_msr_entry { index: cpu::MSR_STAR, data: layout::STAR, ..Default::default() },
+            kvm_msr_entry { index: cpu::MSR_LSTAR, data: layout::SYSCALL_ENTRY, ..Default::default() },
+            kvm_msr_entry { index: cpu::MSR_FMASK, data: layout::FMASK, ..Default::default() },
+        ])
+        .map_err(|_| VmmError::Setup("MSR list"))?;
+        let n = vcpu.set_msrs(&msrs).map_err(|e| VmmError::Kvm("set MSRs", e))?;
+        if n != 3 {
+            return Err(VmmError::Setup("KVM refused the syscall MSRs"));
+        }
+        if !kvm.check_extension(Cap::SyncRegs) {
+            return Err(VmmError::Setup("KVM lacks KVM_CAP_SYNC_REGS"));
+        }
+        vcpu.set_sync_valid_reg(SyncReg::Register);
+        vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
+        Ok(KvmMachine { _kvm: kvm, _vm: vm, vcpu, cpuid, cur_fs: 0, cur_gs: 0, cur_cr3: mm.root(), pending: Pending::default(), phys: mm.phys.reader(), pio_advanced: false, syscall_cpl: None })
+    }
+
+    pub fn cpuinfo(&self) -> String {
+        cpu::cpuinfo(&self.cpuid)
+    }
+
+    pub fn hwcap(&self) -> u64 {
+        cpu::hwcap(&self.cpuid)
+    }
+
+    fn load(&mut self, ctx: &Context) {
+        let reload = self.pending.segments || ctx.regs.fs_base != self.cur_fs || ctx.regs.gs_base != self.cur_gs || ctx.cr3 != self.cur_cr3;
+        let sr = self.vcpu.sync_regs_mut();
+        sr.regs = to_kvm(&ctx.regs);
+        if reload {
+            sr.sregs.cs = cpu::user_cs();
+            sr.sregs.ss = cpu::user_ds();
+            sr.sregs.fs.base = ctx.regs.fs_base;
+            sr.sregs.gs.base = ctx.regs.gs_base;
+            sr.sregs.cr3 = ctx.cr3;
+        }
+        self.vcpu.set_sync_dirty_reg(SyncReg::Register);
+        if reload {
+            self.vcpu.set_sync_dirty_reg(SyncReg::SystemRegister);
+            self.cur_fs = ctx.regs.fs_base;
+            self.cur_gs = ctx.regs.gs_base;
+            self.cur_cr3 = ctx.cr3;
+            self.pending.segments = false;
+        }
+    }
+
+    fn syscall_exit(&mut self, ctx: &mut Context) -> Trap {
+        let sr = self.vcpu.sync_regs_mut();
+        let (regs, cpl, fs, gs) = (sr.regs, sr.sregs.cs.dpl, sr.sregs.fs.base, sr.sregs.gs.base);
+        let mut u = from_kvm(&regs, fs, gs);
+        let entry = match exit::syscall_site(regs.rip, self.pio_advanced) {
+            SyscallSite::EntryStub => {
+                self.syscall_cpl = Some(cpl);
+                self.pio_advanced = exit::pio_advances_rip(regs.rip);
+                if exit::syscall_return(cpl) == ReturnPath::ReloadSegments {
+                    self.pending.segments = true;
+                }
+                u.rip = regs.rcx;
+                u.rflags = regs.r11;
+                SyscallEntry::Instruction
+            }
+            SyscallSite::Patched { resume } => {
+                u.rip = resume;
+                u.rcx = resume;
+                u.r11 = regs.rflags;
+                SyscallEntry::Patched
+            }
+        };
+        ctx.regs = u;
+        Trap::Syscall(entry)
+    }
+
+    fn exception_exit(&mut self, ctx: &mut Context, vector: u8) -> Result<Trap, PlatformError> {
+        let sr = self.vcpu.sync_regs_mut();
+        let (regs, cpl, cr2, fs, gs) = (sr.regs, sr.sregs.cs.dpl, sr.sregs.cr2, sr.sregs.fs.base, sr.sregs.gs.base);
+        if cpl != 0 {
+            return Err(PlatformError::UnexpectedExit(format!("exception port {vector} reached from ring {cpl}")));
+        }
+        let frame = exit::exception_frame(regs.rsp, vector).ok_or_else(|| PlatformError::UnexpectedExit(format!("bad exception stack {:#x}", regs.rsp)))?;
+        let err = if layout::has_error_code(vector) { self.phys.read_u64(regs.rsp) } else { 0 };
+        let w = |i: u64| self.phys.read_u64(frame + 8 * i);
+        let (rip, cs, rflags, rsp) = (w(0), w(1), w(2), w(3));
+        if cs & 3 != 3 {
+            return Err(PlatformError::UnexpectedExit(format!("exception {vector} in wisp's own code at {rip:#x} (cr2 {cr2:#x})")));
+        }
+        let mut u = from_kvm(&regs, fs, gs);
+        u.rip = rip;
+        u.rsp = rsp;
+        u.rflags = rflags;
+        ctx.regs = u;
+        self.pending.segments = true;
+        let addr = if vector == 14 { cr2 } else { 0 };
+        Ok(Trap::Fault(Fault { vector, error_code: err, addr }))
+    }
+
+    /// Runs the vCPU until the next trap.
+    fn run(&mut self, ctx: &mut Context) -> Result<Trap, PlatformError> {
+        self.load(ctx);
+        loop {
+            let port = match self.vcpu.run() {
+                Ok(VcpuExit::IoOut(port, _)) => port,
+                Ok(VcpuExit::Hlt) => return Err(self.unexpected("HLT")),
+                Ok(VcpuExit::Shutdown) => {
+                    let rip = self.vcpu.sync_regs_mut().regs.rip;
+                    return Err(PlatformError::TripleFault { rip });
+                }
+                Ok(other) => {
+                    let what = format!("{other:?}");
+                    return Err(self.unexpected(&what));
+                }
+                Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => {
+                    let sr = self.vcpu.sync_regs_mut();
+                    let (regs, cpl, fs, gs) = (sr.regs, sr.sregs.cs.dpl, sr.sregs.fs.base, sr.sregs.gs.base);
+                    if exit::in_system_code(regs.rip, cpl) {
+                        // Mid-stub: let it finish its exit first.
+                        continue;
+                    }
+                    ctx.regs = from_kvm(&regs, fs, gs);
+                    return Ok(Trap::Interrupted);
+                }
+                Err(e) => return Err(ioctl_err("KVM_RUN", e)),
+            };
+            if port == layout::PORT_SYSCALL {
+                return Ok(self.syscall_exit(ctx));
+            }
+            if let Some(v) = exit::exception_vector(port) {
+                return self.exception_exit(ctx, v);
+            }
+            return Err(self.unexpected(&format!("I/O to port {port:#x}")));
+        }
+    }
+
+    fn unexpected(&mut self, what: &str) -> PlatformError {
+        let sr = self.vcpu.sync_regs_mut();
+        PlatformError::UnexpectedExit(format!("{what} at rip {:#x} (cpl {})", sr.regs.rip, sr.sregs.cs.dpl))
+    }
+
+}
+
+impl Platform for KvmMachine {
+    fn switch(&mut self, ctx: &mut Context) -> Result<Trap, PlatformError> {
+        self.run(ctx)
+    }
+
+    fn fpu(&mut self) -> Result<FpuState, PlatformError> {
+        let f = self.vcpu.get_fpu().map_err(|e| ioctl_err("get FPU", e))?;
+        Ok(fpu_to_fxsave(&f))
+    }
+
+    fn set_fpu(&mut self, fpu: &FpuState) -> Result<(), PlatformError> {
+        self.vcpu.set_fpu(&fxsave_to_fpu(fpu)).map_err(|e| ioctl_err("set FPU", e))
+    }
+}
+
+fn to_kvm(u: &UserRegs) -> kvm_regs {
+    kvm_regs {
+        rax: u.rax,
+        rbx: u.rbx,
+        rcx: u.rcx,
+        rdx: u.rdx,
+        rsi: u.rsi,
+        rdi: u.rdi,
+        rsp: u.rsp,
+        rbp: u.rbp,
+        r8: u.r8,
+        r9: u.r9,
+        r10: u.r10,
+        r11: u.r11,
+        r12: u.r12,
+        r13: u.r13,
+        r14: u.r14,
+        r15: u.r15,
+        rip: u.rip,
+        rflags: u.rflags,
+    }
+}
+
+fn from_kvm(r: &kvm_regs, fs_base: u64, gs_base: u64) -> UserRegs {
+    UserRegs {
+        rax: r.rax,
+        rbx: r.rbx,
+        rcx: r.rcx,
+        rdx: r.rdx,
+        rsi: r.rsi,
+        rdi: r.rdi,
+        rbp: r.rbp,
+        rsp: r.rsp,
+        r8: r.r8,
+        r9: r.r9,
+        r10: r.r10,
+        r11: r.r11,
+        r12: r.r12,
+        r13: r.r13,
+        r14: r.r14,
+        r15: r.r15,
+        rip: r.rip,
+        rflags: r.rflags,
+        fs_base,
+        gs_base,
+    }
+}
+
+/// KVM's `kvm_fpu` to the FXSAVE image signal frames carry.
+pub fn fpu_to_fxsave(f: &kvm_fpu) -> FpuState {
+    let mut b = [0u8; 512];
+    b[0..2].copy_from_slice(&f.fcw.to_le_bytes());
+    b[2..4].copy_from_slice(&f.fsw.to_le_bytes());
+    b[4] = f.ftwx;
+    b[6..8].copy_from_slice(&f.last_opcode.to_le_bytes());
+    b[8..16].copy_from_slice(&f.last_ip.to_le_bytes());
+    b[16..24].copy_from_slice(&f.last_dp.to_le_bytes());
+    b[24..28].copy_from_slice(&f.mxcsr.to_le_bytes());
+    b[28..32].copy_from_slice(&0xffffu32.to_le_bytes());
+    for i in 0..8 {
+        b[32 + 16 * i..48 + 16 * i].copy_from_slice(&f.fpr[i]);
+    }
+    for i in 0..16 {
+        b[160 + 16 * i..176 + 16 * i].copy_from_slice(&f.xmm[i]);
+    }
+    FpuState(b)
+}
+
+pub fn fxsave_to_fpu(s: &FpuState) -> kvm_fpu {
+    let b = &s.0;
+    let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
+    let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let mut f = kvm_fpu { fcw: u16_at(0), fsw: u16_at(2), ftwx: b[4], last_opcode: u16_at(6), last_ip: u64_at(8), last_dp: u64_at(16), ..Default::default() };
+    f.mxcsr = u32::from_le_bytes(b[24..28].try_into().unwrap_or([0; 4]));
+    for i in 0..8 {
+        f.fpr[i].copy_from_slice(&b[32 + 16 * i..48 + 16 * i]);
+    }
+    for i in 0..16 {
+        f.xmm[i].copy_from_slice(&b[160 + 16 * i..176 + 16 * i]);
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fxsave_round_trip() {
+        let mut s = FpuState::default();
+        s.0[160] = 0xaa;
+        s.0[32] = 0x55;
+        let back = fpu_to_fxsave(&fxsave_to_fpu(&s));
+        assert_eq!(back.0[..416], s.0[..416]);
+    }
+
+    #[test]
+    fn regs_round_trip() {
+        let u = UserRegs { rax: 1, r15: 15, rip: 0x1000, rflags: 0x202, fs_base: 7, gs_base: 8, ..Default::default() };
+        assert_eq!(from_kvm(&to_kvm(&u), 7, 8), u);
+    }
+}
