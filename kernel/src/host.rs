@@ -237,6 +237,16 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     check(r as i64).map(|n| n as usize)
 }
 
+/// A host pipe: (read end, write end), close-on-exec.
+pub fn pipe(flags: i32) -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors pipe2 writes.
+    let r = unsafe { libc::pipe2(fds.as_mut_ptr(), flags | libc::O_CLOEXEC) };
+    check(r as i64)?;
+    // SAFETY: the kernel just returned both descriptors to us.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
 pub fn dup(fd: BorrowedFd<'_>) -> Result<OwnedFd, Errno> {
     fd.try_clone_to_owned().map_err(Errno::from)
 }

@@ -136,7 +136,7 @@ impl Process {
                 1 => crate::host::dup(std::io::stdout().as_fd())?,
                 _ => crate::host::dup(std::io::stderr().as_fd())?,
             };
-            let path = format!("/dev/pts/{fd}");
+            let path = stream_name(owned.as_fd());
             let file = HostFile::from_fd(owned, path);
             let status = crate::host::fcntl_getfl(file.fd.as_fd()).unwrap_or(0);
             let access = status & libc::O_ACCMODE;
@@ -375,6 +375,18 @@ impl Process {
     }
 }
 
+/// What /proc/self/fd shows for an inherited standard stream, by its kind
+/// (never the host path behind it).
+fn stream_name(fd: std::os::fd::BorrowedFd<'_>) -> String {
+    let st = crate::host::fstat(fd).map(|s| (s.st_mode & libc::S_IFMT, s.st_ino)).unwrap_or((0, 0));
+    match st {
+        (libc::S_IFIFO, ino) => format!("pipe:[{ino}]"),
+        (libc::S_IFSOCK, ino) => format!("socket:[{ino}]"),
+        (libc::S_IFCHR, _) => "/dev/pts/0".into(),
+        _ => "/dev/stdio".into(),
+    }
+}
+
 /// A copy of what /proc shows, for lookups made while the process itself is
 /// being changed (exec).
 struct Snapshot {
@@ -388,6 +400,8 @@ struct Snapshot {
     environ: Vec<u8>,
     comm: String,
     fds: Vec<(i32, String)>,
+    next_fd: Option<i32>,
+    fd_stats: Vec<(i32, Result<crate::vfs::file::Stat, Errno>)>,
     meminfo: String,
     cpuinfo: String,
     uptime: String,
@@ -407,6 +421,8 @@ impl Snapshot {
             environ: v.environ(),
             comm: v.comm(),
             fds: v.fds(),
+            next_fd: v.next_fd(),
+            fd_stats: v.fds().into_iter().map(|(fd, _)| (fd, v.fd_stat(fd))).collect(),
             meminfo: v.meminfo(),
             cpuinfo: v.cpuinfo(),
             uptime: v.uptime(),
@@ -448,6 +464,12 @@ impl ProcView for Snapshot {
     }
     fn fds(&self) -> Vec<(i32, String)> {
         self.fds.clone()
+    }
+    fn next_fd(&self) -> Option<i32> {
+        self.next_fd
+    }
+    fn fd_stat(&self, fd: i32) -> Result<crate::vfs::file::Stat, Errno> {
+        self.fd_stats.iter().find(|(f, _)| *f == fd).map(|(_, s)| *s).unwrap_or(Err(Errno::EBADF))
     }
     fn meminfo(&self) -> String {
         self.meminfo.clone()
@@ -525,6 +547,12 @@ impl ProcView for ProcViewRef<'_> {
     }
     fn fds(&self) -> Vec<(i32, String)> {
         self.0.fds.iter().map(|(fd, e)| (fd, e.file.file.path())).collect()
+    }
+    fn next_fd(&self) -> Option<i32> {
+        (0..crate::fd::NOFILE as i32).find(|fd| self.0.fds.get(*fd).is_err())
+    }
+    fn fd_stat(&self, fd: i32) -> Result<crate::vfs::file::Stat, Errno> {
+        self.0.fds.get(fd)?.file.stat()
     }
     fn meminfo(&self) -> String {
         let total = self.0.mm.limit_bytes() / 1024;

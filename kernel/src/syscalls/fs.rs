@@ -496,3 +496,42 @@ pub fn sys_xattr(_p: &mut Process, _a: &Args) -> SysResult {
 pub fn sys_fadvise(p: &mut Process, a: &Args) -> SysResult {
     p.fds.get(a.i(0)).map(|_| 0)
 }
+
+fn pipe_common(p: &mut Process, fds_ptr: u64, flags: i32) -> SysResult {
+    if flags & !(libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_DIRECT) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !p.mm.accessible(fds_ptr, 8, true) {
+        return Err(Errno::EFAULT);
+    }
+    let (r, w) = crate::host::pipe(flags & (libc::O_NONBLOCK | libc::O_DIRECT))?;
+    let ino = crate::host::fstat(std::os::fd::AsFd::as_fd(&r)).map(|s| s.st_ino).unwrap_or(0);
+    let name = format!("pipe:[{ino}]");
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    let status = (flags & libc::O_NONBLOCK) as u32;
+    let rf = Arc::new(OpenFile::new(Box::new(crate::vfs::hostfs::HostFile::from_fd(r, name.clone())), libc::O_RDONLY as u32 | status));
+    let wf = Arc::new(OpenFile::new(Box::new(crate::vfs::hostfs::HostFile::from_fd(w, name)), libc::O_WRONLY as u32 | status));
+    let rfd = p.fds.insert(rf, cloexec, 0)?;
+    let wfd = match p.fds.insert(wf, cloexec, 0) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = p.fds.remove(rfd);
+            return Err(e);
+        }
+    };
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&rfd.to_le_bytes());
+    b[4..].copy_from_slice(&wfd.to_le_bytes());
+    put(p, fds_ptr, &b)
+}
+
+/// Implements Linux `pipe(2)` inside one process (a host pipe; writes that
+/// would fill it with no reader left to drain it block, as on Linux).
+pub fn sys_pipe(p: &mut Process, a: &Args) -> SysResult {
+    pipe_common(p, a.u(0), 0)
+}
+
+/// Implements Linux `pipe2(2)`.
+pub fn sys_pipe2(p: &mut Process, a: &Args) -> SysResult {
+    pipe_common(p, a.u(0), a.i(1))
+}

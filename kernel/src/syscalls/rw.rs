@@ -104,10 +104,19 @@ pub fn sys_read(p: &mut Process, a: &Args) -> SysResult {
     do_read(p, &f, a.u(1), a.u(2), None)
 }
 
+/// A write to a pipe with no reader also raises SIGPIPE, as on Linux.
+fn epipe(p: &mut Process, r: SysResult) -> SysResult {
+    if r == Err(Errno::EPIPE) {
+        p.signals.post(crate::signal::SigInfo { signo: crate::signal::SIGPIPE, code: crate::signal::SI_USER, pid: 1, ..Default::default() });
+    }
+    r
+}
+
 /// Implements Linux `write(2)`.
 pub fn sys_write(p: &mut Process, a: &Args) -> SysResult {
     let f = writable(p, a.i(0))?;
-    do_write(p, &f, a.u(1), a.u(2), None)
+    let r = do_write(p, &f, a.u(1), a.u(2), None);
+    epipe(p, r)
 }
 
 /// Implements Linux `pread64(2)`.
@@ -175,7 +184,8 @@ pub fn sys_readv(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `writev(2)`.
 pub fn sys_writev(p: &mut Process, a: &Args) -> SysResult {
     let f = writable(p, a.i(0))?;
-    vectored(p, &f, a.u(1), a.u(2), None, true)
+    let r = vectored(p, &f, a.u(1), a.u(2), None, true);
+    epipe(p, r)
 }
 
 /// Implements Linux `preadv(2)`.

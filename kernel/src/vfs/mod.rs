@@ -164,7 +164,7 @@ impl Vfs {
             };
             match node {
                 Node::File(f) => return f.stat(),
-                Node::Fd(_, path) if !nofollow => abs = path,
+                Node::Fd(fd, _) if !nofollow => return view.fd_stat(fd),
                 Node::Link(target, rest) if !(nofollow && rest.is_empty()) => {
                     abs = Self::follow(&abs, &target, &rest)?
                 }
@@ -221,10 +221,20 @@ impl Vfs {
         Ok(self.mounts.iter().position(|x| std::ptr::eq(x, m)).unwrap_or(0))
     }
 
-    pub fn mkdir(&self, abs: &str, mode: u32) -> Result<(), Errno> {
-        if self.find(abs)?.1 == "." {
-            return Err(Errno::EEXIST);
+    /// Linux reports EEXIST before EROFS or EACCES when the name is taken.
+    fn must_not_exist(&self, abs: &str) -> Result<(), Errno> {
+        match self.find(abs)? {
+            (_, rel) if rel == "." => Err(Errno::EEXIST),
+            (Mount { fs: Fs::Host(h), .. }, rel) => match h.stat(&rel, true) {
+                Ok(_) => Err(Errno::EEXIST),
+                Err(_) => Ok(()),
+            },
+            _ => Ok(()),
         }
+    }
+
+    pub fn mkdir(&self, abs: &str, mode: u32) -> Result<(), Errno> {
+        self.must_not_exist(abs)?;
         let (dir, name) = self.host_parent(abs)?;
         host::at_op(host::AtOp::Mkdir, dir.as_fd(), name.as_bytes(), mode & 0o7777)
     }
@@ -240,6 +250,7 @@ impl Vfs {
     }
 
     pub fn symlink(&self, target: &[u8], abs: &str) -> Result<(), Errno> {
+        self.must_not_exist(abs)?;
         let (dir, name) = self.host_parent(abs)?;
         host::symlinkat(target, dir.as_fd(), name.as_bytes())
     }

@@ -19,6 +19,11 @@ pub trait ProcView {
     fn comm(&self) -> String;
     /// Open descriptors and the guest path each refers to.
     fn fds(&self) -> Vec<(i32, String)>;
+    /// The descriptor the next open will get (listed in /proc/self/fd, as the
+    /// listing's own descriptor is on Linux).
+    fn next_fd(&self) -> Option<i32>;
+    /// `stat` of what a descriptor refers to.
+    fn fd_stat(&self, fd: i32) -> Result<crate::vfs::file::Stat, Errno>;
     fn meminfo(&self) -> String;
     fn cpuinfo(&self) -> String;
     fn uptime(&self) -> String;
@@ -99,7 +104,10 @@ fn pid_lookup(view: &dyn ProcView, rest: &[&str]) -> Result<Node, Errno> {
 
 fn fd_lookup(view: &dyn ProcView, base: &str, tail: &[&str]) -> Result<Node, Errno> {
     let Some((n, more)) = tail.split_first() else {
-        let names = view.fds().into_iter().map(|(fd, _)| (fd.to_string(), libc::DT_LNK)).collect();
+        let mut fds: Vec<i32> = view.fds().into_iter().map(|(fd, _)| fd).collect();
+        fds.extend(view.next_fd());
+        fds.sort_unstable();
+        let names = fds.into_iter().map(|fd| (fd.to_string(), libc::DT_LNK)).collect();
         return Ok(dir(format!("{base}/fd"), names));
     };
     let fd: i32 = n.parse().map_err(|_| Errno::ENOENT)?;

@@ -1,0 +1,119 @@
+//! `wisp run` error handling: each failure gives one clear line and the exit
+//! status a shell would use; faults and timeouts end the program properly.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+
+use common::*;
+
+fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write_exec(name: &str, bytes: &[u8]) -> String {
+    let p = build_dir().join(name);
+    std::fs::write(&p, bytes).unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+#[test]
+fn bad_programs_get_shell_statuses() {
+    if !kvm_or_skip("bad_programs_get_shell_statuses") {
+        return;
+    }
+    let missing = in_wisp(&[], &["/no/such/program".into()]);
+    assert_eq!(status(&missing), 127, "{}", stderr(&missing));
+    assert_eq!(stderr(&missing).lines().count(), 1);
+    let unknown = in_wisp(&[], &["no-such-command-anywhere".into()]);
+    assert_eq!(status(&unknown), 127);
+    assert!(stderr(&unknown).contains("command not found"));
+
+    let text = write_exec("not-elf", b"hello, I am text\n");
+    let o = in_wisp(&[], &[text]);
+    assert_eq!(status(&o), 126, "{}", stderr(&o));
+    assert!(stderr(&o).contains("not an ELF"), "{}", stderr(&o));
+
+    let busybox = std::fs::read("/bin/busybox").unwrap();
+    let mut arm = busybox.clone();
+    arm[18] = 183; // EM_AARCH64
+    let o = in_wisp(&[], &[write_exec("foreign-arch", &arm)]);
+    assert_eq!(status(&o), 126);
+    assert!(stderr(&o).contains("another architecture"), "{}", stderr(&o));
+
+    let o = in_wisp(&[], &[write_exec("truncated", &busybox[..100])]);
+    assert_eq!(status(&o), 126, "{}", stderr(&o));
+    let o = in_wisp(&[], &[write_exec("truncated2", &busybox[..200_000])]);
+    assert_eq!(status(&o), 126, "{}", stderr(&o));
+
+    let mut hostile = busybox.clone();
+    hostile[32..40].copy_from_slice(&u64::MAX.to_le_bytes()); // e_phoff
+    let o = in_wisp(&[], &[write_exec("hostile-phoff", &hostile)]);
+    assert_eq!(status(&o), 126, "{}", stderr(&o));
+
+    let noexec = build_dir().join("noexec");
+    std::fs::write(&noexec, &busybox).unwrap();
+    std::fs::set_permissions(&noexec, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let o = in_wisp(&[], &[noexec.to_string_lossy().into_owned()]);
+    assert_eq!(status(&o), 126);
+
+    let o = in_wisp(&[], &["/usr".into()]);
+    assert_eq!(status(&o), 126);
+}
+
+#[test]
+fn flags_are_validated() {
+    let o = in_wisp(&["--mem", "12X"], &["/bin/true".into()]);
+    assert_eq!(status(&o), 2, "clap usage error");
+    let o = in_wisp(&["--root", "/no/such/dir"], &["/bin/busybox".into()]);
+    assert_eq!(status(&o), 125);
+    assert!(stderr(&o).contains("--root"));
+    let o = in_wisp(&["--env", "NOEQUALS"], &["/bin/busybox".into()]);
+    assert_eq!(status(&o), 125);
+}
+
+#[test]
+fn faults_print_one_line_and_kill_with_the_signal() {
+    if !kvm_or_skip("faults_print_one_line_and_kill_with_the_signal") {
+        return;
+    }
+    let bin = build_c(&repo().join("tests/hostile/null_jump.c"));
+    let o = in_wisp(&[], &[bin.to_string_lossy().into_owned()]);
+    assert_eq!(status(&o), 139);
+    let err = stderr(&o);
+    assert!(err.contains("SIGSEGV") && err.contains("rip"), "{err}");
+    assert_eq!(err.lines().filter(|l| l.starts_with("wisp:")).count(), 1, "{err}");
+}
+
+#[test]
+fn timeout_kills_a_pure_cpu_loop() {
+    if !kvm_or_skip("timeout_kills_a_pure_cpu_loop") {
+        return;
+    }
+    let src = build_dir().join("spin.c");
+    std::fs::write(&src, "int main(void){ for(;;) __asm__ volatile(\"\"); }\n").unwrap();
+    let bin = build_c(&src);
+    let t = std::time::Instant::now();
+    let o = in_wisp(&["--timeout", "1s"], &[bin.to_string_lossy().into_owned()]);
+    assert_eq!(status(&o), 124, "{}", stderr(&o));
+    assert!(t.elapsed().as_secs() < 30, "the timeout must end the run");
+    assert!(stderr(&o).contains("timed out"));
+}
+
+#[test]
+fn env_cwd_and_memory_limit() {
+    if !kvm_or_skip("env_cwd_and_memory_limit") {
+        return;
+    }
+    let sh = |s: &str| vec!["/bin/busybox".to_string(), "sh".into(), "-c".into(), s.into()];
+    let o = in_wisp(&["--env", "GREETING=hi there", "--cwd", "/usr"], &sh("echo \"$GREETING\"; pwd"));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "hi there\n/usr\n");
+    // Past --mem the guest sees ENOMEM (MemoryError), never the host OOM killer.
+    let py = vec!["/usr/bin/python3".to_string(), "-c".into(), "b = bytearray(200 << 20)\nprint('allocated')".into()];
+    let o = in_wisp(&["--mem", "64M"], &py);
+    assert_eq!(status(&o), 1, "{}", stderr(&o));
+    assert!(stderr(&o).contains("MemoryError"), "{}", stderr(&o));
+    let o = in_wisp(&["--mem", "512M"], &py);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "allocated\n", "{}", stderr(&o));
+}
