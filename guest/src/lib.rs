@@ -33,6 +33,9 @@ pub const PORT_SYSCALL: u16 = 0x10;
 /// Exception vector `v` exits through port `PORT_EXCEPTION_BASE + v`.
 pub const PORT_EXCEPTION_BASE: u16 = 0x20;
 pub const EXCEPTION_VECTORS: u16 = 32;
+/// IDT entries: all 256, so `int n` from ring 3 meets a DPL-0 gate and raises
+/// #GP (SIGSEGV), as on Linux, instead of running past the table's limit.
+pub const IDT_ENTRIES: u16 = 256;
 /// Stride of the exception stubs.
 pub const STUB_SIZE: u64 = 8;
 
@@ -124,9 +127,14 @@ pub const SYSTEM_PAGES: [SystemPage; 7] = [
 pub fn build(mut write: impl FnMut(u64, &[u8])) {
     let gdt: Vec<u8> = gdt().iter().flat_map(|d| d.to_le_bytes()).collect();
     write(GDT, &gdt);
-    for v in 0..EXCEPTION_VECTORS as u8 {
-        let gate: Vec<u8> = idt_gate(v).iter().flat_map(|d| d.to_le_bytes()).collect();
+    for v in 0..IDT_ENTRIES {
+        // Vectors past the exceptions share #GP's stub; only their DPL-0 check matters.
+        let stub_of = if v < EXCEPTION_VECTORS { v as u8 } else { 13 };
+        let [lo, hi] = idt_gate(stub_of);
+        let gate: Vec<u8> = [lo, hi].iter().flat_map(|d| d.to_le_bytes()).collect();
         write(IDT + v as u64 * 16, &gate);
+    }
+    for v in 0..EXCEPTION_VECTORS as u8 {
         write(EXCEPTION_STUBS + v as u64 * STUB_SIZE, &exception_stub(v));
     }
     write(TSS, &tss());

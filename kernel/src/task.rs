@@ -204,7 +204,8 @@ impl Process {
         if entry == SyscallEntry::Instruction && self.config.patch_syscalls {
             self.patch_site(self.ctx.regs.rip.wrapping_sub(2));
         }
-        let nr = self.ctx.regs.rax;
+        // Linux reads the number as a 32-bit value: the upper half is ignored.
+        let nr = self.ctx.regs.rax & 0xffff_ffff;
         let r = &self.ctx.regs;
         let args = syscalls::Args([r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9]);
         self.regs_replaced = false;
@@ -249,6 +250,8 @@ impl Process {
             0 => (signal::SIGFPE, 1, rip),
             1 => (signal::SIGTRAP, 2, rip),
             3 => (signal::SIGTRAP, signal::SI_KERNEL, 0),
+            // `int n` to a DPL-0 gate is #GP (SIGSEGV) on Linux; PVM reports #UD.
+            6 if self.opcode_at(rip) == Some(0xcd) => (signal::SIGSEGV, signal::SI_KERNEL, 0),
             6 => (signal::SIGILL, 2, rip),
             16 | 19 => (signal::SIGFPE, 0, rip),
             12 => (signal::SIGBUS, signal::SI_KERNEL, 0),
@@ -257,6 +260,11 @@ impl Process {
         };
         self.stats.faults += 1;
         self.force_signal(SigInfo { signo: sig, code, addr, ..Default::default() }, (f.vector as u64, f.error_code, f.addr));
+    }
+
+    fn opcode_at(&self, rip: u64) -> Option<u8> {
+        let mut b = [0u8; 1];
+        self.mm.copy_in(rip, &mut b).ok().map(|_| b[0])
     }
 
     /// Delivers a synchronous signal: if it is blocked or ignored, the default

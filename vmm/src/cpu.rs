@@ -40,7 +40,7 @@ pub fn initial_sregs(mut s: kvm_sregs, cr3: u64) -> kvm_sregs {
     s.cr3 = cr3;
     s.efer = EFER_LME | EFER_LMA | EFER_SCE | EFER_NXE;
     s.gdt = kvm_dtable { base: layout::GDT, limit: 7 * 8 - 1, padding: [0; 3] };
-    s.idt = kvm_dtable { base: layout::IDT, limit: layout::EXCEPTION_VECTORS * 16 - 1, padding: [0; 3] };
+    s.idt = kvm_dtable { base: layout::IDT, limit: layout::IDT_ENTRIES * 16 - 1, padding: [0; 3] };
     s.cs = user_cs();
     s.ss = user_ds();
     s.ds = user_ds();

@@ -542,6 +542,20 @@ impl MemoryManager {
         self.walk(va, len, write, |_, _| Ok(())).is_ok()
     }
 
+    /// How many bytes from `va` (up to `len`) the guest can read (or write)
+    /// before the first hole, for partial transfers.
+    pub fn accessible_prefix(&self, va: u64, len: usize, write: bool) -> usize {
+        let mut done = 0usize;
+        while done < len {
+            let a = va.wrapping_add(done as u64);
+            if a >= USER_END || self.pt.translate(&self.phys, a, write).is_none() {
+                break;
+            }
+            done += ((PAGE_SIZE - (a % PAGE_SIZE)) as usize).min(len - done);
+        }
+        done
+    }
+
     pub fn read_u64(&self, va: u64) -> Result<u64, Errno> {
         let mut b = [0u8; 8];
         self.copy_in(va, &mut b)?;

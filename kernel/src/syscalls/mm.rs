@@ -99,6 +99,11 @@ pub fn sys_madvise(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let end = addr.checked_add(page_up(len).ok_or(Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
+    const KNOWN: [i32; 20] = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22];
+    if !KNOWN.contains(&advice) && advice != 100 && advice != 101 {
+        return Err(Errno::EINVAL);
+    }
+    covered(p, addr, end)?;
     if advice == libc::MADV_DONTNEED {
         for v in p.mm.vmas().overlapping(addr, end) {
             if v.file().is_none() && v.prot & libc::PROT_WRITE as u32 != 0 {
@@ -115,12 +120,26 @@ pub fn sys_madvise(p: &mut Process, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// ENOMEM unless every page of `start..end` is mapped, as madvise/msync require.
+fn covered(p: &Process, start: u64, end: u64) -> Result<(), Errno> {
+    let mut cursor = start;
+    for v in p.mm.vmas().overlapping(start, end) {
+        if v.start > cursor {
+            return Err(Errno::ENOMEM);
+        }
+        cursor = v.end;
+    }
+    if cursor < end { Err(Errno::ENOMEM) } else { Ok(()) }
+}
+
 /// Implements Linux `msync(2)`: shared file mappings write through already.
-pub fn sys_msync(_p: &mut Process, a: &Args) -> SysResult {
-    if a.u(0) % 4096 != 0 {
+pub fn sys_msync(p: &mut Process, a: &Args) -> SysResult {
+    let flags = a.i(2);
+    if a.u(0) % 4096 != 0 || flags & !7 != 0 || (flags & 1 != 0 && flags & 4 != 0) {
         return Err(Errno::EINVAL);
     }
-    Ok(0)
+    let end = a.u(0).checked_add(page_up(a.u(1)).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;
+    covered(p, a.u(0), end).map(|_| 0)
 }
 
 /// Implements Linux `mincore(2)`: every mapped page counts as resident.

@@ -44,16 +44,25 @@ fn writable(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
 }
 
 /// Reads into guest memory at `buf`; `off` None uses the file position.
+/// Linux's access_ok: the whole range must lie in user space, or EFAULT at once.
+fn access_ok(buf: u64, len: u64) -> Result<(), Errno> {
+    match buf.checked_add(len) {
+        Some(end) if end <= crate::mm::pagetable::USER_END => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
-    let len = len.min(MAX_RW) as usize;
+    access_ok(buf, len)?;
+    // Like Linux, transfer up to the first unmapped byte; EFAULT only if none is mapped.
+    let len = p.mm.accessible_prefix(buf, len.min(MAX_RW) as usize, true);
+    if len == 0 {
+        return if p.mm.accessible(buf, 1, true) { Ok(0) } else { Err(Errno::EFAULT) };
+    }
     let mut done = 0usize;
     let mut tmp = vec![0u8; len.min(CHUNK)];
     while done < len {
         let want = (len - done).min(CHUNK);
-        // Check the destination before consuming data from the file.
-        if !p.mm.accessible(buf + done as u64, want, true) {
-            return if done > 0 { Ok(done as u64) } else { Err(Errno::EFAULT) };
-        }
         let r = restartable(p, || match off {
             Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
             None => f.file.read(&mut tmp[..want]),
@@ -73,7 +82,11 @@ fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> S
 }
 
 fn do_write(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
-    let len = len.min(MAX_RW) as usize;
+    access_ok(buf, len)?;
+    let len = p.mm.accessible_prefix(buf, len.min(MAX_RW) as usize, false);
+    if len == 0 {
+        return if p.mm.accessible(buf, 1, false) { Ok(0) } else { Err(Errno::EFAULT) };
+    }
     let mut done = 0usize;
     while done < len {
         let want = (len - done).min(CHUNK);
