@@ -13,7 +13,7 @@ use wisp_kernel::task::ProcViewRef;
 use wisp_kernel::vfs::hostfs::HostFs;
 use wisp_kernel::vfs::{Fs, Vfs};
 use wisp_kernel::{Process, ProcessConfig, signal};
-use wisp_vmm::{KvmMachine, Kicker, VmmError};
+use wisp_vmm::{Kicker, KvmMachine, VmmError};
 
 use crate::units::{parse_duration, parse_size};
 
@@ -82,11 +82,8 @@ fn fail(msg: impl std::fmt::Display) -> i32 {
 }
 
 fn build_env(args: &RunArgs) -> Result<Vec<Vec<u8>>, String> {
-    let mut env: Vec<(String, String)> = vec![
-        ("PATH".into(), DEFAULT_PATH.into()),
-        ("HOME".into(), "/".into()),
-        ("HOSTNAME".into(), "wisp".into()),
-    ];
+    let mut env: Vec<(String, String)> =
+        vec![("PATH".into(), DEFAULT_PATH.into()), ("HOME".into(), "/".into()), ("HOSTNAME".into(), "wisp".into())];
     if let Ok(term) = std::env::var("TERM") {
         env.push(("TERM".into(), term));
     }
@@ -119,7 +116,10 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     }
     let tmp = TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?;
     let mut vfs = Vfs::new();
-    vfs.mount("/", Fs::Host(HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?));
+    vfs.mount(
+        "/",
+        Fs::Host(HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?),
+    );
     vfs.mount("/tmp", Fs::Host(HostFs::new(&tmp.0, true).map_err(|e| fail(format!("/tmp: {e}")))?));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
@@ -127,7 +127,8 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     // Physical memory covers the user limit plus page tables and the system area.
     let phys_size = args.mem + args.mem / 256 + (8 << 20);
     let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
-    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, args.mem).map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
+    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, args.mem)
+        .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
     let mut machine = KvmMachine::new(&mut mm).map_err(|e| match e {
         VmmError::NoKvm | VmmError::KvmPermission => fail(e),
         e => fail(format!("cannot create the machine: {e}")),
@@ -138,7 +139,8 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         cpuinfo: machine.cpuinfo(),
         hostname: "wisp".into(),
     };
-    let (cwd, _) = wisp_kernel::vfs::normalize("/", args.cwd.as_bytes()).map_err(|e| fail(format!("--cwd {}: {e}", args.cwd)))?;
+    let (cwd, _) =
+        wisp_kernel::vfs::normalize("/", args.cwd.as_bytes()).map_err(|e| fail(format!("--cwd {}: {e}", args.cwd)))?;
     let mut process = Process::new(mm, vfs, cwd.clone(), config);
     let cwd_ok = process.vfs.stat(&ProcViewRef(&process), &cwd, false).map(|s| s.is_dir());
     if cwd_ok != Ok(true) {
@@ -146,7 +148,11 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     }
     process.inherit_stdio().map_err(|e| fail(format!("cannot pass the standard streams: {e}")))?;
 
-    let path_env = env.iter().find_map(|e| e.strip_prefix(b"PATH=")).map(|p| String::from_utf8_lossy(p).into_owned()).unwrap_or_default();
+    let path_env = env
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
     let name = &args.program[0];
     let Some(program) = search_path(&process.vfs, &ProcViewRef(&process), name, &path_env) else {
         eprintln!("wisp: {name}: command not found");
@@ -216,21 +222,19 @@ fn spawn_watchdog(
     done: Arc<AtomicBool>,
     timed_out: Arc<AtomicBool>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
-    std::thread::Builder::new()
-        .name("watchdog".into())
-        .spawn(move || {
-            wisp_vmm::sys::block_all_signals();
-            let deadline = Instant::now() + limit;
-            while !done.load(Ordering::SeqCst) {
-                let now = Instant::now();
-                if now >= deadline {
-                    timed_out.store(true, Ordering::SeqCst);
-                    interrupts.raise(signal::SIGKILL);
-                    kicker.kick();
-                    std::thread::sleep(Duration::from_millis(5));
-                } else {
-                    std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
-                }
+    std::thread::Builder::new().name("watchdog".into()).spawn(move || {
+        wisp_vmm::sys::block_all_signals();
+        let deadline = Instant::now() + limit;
+        while !done.load(Ordering::SeqCst) {
+            let now = Instant::now();
+            if now >= deadline {
+                timed_out.store(true, Ordering::SeqCst);
+                interrupts.raise(signal::SIGKILL);
+                kicker.kick();
+                std::thread::sleep(Duration::from_millis(5));
+            } else {
+                std::thread::sleep((deadline - now).min(Duration::from_millis(20)));
             }
-        })
+        }
+    })
 }

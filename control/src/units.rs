@@ -7,7 +7,8 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
     let t = s.trim();
     let digits = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
     let (num, unit) = t.split_at(digits);
-    let n: u64 = num.parse().map_err(|_| format!("invalid size {s:?}: expected a number with an optional K, M or G suffix"))?;
+    let n: u64 =
+        num.parse().map_err(|_| format!("invalid size {s:?}: expected a number with an optional K, M or G suffix"))?;
     let mul: u64 = match unit.to_ascii_lowercase().as_str() {
         "" | "b" => 1,
         "k" | "kb" | "kib" => 1 << 10,

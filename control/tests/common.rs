@@ -49,7 +49,13 @@ pub fn build_c(src: &Path) -> PathBuf {
     let out = build_dir().join(src.file_stem().unwrap());
     let fresh = out.metadata().and_then(|o| Ok(o.modified()? >= src.metadata()?.modified()?)).unwrap_or(false);
     if !fresh {
-        let st = Command::new(cc).args(static_flag).args(["-O1", "-w", "-o"]).arg(&out).arg(src).status().unwrap_or_else(|e| panic!("{cc}: {e}"));
+        let st = Command::new(cc)
+            .args(static_flag)
+            .args(["-O1", "-w", "-o"])
+            .arg(&out)
+            .arg(src)
+            .status()
+            .unwrap_or_else(|e| panic!("{cc}: {e}"));
         assert!(st.success(), "building {} with {cc} failed", src.display());
     }
     out

@@ -18,7 +18,13 @@ fn compat_programs_match_native() {
             failures.push(diff);
         }
     }
-    assert!(failures.is_empty(), "{} of {} conformance programs differ:\n{}", failures.len(), progs.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} conformance programs differ:\n{}",
+        failures.len(),
+        progs.len(),
+        failures.join("\n")
+    );
     eprintln!("compat: {} programs match native", progs.len());
 }
 
@@ -34,14 +40,17 @@ fn acceptance_commands_match_native() {
     let src = repo().join("tests/compat");
     let file = src.join("file_rw.c").to_string_lossy().into_owned();
     let dir = src.to_string_lossy().into_owned();
-    let bb = |args: &[&str]| -> Vec<String> { std::iter::once("/bin/busybox").chain(args.iter().copied()).map(String::from).collect() };
+    let bb = |args: &[&str]| -> Vec<String> {
+        std::iter::once("/bin/busybox").chain(args.iter().copied()).map(String::from).collect()
+    };
     let cases: Vec<Vec<String>> = vec![
         bb(&["echo", "hello"]),
         sh("echo $((6*7)); x=abc; echo ${#x}"),
         vec![
             "/usr/bin/python3".into(),
             "-c".into(),
-            r#"import json,re,hashlib,math,datetime; print(json.dumps({"a":[1,2]}), hashlib.sha256(b"x").hexdigest())"#.into(),
+            r#"import json,re,hashlib,math,datetime; print(json.dumps({"a":[1,2]}), hashlib.sha256(b"x").hexdigest())"#
+                .into(),
         ],
         bb(&["ls", &dir]),
         bb(&["cat", &file]),

@@ -43,7 +43,13 @@ fn root_escapes_are_refused() {
         let out = in_wisp(&["--root", root.to_str().unwrap()], &["/prog".to_string()]);
         let stdout = String::from_utf8_lossy(&out.stdout);
         if stdout.contains("LEAK") || status(&out) != 0 || !stdout.contains("blocked") {
-            failures.push(format!("{}: status {}\n{}{}", p.display(), status(&out), stdout, String::from_utf8_lossy(&out.stderr)));
+            failures.push(format!(
+                "{}: status {}\n{}{}",
+                p.display(),
+                status(&out),
+                stdout,
+                String::from_utf8_lossy(&out.stderr)
+            ));
         }
     }
     assert_eq!(std::fs::read(&secret).unwrap(), b"top secret\n", "the secret outside the root changed");

@@ -77,7 +77,11 @@ pub fn has_error_code(vector: u8) -> bool {
 pub fn gdt() -> [u64; 7] {
     let base = TSS;
     let limit = TSS_LIMIT as u64;
-    let tss_lo = (limit & 0xffff) | ((base & 0xff_ffff) << 16) | (0x89 << 40) | (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    let tss_lo = (limit & 0xffff)
+        | ((base & 0xff_ffff) << 16)
+        | (0x89 << 40)
+        | (((limit >> 16) & 0xf) << 48)
+        | (((base >> 24) & 0xff) << 56);
     [0, 0x00af_9a00_0000_ffff, 0x00cf_9200_0000_ffff, 0x00cf_f200_0000_ffff, 0x00af_fa00_0000_ffff, tss_lo, base >> 32]
 }
 
@@ -86,7 +90,8 @@ pub fn gdt() -> [u64; 7] {
 pub fn idt_gate(vector: u8) -> [u64; 2] {
     let stub = EXCEPTION_STUBS + vector as u64 * STUB_SIZE;
     let dpl: u64 = if vector == 3 || vector == 4 { 3 } else { 0 };
-    let lo = (stub & 0xffff) | ((SEL_KCODE as u64) << 16) | ((0x8e | (dpl << 5)) << 40) | (((stub >> 16) & 0xffff) << 48);
+    let lo =
+        (stub & 0xffff) | ((SEL_KCODE as u64) << 16) | ((0x8e | (dpl << 5)) << 40) | (((stub >> 16) & 0xffff) << 48);
     [lo, stub >> 32]
 }
 
@@ -165,6 +170,6 @@ mod tests {
             assert_eq!(exception_stub(v)[1] as u16, PORT_EXCEPTION_BASE + v as u16);
         }
         assert!(SYSTEM_PAGES.iter().all(|p| p.addr < SYSTEM_END));
-        assert!(PORT_EXCEPTION_BASE + EXCEPTION_VECTORS <= 0x100, "ports fit an imm8");
+        const { assert!(PORT_EXCEPTION_BASE + EXCEPTION_VECTORS <= 0x100, "ports fit an imm8") };
     }
 }

@@ -55,7 +55,9 @@ pub fn openat2(dir: BorrowedFd<'_>, path: &[u8], flags: u64, mode: u64, resolve:
     // struct open_how { u64 flags; u64 mode; u64 resolve; }
     let how: [u64; 3] = [flags, mode, resolve];
     // SAFETY: `c` is NUL-terminated and `how` has the layout and size of open_how.
-    let r = unsafe { libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), c.as_ptr(), how.as_ptr(), std::mem::size_of_val(&how)) };
+    let r = unsafe {
+        libc::syscall(libc::SYS_openat2, dir.as_raw_fd(), c.as_ptr(), how.as_ptr(), std::mem::size_of_val(&how))
+    };
     let fd = check(r)? as RawFd;
     // SAFETY: the kernel just returned this descriptor to us and nobody else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
@@ -150,7 +152,8 @@ pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), 
 pub fn renameat(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8], flags: u32) -> Result<(), Errno> {
     let (a, b) = (cstring(on)?, cstring(nn)?);
     // SAFETY: both strings are NUL-terminated; both descriptors are valid.
-    let r = unsafe { libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), a.as_ptr(), nd.as_raw_fd(), b.as_ptr(), flags) };
+    let r =
+        unsafe { libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), a.as_ptr(), nd.as_raw_fd(), b.as_ptr(), flags) };
     check(r).map(|_| ())
 }
 
@@ -188,7 +191,15 @@ pub fn fcntl_setfl(fd: BorrowedFd<'_>, flags: i32) -> Result<(), Errno> {
 pub fn faccess(fd: BorrowedFd<'_>, mode: i32) -> Result<(), Errno> {
     let empty = c"";
     // SAFETY: empty NUL-terminated path with AT_EMPTY_PATH checks the descriptor itself.
-    let r = unsafe { libc::syscall(libc::SYS_faccessat2, fd.as_raw_fd(), empty.as_ptr(), mode, libc::AT_EMPTY_PATH | libc::AT_EACCESS) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            fd.as_raw_fd(),
+            empty.as_ptr(),
+            mode,
+            libc::AT_EMPTY_PATH | libc::AT_EACCESS,
+        )
+    };
     check(r).map(|_| ())
 }
 

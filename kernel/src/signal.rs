@@ -51,9 +51,38 @@ pub const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 pub fn name(sig: i32) -> &'static str {
     const NAMES: [&str; 32] = [
-        "SIG0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE", "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2",
-        "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT", "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-        "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS",
+        "SIG0",
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
     ];
     NAMES.get(sig as usize).copied().unwrap_or("SIGRT")
 }
@@ -197,7 +226,15 @@ const UC_SIGCONTEXT_SS: u64 = 2;
 const UC_STRICT_RESTORE_SS: u64 = 4;
 
 /// Builds the bytes of a signal frame. `fp_addr` is where the FXSAVE image goes.
-pub fn build_frame(regs: &UserRegs, act: &SigAction, info: &SigInfo, old_mask: u64, alt: &AltStack, fault: Option<(u64, u64, u64)>, fp_addr: u64) -> [u8; FRAME_SIZE as usize] {
+pub fn build_frame(
+    regs: &UserRegs,
+    act: &SigAction,
+    info: &SigInfo,
+    old_mask: u64,
+    alt: &AltStack,
+    fault: Option<(u64, u64, u64)>,
+    fp_addr: u64,
+) -> [u8; FRAME_SIZE as usize] {
     let mut f = [0u8; FRAME_SIZE as usize];
     let mut put = |off: usize, v: u64| f[off..off + 8].copy_from_slice(&v.to_le_bytes());
     put(0, act.restorer);
@@ -206,8 +243,24 @@ pub fn build_frame(regs: &UserRegs, act: &SigAction, info: &SigInfo, old_mask: u
     put(UC + 24, alt.flags as u32 as u64);
     put(UC + 32, alt.size);
     let gregs = [
-        regs.r8, regs.r9, regs.r10, regs.r11, regs.r12, regs.r13, regs.r14, regs.r15, regs.rdi, regs.rsi, regs.rbp, regs.rbx, regs.rdx, regs.rax,
-        regs.rcx, regs.rsp, regs.rip, regs.rflags,
+        regs.r8,
+        regs.r9,
+        regs.r10,
+        regs.r11,
+        regs.r12,
+        regs.r13,
+        regs.r14,
+        regs.r15,
+        regs.rdi,
+        regs.rsi,
+        regs.rbp,
+        regs.rbx,
+        regs.rdx,
+        regs.rax,
+        regs.rcx,
+        regs.rsp,
+        regs.rip,
+        regs.rflags,
     ];
     for (i, v) in gregs.iter().enumerate() {
         put(MCTX + 8 * i, *v);
@@ -278,7 +331,21 @@ mod tests {
 
     #[test]
     fn frame_round_trips_through_sigreturn() {
-        let regs = UserRegs { rax: 1, rbx: 2, rcx: 3, rdx: 4, rsi: 5, rdi: 6, rbp: 7, rsp: 0x7fff_0000, r8: 8, r15: 15, rip: 0x401000, rflags: 0x246, ..Default::default() };
+        let regs = UserRegs {
+            rax: 1,
+            rbx: 2,
+            rcx: 3,
+            rdx: 4,
+            rsi: 5,
+            rdi: 6,
+            rbp: 7,
+            rsp: 0x7fff_0000,
+            r8: 8,
+            r15: 15,
+            rip: 0x401000,
+            rflags: 0x246,
+            ..Default::default()
+        };
         let act = SigAction { handler: 0x1000, flags: SA_SIGINFO | SA_RESTORER, restorer: 0x2000, mask: 0 };
         let info = SigInfo { signo: SIGSEGV, code: 1, addr: 0xdead, ..Default::default() };
         let (at, fp) = frame_location(regs.rsp, &act, &AltStack { flags: SS_DISABLE, ..Default::default() });

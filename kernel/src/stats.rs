@@ -30,8 +30,10 @@ impl Stats {
     pub fn summary(&self) -> String {
         let mut top: Vec<(&u64, &u64)> = self.per_nr.iter().collect();
         top.sort_by(|a, b| b.1.cmp(a.1));
-        let top: Vec<String> = top.iter().take(8).map(|(nr, n)| format!("{}={n}", crate::syscalls::name(**nr))).collect();
-        let unknown: Vec<String> = self.unknown.iter().map(|(nr, n)| format!("{}={n}", crate::syscalls::name(*nr))).collect();
+        let top: Vec<String> =
+            top.iter().take(8).map(|(nr, n)| format!("{}={n}", crate::syscalls::name(**nr))).collect();
+        let unknown: Vec<String> =
+            self.unknown.iter().map(|(nr, n)| format!("{}={n}", crate::syscalls::name(*nr))).collect();
         format!(
             "exits={} syscalls={} faults={} spurious={} signals={} patched_sites={} host_time={:.3}ms top=[{}] enosys=[{}]",
             self.exits,

@@ -155,7 +155,8 @@ impl Process {
         self.argv = image.argv;
         self.envp = envp;
         self.vdso_base = image.vdso_base;
-        self.ctx.regs = crate::platform::UserRegs { rip: image.entry, rsp: image.sp, rflags: RFLAGS_FIXED, ..Default::default() };
+        self.ctx.regs =
+            crate::platform::UserRegs { rip: image.entry, rsp: image.sp, rflags: RFLAGS_FIXED, ..Default::default() };
         self.ctx.cr3 = self.mm.root();
         Ok(())
     }
@@ -259,7 +260,10 @@ impl Process {
             _ => (signal::SIGSEGV, signal::SI_KERNEL, 0),
         };
         self.stats.faults += 1;
-        self.force_signal(SigInfo { signo: sig, code, addr, ..Default::default() }, (f.vector as u64, f.error_code, f.addr));
+        self.force_signal(
+            SigInfo { signo: sig, code, addr, ..Default::default() },
+            (f.vector as u64, f.error_code, f.addr),
+        );
     }
 
     fn opcode_at(&self, rip: u64) -> Option<u8> {
@@ -293,12 +297,18 @@ impl Process {
     }
 
     /// Returns true when a handler frame was set up (one per return to the guest).
-    fn deliver(&mut self, p: &mut dyn Platform, info: SigInfo, fault: Option<(u64, u64, u64)>) -> Result<bool, PlatformError> {
+    fn deliver(
+        &mut self,
+        p: &mut dyn Platform,
+        info: SigInfo,
+        fault: Option<(u64, u64, u64)>,
+    ) -> Result<bool, PlatformError> {
         let sig = info.signo;
         let act = self.signals.action(sig);
         if sig == signal::SIGKILL || act.handler == signal::SIG_DFL {
             match signal::default_action(sig) {
-                DefaultAction::Ignore | DefaultAction::JobControl if sig != signal::SIGKILL && sig != signal::SIGSTOP => {}
+                DefaultAction::Ignore | DefaultAction::JobControl
+                    if sig != signal::SIGKILL && sig != signal::SIGSTOP => {}
                 action => {
                     if is_fault_signal(sig) && fault.is_some() {
                         self.report_fault(&info);
@@ -330,7 +340,13 @@ impl Process {
         Ok(true)
     }
 
-    fn setup_frame(&mut self, p: &mut dyn Platform, info: &SigInfo, act: &signal::SigAction, fault: Option<(u64, u64, u64)>) -> Result<(), Errno> {
+    fn setup_frame(
+        &mut self,
+        p: &mut dyn Platform,
+        info: &SigInfo,
+        act: &signal::SigAction,
+        fault: Option<(u64, u64, u64)>,
+    ) -> Result<(), Errno> {
         let regs = self.ctx.regs;
         let alt = self.signals.altstack;
         let (at, fp_at) = signal::frame_location(regs.rsp, act, &alt);

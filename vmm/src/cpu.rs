@@ -22,15 +22,57 @@ pub const MSR_LSTAR: u32 = 0xc000_0082;
 pub const MSR_FMASK: u32 = 0xc000_0084;
 
 pub fn user_cs() -> kvm_segment {
-    kvm_segment { base: 0, limit: 0xffff_ffff, selector: layout::SEL_UCODE, type_: 0xb, present: 1, dpl: 3, db: 0, s: 1, l: 1, g: 1, avl: 0, unusable: 0, padding: 0 }
+    kvm_segment {
+        base: 0,
+        limit: 0xffff_ffff,
+        selector: layout::SEL_UCODE,
+        type_: 0xb,
+        present: 1,
+        dpl: 3,
+        db: 0,
+        s: 1,
+        l: 1,
+        g: 1,
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    }
 }
 
 pub fn user_ds() -> kvm_segment {
-    kvm_segment { base: 0, limit: 0xffff_ffff, selector: layout::SEL_UDATA, type_: 0x3, present: 1, dpl: 3, db: 1, s: 1, l: 0, g: 1, avl: 0, unusable: 0, padding: 0 }
+    kvm_segment {
+        base: 0,
+        limit: 0xffff_ffff,
+        selector: layout::SEL_UDATA,
+        type_: 0x3,
+        present: 1,
+        dpl: 3,
+        db: 1,
+        s: 1,
+        l: 0,
+        g: 1,
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    }
 }
 
 fn tss_segment() -> kvm_segment {
-    kvm_segment { base: layout::TSS, limit: layout::TSS_LIMIT, selector: layout::SEL_TSS, type_: 0xb, present: 1, dpl: 0, db: 0, s: 0, l: 0, g: 0, avl: 0, unusable: 0, padding: 0 }
+    kvm_segment {
+        base: layout::TSS,
+        limit: layout::TSS_LIMIT,
+        selector: layout::SEL_TSS,
+        type_: 0xb,
+        present: 1,
+        dpl: 0,
+        db: 0,
+        s: 0,
+        l: 0,
+        g: 0,
+        avl: 0,
+        unusable: 0,
+        padding: 0,
+    }
 }
 
 /// Long mode, paging on `cr3`, user segments loaded.
@@ -54,12 +96,35 @@ pub fn initial_sregs(mut s: kvm_sregs, cr3: u64) -> kvm_sregs {
 /// The feature flags /proc/cpuinfo shows, from the CPUID the guest gets.
 pub fn cpuinfo(cpuid: &CpuId) -> String {
     const LEAF1_EDX: [(u32, &str); 12] = [
-        (0, "fpu"), (4, "tsc"), (5, "msr"), (6, "pae"), (8, "cx8"), (15, "cmov"), (19, "clflush"), (23, "mmx"), (24, "fxsr"), (25, "sse"), (26, "sse2"), (28, "ht"),
+        (0, "fpu"),
+        (4, "tsc"),
+        (5, "msr"),
+        (6, "pae"),
+        (8, "cx8"),
+        (15, "cmov"),
+        (19, "clflush"),
+        (23, "mmx"),
+        (24, "fxsr"),
+        (25, "sse"),
+        (26, "sse2"),
+        (28, "ht"),
     ];
     const LEAF1_ECX: [(u32, &str); 12] = [
-        (0, "pni"), (1, "pclmulqdq"), (9, "ssse3"), (12, "fma"), (13, "cx16"), (19, "sse4_1"), (20, "sse4_2"), (22, "movbe"), (23, "popcnt"), (25, "aes"), (28, "avx"), (30, "rdrand"),
+        (0, "pni"),
+        (1, "pclmulqdq"),
+        (9, "ssse3"),
+        (12, "fma"),
+        (13, "cx16"),
+        (19, "sse4_1"),
+        (20, "sse4_2"),
+        (22, "movbe"),
+        (23, "popcnt"),
+        (25, "aes"),
+        (28, "avx"),
+        (30, "rdrand"),
     ];
-    const LEAF7_EBX: [(u32, &str); 6] = [(3, "bmi1"), (5, "avx2"), (8, "bmi2"), (9, "erms"), (18, "rdseed"), (29, "sha_ni")];
+    const LEAF7_EBX: [(u32, &str); 6] =
+        [(3, "bmi1"), (5, "avx2"), (8, "bmi2"), (9, "erms"), (18, "rdseed"), (29, "sha_ni")];
     let mut flags = Vec::new();
     let mut vendor = String::new();
     for e in cpuid.as_slice() {

@@ -28,7 +28,9 @@ pub use vcpu::KvmMachine;
 pub enum VmmError {
     #[error("/dev/kvm: no such device; this host has no KVM (enable virtualization, or load the kvm module)")]
     NoKvm,
-    #[error("/dev/kvm: permission denied; add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again")]
+    #[error(
+        "/dev/kvm: permission denied; add your user to the kvm group (sudo usermod -aG kvm $USER) and log in again"
+    )]
     KvmPermission,
     #[error("KVM: {0} failed")]
     Kvm(&'static str, #[source] kvm_ioctls::Error),

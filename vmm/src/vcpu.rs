@@ -103,7 +103,19 @@ impl KvmMachine {
         }
         vcpu.set_sync_valid_reg(SyncReg::Register);
         vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
-        Ok(KvmMachine { _kvm: kvm, _vm: vm, vcpu, cpuid, cur_fs: 0, cur_gs: 0, cur_cr3: mm.root(), pending: Pending::default(), phys: mm.phys.reader(), pio_advanced: false, syscall_cpl: None })
+        Ok(KvmMachine {
+            _kvm: kvm,
+            _vm: vm,
+            vcpu,
+            cpuid,
+            cur_fs: 0,
+            cur_gs: 0,
+            cur_cr3: mm.root(),
+            pending: Pending::default(),
+            phys: mm.phys.reader(),
+            pio_advanced: false,
+            syscall_cpl: None,
+        })
     }
 
     pub fn cpuinfo(&self) -> String {
@@ -115,7 +127,10 @@ impl KvmMachine {
     }
 
     fn load(&mut self, ctx: &Context) {
-        let reload = self.pending.segments || ctx.regs.fs_base != self.cur_fs || ctx.regs.gs_base != self.cur_gs || ctx.cr3 != self.cur_cr3;
+        let reload = self.pending.segments
+            || ctx.regs.fs_base != self.cur_fs
+            || ctx.regs.gs_base != self.cur_gs
+            || ctx.cr3 != self.cur_cr3;
         let sr = self.vcpu.sync_regs_mut();
         sr.regs = to_kvm(&ctx.regs);
         if reload {
@@ -167,12 +182,15 @@ impl KvmMachine {
         if cpl != 0 {
             return Err(PlatformError::UnexpectedExit(format!("exception port {vector} reached from ring {cpl}")));
         }
-        let frame = exit::exception_frame(regs.rsp, vector).ok_or_else(|| PlatformError::UnexpectedExit(format!("bad exception stack {:#x}", regs.rsp)))?;
+        let frame = exit::exception_frame(regs.rsp, vector)
+            .ok_or_else(|| PlatformError::UnexpectedExit(format!("bad exception stack {:#x}", regs.rsp)))?;
         let err = if layout::has_error_code(vector) { self.phys.read_u64(regs.rsp) } else { 0 };
         let w = |i: u64| self.phys.read_u64(frame + 8 * i);
         let (rip, cs, rflags, rsp) = (w(0), w(1), w(2), w(3));
         if cs & 3 != 3 {
-            return Err(PlatformError::UnexpectedExit(format!("exception {vector} in wisp's own code at {rip:#x} (cr2 {cr2:#x})")));
+            return Err(PlatformError::UnexpectedExit(format!(
+                "exception {vector} in wisp's own code at {rip:#x} (cr2 {cr2:#x})"
+            )));
         }
         let mut u = from_kvm(&regs, fs, gs);
         u.rip = rip;
@@ -225,7 +243,6 @@ impl KvmMachine {
         let sr = self.vcpu.sync_regs_mut();
         PlatformError::UnexpectedExit(format!("{what} at rip {:#x} (cpl {})", sr.regs.rip, sr.sregs.cs.dpl))
     }
-
 }
 
 impl Platform for KvmMachine {
@@ -315,7 +332,15 @@ pub fn fxsave_to_fpu(s: &FpuState) -> kvm_fpu {
     let b = &s.0;
     let u16_at = |o: usize| u16::from_le_bytes([b[o], b[o + 1]]);
     let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
-    let mut f = kvm_fpu { fcw: u16_at(0), fsw: u16_at(2), ftwx: b[4], last_opcode: u16_at(6), last_ip: u64_at(8), last_dp: u64_at(16), ..Default::default() };
+    let mut f = kvm_fpu {
+        fcw: u16_at(0),
+        fsw: u16_at(2),
+        ftwx: b[4],
+        last_opcode: u16_at(6),
+        last_ip: u64_at(8),
+        last_dp: u64_at(16),
+        ..Default::default()
+    };
     f.mxcsr = u32::from_le_bytes(b[24..28].try_into().unwrap_or([0; 4]));
     for i in 0..8 {
         f.fpr[i].copy_from_slice(&b[32 + 16 * i..48 + 16 * i]);

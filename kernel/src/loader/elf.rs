@@ -97,7 +97,11 @@ pub fn parse(fd: BorrowedFd<'_>, size: u64) -> Result<Elf, ElfError> {
 
 /// Parses from a header buffer and a reader for the program headers; split out
 /// so it can be tested and fuzzed on byte slices.
-pub fn parse_header(h: &[u8], size: u64, read: impl Fn(u64, usize) -> Result<Vec<u8>, ElfError>) -> Result<Elf, ElfError> {
+pub fn parse_header(
+    h: &[u8],
+    size: u64,
+    read: impl Fn(u64, usize) -> Result<Vec<u8>, ElfError>,
+) -> Result<Elf, ElfError> {
     if h.len() < 64 || &h[..4] != b"\x7fELF" {
         return Err(ElfError::NotElf);
     }
@@ -127,7 +131,17 @@ pub fn parse_header(h: &[u8], size: u64, read: impl Fn(u64, usize) -> Result<Vec
         return Err(ElfError::Corrupt("program headers lie outside the file"));
     }
     let ph = read(phoff, ph_len)?;
-    let mut elf = Elf { etype, entry, phoff, phnum: phnum as u64, phdr_vaddr: None, segments: Vec::new(), interp: None, lo: u64::MAX, hi: 0 };
+    let mut elf = Elf {
+        etype,
+        entry,
+        phoff,
+        phnum: phnum as u64,
+        phdr_vaddr: None,
+        segments: Vec::new(),
+        interp: None,
+        lo: u64::MAX,
+        hi: 0,
+    };
     for i in 0..phnum {
         let p = &ph[i * PHENT_SIZE..(i + 1) * PHENT_SIZE];
         let (ptype, flags) = (u32_at(p, 0), u32_at(p, 4));

@@ -10,7 +10,7 @@ use elf::{ET_DYN, Elf, ElfError};
 use crate::errno::Errno;
 use crate::host;
 use crate::mm::phys::PAGE_SIZE;
-use crate::mm::{Backing, FileBacking, MemoryManager, STACK_SIZE, STACK_TOP, page_down, page_up};
+use crate::mm::{Backing, FileBacking, MemoryManager, Placement, STACK_SIZE, STACK_TOP, page_down, page_up};
 use crate::vfs::file::File;
 use crate::vfs::hostfs::HostFile;
 use crate::vfs::procfs::ProcView;
@@ -147,7 +147,7 @@ fn map_segments(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, bias: u64) -> Re
         let mem_end = page_up(va + s.memsz).ok_or(Errno::ENOMEM)?;
         let file_map_end = page_up(file_end).ok_or(Errno::ENOMEM)?;
         if s.filesz > 0 {
-            mm.mmap(start, file_map_end - start, s.prot, true, false, backing(s.offset - (va - start)), None)?;
+            mm.mmap(Placement::Fixed(start), file_map_end - start, s.prot, backing(s.offset - (va - start)), None)?;
             // The tail of the last file page belongs to .bss and must read as zero.
             if s.memsz > s.filesz && file_end < file_map_end {
                 mm.poke(file_end, &vec![0u8; (file_map_end - file_end) as usize])?;
@@ -155,7 +155,7 @@ fn map_segments(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, bias: u64) -> Re
         }
         let anon_start = if s.filesz > 0 { file_map_end } else { start };
         if mem_end > anon_start {
-            mm.mmap(anon_start, mem_end - anon_start, s.prot, true, false, Backing::Anon, None)?;
+            mm.mmap(Placement::Fixed(anon_start), mem_end - anon_start, s.prot, Backing::Anon, None)?;
         }
     }
     Ok(())
@@ -174,7 +174,7 @@ fn load_elf(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, is_interp: bool) -> 
     let bias = if elf.etype == ET_DYN {
         let base = if is_interp {
             // Reserve the whole span so segments land together, then map over it.
-            let at = mm.mmap(0, span, 0, false, false, Backing::Anon, None)?;
+            let at = mm.mmap(Placement::Hint(0), span, 0, Backing::Anon, None)?;
             mm.munmap(at, span)?;
             at
         } else {
@@ -226,7 +226,13 @@ pub struct ExecArgs<'a> {
 }
 
 /// Loads a program into an empty address space and builds its stack.
-pub fn exec(mm: &mut MemoryManager, vfs: &Vfs, view: &dyn ProcView, mut args: ExecArgs<'_>, vdso: Option<&Vdso<'_>>) -> Result<ExecImage, ExecError> {
+pub fn exec(
+    mm: &mut MemoryManager,
+    vfs: &Vfs,
+    view: &dyn ProcView,
+    mut args: ExecArgs<'_>,
+    vdso: Option<&Vdso<'_>>,
+) -> Result<ExecImage, ExecError> {
     let mut path = args.path.to_vec();
     let mut depth = 0;
     let (f, elf) = loop {
@@ -247,7 +253,9 @@ pub fn exec(mm: &mut MemoryManager, vfs: &Vfs, view: &dyn ProcView, mut args: Ex
         let elf = elf::parse(f.file.fd.as_fd(), f.size).map_err(|e| ExecError::BadElf(f.path.clone(), e))?;
         break (f, elf);
     };
-    let nomem = |e: Errno| if e == Errno::ENOMEM { ExecError::NoMemory(f.path.clone()) } else { ExecError::Other(f.path.clone(), e) };
+    let nomem = |e: Errno| {
+        if e == Errno::ENOMEM { ExecError::NoMemory(f.path.clone()) } else { ExecError::Other(f.path.clone(), e) }
+    };
     let main = load_elf(mm, &f, &elf, false).map_err(nomem)?;
     mm.set_brk_start(page_up(main.end).ok_or(ExecError::NoMemory(f.path.clone()))?);
     let (entry, at_base) = match &elf.interp {
@@ -266,8 +274,14 @@ pub fn exec(mm: &mut MemoryManager, vfs: &Vfs, view: &dyn ProcView, mut args: Ex
         Some(v) => Some(map_vdso(mm, v).map_err(nomem)?),
         None => None,
     };
-    mm.mmap(STACK_TOP - STACK_SIZE, STACK_SIZE, (libc::PROT_READ | libc::PROT_WRITE) as u32, true, false, Backing::Anon, Some("[stack]"))
-        .map_err(nomem)?;
+    mm.mmap(
+        Placement::Fixed(STACK_TOP - STACK_SIZE),
+        STACK_SIZE,
+        (libc::PROT_READ | libc::PROT_WRITE) as u32,
+        Backing::Anon,
+        Some("[stack]"),
+    )
+    .map_err(nomem)?;
     let (uid, gid) = host::ids();
     let mut aux = vec![
         (AT_PHDR, main.phdr),
@@ -297,14 +311,20 @@ pub fn exec(mm: &mut MemoryManager, vfs: &Vfs, view: &dyn ProcView, mut args: Ex
 fn map_vdso(mm: &mut MemoryManager, v: &Vdso<'_>) -> Result<u64, Errno> {
     let pages = page_up(v.image.len() as u64).ok_or(Errno::ENOMEM)? / PAGE_SIZE;
     let total = (pages + v.data_pages) * PAGE_SIZE;
-    let base = mm.mmap(0, total, (libc::PROT_READ | libc::PROT_EXEC) as u32, false, false, Backing::Anon, Some("[vdso]"))?;
+    let base =
+        mm.mmap(Placement::Hint(0), total, (libc::PROT_READ | libc::PROT_EXEC) as u32, Backing::Anon, Some("[vdso]"))?;
     let image = base + v.data_pages * PAGE_SIZE;
     mm.poke(image, v.image)?;
     mm.share_data_pages(base, v.data_pa, v.data_pages)?;
     Ok(image)
 }
 
-fn build_stack(mm: &mut MemoryManager, args: &ExecArgs<'_>, exe: &str, aux: &mut Vec<(u64, u64)>) -> Result<u64, Errno> {
+fn build_stack(
+    mm: &mut MemoryManager,
+    args: &ExecArgs<'_>,
+    exe: &str,
+    aux: &mut Vec<(u64, u64)>,
+) -> Result<u64, Errno> {
     let mut sp = STACK_TOP;
     let mut push = |bytes: &[u8]| -> Result<u64, Errno> {
         sp -= bytes.len() as u64;
@@ -353,10 +373,10 @@ pub fn search_path(vfs: &Vfs, view: &dyn ProcView, name: &str, path_env: &str) -
     }
     for dir in path_env.split(':').filter(|d| !d.is_empty()) {
         let cand = format!("{dir}/{name}");
-        if let Ok((abs, _)) = normalize("/", cand.as_bytes()) {
-            if vfs.stat(view, &abs, false).is_ok_and(|s| !s.is_dir()) {
-                return Some(cand);
-            }
+        if let Ok((abs, _)) = normalize("/", cand.as_bytes())
+            && vfs.stat(view, &abs, false).is_ok_and(|s| !s.is_dir())
+        {
+            return Some(cand);
         }
     }
     None

@@ -40,6 +40,27 @@ pub fn page_up(v: u64) -> Option<u64> {
     v.checked_add(PAGE_SIZE - 1).map(page_down)
 }
 
+/// Where a new mapping goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Placement {
+    /// Anywhere; the address is a hint.
+    Hint(u64),
+    /// Exactly here, replacing what is there (MAP_FIXED).
+    Fixed(u64),
+    /// Exactly here, or EEXIST (MAP_FIXED_NOREPLACE).
+    NoReplace(u64),
+}
+
+impl Placement {
+    pub fn from_flags(addr: u64, fixed: bool, noreplace: bool) -> Placement {
+        match (fixed, noreplace) {
+            (true, _) => Placement::Fixed(addr),
+            (false, true) => Placement::NoReplace(addr),
+            _ => Placement::Hint(addr),
+        }
+    }
+}
+
 /// What to do about a user page fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FaultOutcome {
@@ -136,7 +157,7 @@ impl MemoryManager {
         let n = (file_end - start) / PAGE_SIZE;
         let flags = pte_flags(prot);
         if let Some(pa) = self.frames.alloc_contiguous(n)? {
-            let mapped = if f.shared || f.offset % PAGE_SIZE == 0 {
+            let mapped = if f.shared || f.offset.is_multiple_of(PAGE_SIZE) {
                 self.phys.map_file(pa, n * PAGE_SIZE, f.fd.as_fd(), f.offset, f.shared)
             } else {
                 Err(Errno::EINVAL)
@@ -148,7 +169,9 @@ impl MemoryManager {
                 return Err(e);
             }
             for i in 0..n {
-                if let Err(e) = self.pt.set(&self.phys, &mut self.frames, start + i * PAGE_SIZE, (pa + i * PAGE_SIZE) | flags) {
+                if let Err(e) =
+                    self.pt.set(&self.phys, &mut self.frames, start + i * PAGE_SIZE, (pa + i * PAGE_SIZE) | flags)
+                {
                     for j in i..n {
                         let _ = self.phys.discard(pa + j * PAGE_SIZE, PAGE_SIZE);
                         self.frames.free(pa + j * PAGE_SIZE, FrameUse::User);
@@ -225,19 +248,32 @@ impl MemoryManager {
 
     /// Picks an address for a new mapping of `len` bytes.
     fn place(&self, hint: u64, len: u64) -> Result<u64, Errno> {
-        if hint >= MMAP_MIN_ADDR && hint % PAGE_SIZE == 0 {
-            if let Some(end) = hint.checked_add(len) {
-                if end <= USER_END && self.vmas.is_free(hint, end) {
-                    return Ok(hint);
-                }
-            }
+        if hint >= MMAP_MIN_ADDR
+            && hint.is_multiple_of(PAGE_SIZE)
+            && let Some(end) = hint.checked_add(len)
+            && end <= USER_END
+            && self.vmas.is_free(hint, end)
+        {
+            return Ok(hint);
         }
         let floor = page_up(self.brk.max(MMAP_MIN_ADDR)).ok_or(Errno::ENOMEM)?;
         self.vmas.find_gap_below(MMAP_BASE, floor, len).ok_or(Errno::ENOMEM)
     }
 
     /// Implements the core of `mmap(2)`; `file` is already validated.
-    pub fn mmap(&mut self, addr: u64, len: u64, prot: u32, fixed: bool, noreplace: bool, backing: Backing, name: Option<&'static str>) -> Result<u64, Errno> {
+    pub fn mmap(
+        &mut self,
+        at: Placement,
+        len: u64,
+        prot: u32,
+        backing: Backing,
+        name: Option<&'static str>,
+    ) -> Result<u64, Errno> {
+        let (addr, fixed, noreplace) = match at {
+            Placement::Hint(a) => (a, false, false),
+            Placement::Fixed(a) => (a, true, false),
+            Placement::NoReplace(a) => (a, false, true),
+        };
         if len == 0 {
             return Err(Errno::EINVAL);
         }
@@ -246,7 +282,7 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         }
         let start = if fixed || noreplace {
-            if addr % PAGE_SIZE != 0 {
+            if !addr.is_multiple_of(PAGE_SIZE) {
                 return Err(Errno::EINVAL);
             }
             let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -274,7 +310,7 @@ impl MemoryManager {
 
     /// Implements `munmap(2)`.
     pub fn munmap(&mut self, addr: u64, len: u64) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let end = addr.checked_add(page_up(len).ok_or(Errno::EINVAL)?).ok_or(Errno::EINVAL)?;
@@ -289,7 +325,7 @@ impl MemoryManager {
 
     /// Implements `mprotect(2)`.
     pub fn mprotect(&mut self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return Err(Errno::EINVAL);
         }
         if prot & !((libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) as u32) != 0 {
@@ -359,8 +395,15 @@ impl MemoryManager {
     }
 
     /// Implements `mremap(2)`. Moving an area moves its frames; nothing is copied.
-    pub fn mremap(&mut self, old: u64, old_len: u64, new_len: u64, may_move: bool, fixed_at: Option<u64>) -> Result<u64, Errno> {
-        if old % PAGE_SIZE != 0 || new_len == 0 {
+    pub fn mremap(
+        &mut self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed_at: Option<u64>,
+    ) -> Result<u64, Errno> {
+        if !old.is_multiple_of(PAGE_SIZE) || new_len == 0 {
             return Err(Errno::EINVAL);
         }
         let old_len = page_up(old_len).ok_or(Errno::EINVAL)?;
@@ -490,7 +533,13 @@ impl MemoryManager {
             _ => old_top,
         };
         self.vmas.carve(heap_start, old_top);
-        self.vmas.insert(Vma { start: heap_start, end: new_top, prot: rw, backing: Backing::Anon, name: Some("[heap]") });
+        self.vmas.insert(Vma {
+            start: heap_start,
+            end: new_top,
+            prot: rw,
+            backing: Backing::Anon,
+            name: Some("[heap]"),
+        });
     }
 
     // ---- guest memory access on the guest's behalf ----
@@ -522,7 +571,13 @@ impl MemoryManager {
         Ok(())
     }
 
-    fn walk(&self, va: u64, len: usize, write: bool, mut f: impl FnMut(u64, std::ops::Range<usize>) -> Result<(), Errno>) -> Result<(), Errno> {
+    fn walk(
+        &self,
+        va: u64,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(u64, std::ops::Range<usize>) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         if va.checked_add(len as u64).is_none_or(|e| e > USER_END) {
             return Err(Errno::EFAULT);
         }
@@ -633,7 +688,12 @@ impl MemoryManager {
         for i in 0..n {
             let page = va + i * PAGE_SIZE;
             self.release(page, page + PAGE_SIZE);
-            self.pt.set(&self.phys, &mut self.frames, page, (pa + i * PAGE_SIZE) | PTE_P | PTE_U | PTE_NX | PTE_FOREIGN)?;
+            self.pt.set(
+                &self.phys,
+                &mut self.frames,
+                page,
+                (pa + i * PAGE_SIZE) | PTE_P | PTE_U | PTE_NX | PTE_FOREIGN,
+            )?;
         }
         Ok(())
     }

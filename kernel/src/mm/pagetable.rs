@@ -97,7 +97,15 @@ impl PageTable {
     }
 
     /// Adds an identity mapping outside user space (system pages).
-    pub fn map_system(&self, phys: &PhysMem, frames: &mut Frames, pa: u64, user: bool, write: bool, exec: bool) -> Result<(), Errno> {
+    pub fn map_system(
+        &self,
+        phys: &PhysMem,
+        frames: &mut Frames,
+        pa: u64,
+        user: bool,
+        write: bool,
+        exec: bool,
+    ) -> Result<(), Errno> {
         let mut pte = pa | PTE_P;
         if user {
             pte |= PTE_U;

@@ -41,9 +41,8 @@ impl PhysMem {
         let size = size.div_ceil(PAGE_SIZE) * PAGE_SIZE;
         let mem = GuestMemoryMmap::<()>::from_ranges(&[(GuestAddress(0), size as usize)])
             .map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
-        let base = mem
-            .get_host_address(GuestAddress(0))
-            .map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
+        let base =
+            mem.get_host_address(GuestAddress(0)).map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
         Ok(PhysMem { mem, base, size, file_backed: BTreeMap::new() })
     }
 
@@ -91,7 +90,10 @@ impl PhysMem {
     }
 
     fn host_range(&self, pa: u64, len: u64) -> Result<*mut libc::c_void, Errno> {
-        if pa % PAGE_SIZE != 0 || len % PAGE_SIZE != 0 || pa.checked_add(len).is_none_or(|e| e > self.size) {
+        if !pa.is_multiple_of(PAGE_SIZE)
+            || !len.is_multiple_of(PAGE_SIZE)
+            || pa.checked_add(len).is_none_or(|e| e > self.size)
+        {
             return Err(Errno::EINVAL);
         }
         // `wrapping_add` keeps this a plain address computation; the range was

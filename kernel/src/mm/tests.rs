@@ -11,7 +11,7 @@ fn mm(limit_pages: u64) -> MemoryManager {
 #[test]
 fn mmap_copy_and_munmap() {
     let mut m = mm(64);
-    let a = m.mmap(0, 3 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    let a = m.mmap(Placement::Hint(0), 3 * PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     assert!(a >= MMAP_MIN_ADDR && a + 3 * PAGE_SIZE <= MMAP_BASE);
     m.copy_out(a + PAGE_SIZE - 2, b"abcd").unwrap();
     let mut b = [0u8; 4];
@@ -28,16 +28,16 @@ fn mmap_copy_and_munmap() {
 #[test]
 fn limit_gives_enomem_not_partial_mappings() {
     let mut m = mm(4);
-    assert_eq!(m.mmap(0, 8 * PAGE_SIZE, RW, false, false, Backing::Anon, None), Err(Errno::ENOMEM));
+    assert_eq!(m.mmap(Placement::Hint(0), 8 * PAGE_SIZE, RW, Backing::Anon, None), Err(Errno::ENOMEM));
     assert_eq!(m.user_bytes(), 0, "a failed mmap leaves nothing behind");
     assert_eq!(m.vmas().iter().count(), 0);
-    assert!(m.mmap(0, 4 * PAGE_SIZE, RW, false, false, Backing::Anon, None).is_ok());
+    assert!(m.mmap(Placement::Hint(0), 4 * PAGE_SIZE, RW, Backing::Anon, None).is_ok());
 }
 
 #[test]
 fn mprotect_checks_and_faults() {
     let mut m = mm(64);
-    let a = m.mmap(0, 2 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    let a = m.mmap(Placement::Hint(0), 2 * PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     m.mprotect(a, PAGE_SIZE, R).unwrap();
     assert_eq!(m.copy_out(a, b"x"), Err(Errno::EFAULT));
     assert!(m.copy_out(a + PAGE_SIZE, b"x").is_ok());
@@ -52,7 +52,7 @@ fn mprotect_checks_and_faults() {
 #[test]
 fn prot_none_reservation_gets_frames_on_mprotect() {
     let mut m = mm(64);
-    let a = m.mmap(0, 16 * PAGE_SIZE, 0, false, false, Backing::Anon, None).unwrap();
+    let a = m.mmap(Placement::Hint(0), 16 * PAGE_SIZE, 0, Backing::Anon, None).unwrap();
     assert_eq!(m.user_bytes(), 0);
     m.mprotect(a + 4 * PAGE_SIZE, 2 * PAGE_SIZE, RW).unwrap();
     assert_eq!(m.user_bytes(), 2 * PAGE_SIZE);
@@ -62,9 +62,9 @@ fn prot_none_reservation_gets_frames_on_mprotect() {
 #[test]
 fn mremap_moves_without_copy_and_keeps_data() {
     let mut m = mm(64);
-    let a = m.mmap(0, 2 * PAGE_SIZE, RW, false, false, Backing::Anon, None).unwrap();
+    let a = m.mmap(Placement::Hint(0), 2 * PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     // Block in-place growth.
-    m.mmap(a + 2 * PAGE_SIZE, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    m.mmap(Placement::Fixed(a + 2 * PAGE_SIZE), PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     m.copy_out(a + 100, b"keep").unwrap();
     assert_eq!(m.mremap(a, 2 * PAGE_SIZE, 4 * PAGE_SIZE, false, None), Err(Errno::ENOMEM));
     let b = m.mremap(a, 2 * PAGE_SIZE, 4 * PAGE_SIZE, true, None).unwrap();
@@ -97,16 +97,16 @@ fn brk_grows_shrinks_and_refuses_abuse() {
 #[test]
 fn fixed_and_noreplace() {
     let mut m = mm(64);
-    let a = m.mmap(0x20_0000, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    let a = m.mmap(Placement::Fixed(0x20_0000), PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     assert_eq!(a, 0x20_0000);
     m.copy_out(a, b"old").unwrap();
-    assert_eq!(m.mmap(a, PAGE_SIZE, RW, false, true, Backing::Anon, None), Err(Errno::EEXIST));
-    m.mmap(a, PAGE_SIZE, RW, true, false, Backing::Anon, None).unwrap();
+    assert_eq!(m.mmap(Placement::NoReplace(a), PAGE_SIZE, RW, Backing::Anon, None), Err(Errno::EEXIST));
+    m.mmap(Placement::Fixed(a), PAGE_SIZE, RW, Backing::Anon, None).unwrap();
     let mut b = [1u8; 3];
     m.copy_in(a, &mut b).unwrap();
     assert_eq!(b, [0; 3], "MAP_FIXED replaces the old pages");
-    assert_eq!(m.mmap(0x1000, PAGE_SIZE, RW, true, false, Backing::Anon, None), Err(Errno::EPERM));
-    assert_eq!(m.mmap(0, 1 << 48, RW, false, false, Backing::Anon, None), Err(Errno::ENOMEM));
+    assert_eq!(m.mmap(Placement::Fixed(0x1000), PAGE_SIZE, RW, Backing::Anon, None), Err(Errno::EPERM));
+    assert_eq!(m.mmap(Placement::Hint(0), 1 << 48, RW, Backing::Anon, None), Err(Errno::ENOMEM));
     assert_eq!(m.munmap(a + 1, 1), Err(Errno::EINVAL));
 }
 

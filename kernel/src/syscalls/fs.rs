@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::{AT_FDCWD, Args, path_at, put, read_path, resolve_at};
 use crate::errno::{Errno, SysResult};
-use crate::task::{Process, ProcViewRef};
+use crate::task::{ProcViewRef, Process};
 use crate::vfs::Opened;
 use crate::vfs::file::{OpenFile, Stat};
 
@@ -68,7 +68,8 @@ pub fn sys_close_range(p: &mut Process, a: &Args) -> SysResult {
     if first > last || flags & !0x6 != 0 {
         return Err(Errno::EINVAL);
     }
-    let fds: Vec<i32> = p.fds.iter().map(|(fd, _)| fd).filter(|fd| (*fd as u32) >= first && (*fd as u32) <= last).collect();
+    let fds: Vec<i32> =
+        p.fds.iter().map(|(fd, _)| fd).filter(|fd| (*fd as u32) >= first && (*fd as u32) <= last).collect();
     for fd in fds {
         if flags & 0x4 != 0 {
             p.fds.entry_mut(fd)?.cloexec = true;
@@ -509,8 +510,14 @@ fn pipe_common(p: &mut Process, fds_ptr: u64, flags: i32) -> SysResult {
     let name = format!("pipe:[{ino}]");
     let cloexec = flags & libc::O_CLOEXEC != 0;
     let status = (flags & libc::O_NONBLOCK) as u32;
-    let rf = Arc::new(OpenFile::new(Box::new(crate::vfs::hostfs::HostFile::from_fd(r, name.clone())), libc::O_RDONLY as u32 | status));
-    let wf = Arc::new(OpenFile::new(Box::new(crate::vfs::hostfs::HostFile::from_fd(w, name)), libc::O_WRONLY as u32 | status));
+    let rf = Arc::new(OpenFile::new(
+        Box::new(crate::vfs::hostfs::HostFile::from_fd(r, name.clone())),
+        libc::O_RDONLY as u32 | status,
+    ));
+    let wf = Arc::new(OpenFile::new(
+        Box::new(crate::vfs::hostfs::HostFile::from_fd(w, name)),
+        libc::O_WRONLY as u32 | status,
+    ));
     let rfd = p.fds.insert(rf, cloexec, 0)?;
     let wfd = match p.fds.insert(wf, cloexec, 0) {
         Ok(fd) => fd,

@@ -2,7 +2,7 @@
 
 use super::Args;
 use crate::errno::{Errno, SysResult};
-use crate::mm::{Backing, FileBacking, page_up};
+use crate::mm::{Backing, FileBacking, Placement, page_up};
 use crate::task::Process;
 
 const MAP_TYPE: u64 = 0x0f;
@@ -60,7 +60,7 @@ pub fn sys_mmap(p: &mut Process, a: &Args) -> SysResult {
     };
     let fixed = flags & MAP_FIXED != 0;
     let noreplace = flags & MAP_FIXED_NOREPLACE != 0;
-    p.mm.mmap(addr, len, prot, fixed, noreplace, backing, None)
+    p.mm.mmap(Placement::from_flags(addr, fixed, noreplace), len, prot, backing, None)
 }
 
 /// Implements Linux `munmap(2)`.
@@ -135,7 +135,7 @@ fn covered(p: &Process, start: u64, end: u64) -> Result<(), Errno> {
 /// Implements Linux `msync(2)`: shared file mappings write through already.
 pub fn sys_msync(p: &mut Process, a: &Args) -> SysResult {
     let flags = a.i(2);
-    if a.u(0) % 4096 != 0 || flags & !7 != 0 || (flags & 1 != 0 && flags & 4 != 0) {
+    if !a.u(0).is_multiple_of(4096) || flags & !7 != 0 || (flags & 1 != 0 && flags & 4 != 0) {
         return Err(Errno::EINVAL);
     }
     let end = a.u(0).checked_add(page_up(a.u(1)).ok_or(Errno::ENOMEM)?).ok_or(Errno::ENOMEM)?;

@@ -82,7 +82,8 @@ pub fn sys_enosys(_p: &mut Process, _a: &Args) -> SysResult {
 /// One --strace line.
 pub fn strace_line(nr: u64, args: &Args, result: &SysResult) -> String {
     let n = entry(nr).map(|e| e.nargs as usize).unwrap_or(6);
-    let shown: Vec<String> = args.0[..n].iter().map(|a| if *a > 0xffff { format!("{a:#x}") } else { a.to_string() }).collect();
+    let shown: Vec<String> =
+        args.0[..n].iter().map(|a| if *a > 0xffff { format!("{a:#x}") } else { a.to_string() }).collect();
     let r = match result {
         Ok(v) if *v > 0xffff => format!("{v:#x}"),
         Ok(v) => v.to_string(),

@@ -249,7 +249,7 @@ pub fn sys_getrandom(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `sched_getaffinity(2)`: the machine has one CPU.
 pub fn sys_sched_getaffinity(p: &mut Process, a: &Args) -> SysResult {
     let len = a.u(1) as usize;
-    if len < 8 || len % 8 != 0 {
+    if len < 8 || !len.is_multiple_of(8) {
         return Err(Errno::EINVAL);
     }
     let mut m = vec![0u8; len.min(1024)];

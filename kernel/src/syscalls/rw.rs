@@ -120,7 +120,12 @@ pub fn sys_read(p: &mut Process, a: &Args) -> SysResult {
 /// A write to a pipe with no reader also raises SIGPIPE, as on Linux.
 fn epipe(p: &mut Process, r: SysResult) -> SysResult {
     if r == Err(Errno::EPIPE) {
-        p.signals.post(crate::signal::SigInfo { signo: crate::signal::SIGPIPE, code: crate::signal::SI_USER, pid: 1, ..Default::default() });
+        p.signals.post(crate::signal::SigInfo {
+            signo: crate::signal::SIGPIPE,
+            code: crate::signal::SI_USER,
+            pid: 1,
+            ..Default::default()
+        });
     }
     r
 }
@@ -158,7 +163,12 @@ fn read_iovec(p: &Process, iov: u64, n: u64) -> Result<Vec<(u64, u64)>, Errno> {
     p.mm.copy_in(iov, &mut raw)?;
     let v: Vec<(u64, u64)> = raw
         .chunks(16)
-        .map(|c| (u64::from_le_bytes(c[..8].try_into().unwrap_or([0; 8])), u64::from_le_bytes(c[8..].try_into().unwrap_or([0; 8]))))
+        .map(|c| {
+            (
+                u64::from_le_bytes(c[..8].try_into().unwrap_or([0; 8])),
+                u64::from_le_bytes(c[8..].try_into().unwrap_or([0; 8])),
+            )
+        })
         .collect();
     if v.iter().any(|(_, l)| (*l as i64) < 0) {
         return Err(Errno::EINVAL);
@@ -349,7 +359,9 @@ fn select_common(p: &mut Process, nfds: i32, sets: [u64; 3], timeout_ms: i32) ->
     let mut count = 0;
     for ((fd, _), r) in fds.iter().zip(&revents) {
         let fd = *fd as usize;
-        for (k, mask) in [(0, libc::POLLIN | libc::POLLHUP | libc::POLLERR), (1, libc::POLLOUT | libc::POLLERR), (2, libc::POLLPRI)] {
+        for (k, mask) in
+            [(0, libc::POLLIN | libc::POLLHUP | libc::POLLERR), (1, libc::POLLOUT | libc::POLLERR), (2, libc::POLLPRI)]
+        {
             if isset(&bits[k], fd) && r & mask != 0 {
                 out[k][fd / 8] |= 1 << (fd % 8);
                 count += 1;

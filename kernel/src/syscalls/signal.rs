@@ -146,7 +146,7 @@ fn send_self(p: &mut Process, s: i32, code: i32) -> SysResult {
 /// Implements Linux `kill(2)` for the machine's one process.
 pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
     match a.i(0) {
-        1 | 0 | -1 => send_self(p, a.i(1), sig::SI_USER),
+        -1..=1 => send_self(p, a.i(1), sig::SI_USER),
         _ => Err(Errno::ESRCH),
     }
 }

@@ -92,7 +92,7 @@ fn timeval(tv: libc::timeval) -> [u8; 16] {
 /// Implements Linux `getrusage(2)` from the host process's usage.
 pub fn sys_getrusage(p: &mut Process, a: &Args) -> SysResult {
     let who = a.i(0);
-    if !matches!(who, 0 | -1 | 1) {
+    if !matches!(who, -1..=1) {
         return Err(Errno::EINVAL);
     }
     let mut b = [0u8; 144];

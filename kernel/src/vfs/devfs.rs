@@ -27,8 +27,12 @@ const DEVICES: [(&str, DevKind, u64); 5] = [
     ("urandom", DevKind::Random, (1 << 8) | 9),
 ];
 
-const LINKS: [(&str, &str); 4] =
-    [("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"), ("fd", "/proc/self/fd")];
+const LINKS: [(&str, &str); 4] = [
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+    ("fd", "/proc/self/fd"),
+];
 
 impl File for DevFile {
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {

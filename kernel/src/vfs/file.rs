@@ -141,11 +141,17 @@ pub struct OpenFile {
 }
 
 /// Status flags that F_SETFL may change.
-pub const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+pub const SETFL_MASK: u32 =
+    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
 
 impl OpenFile {
     pub fn new(file: Box<dyn File>, flags: u32) -> OpenFile {
-        OpenFile { file, flags: AtomicU32::new(flags & !((libc::O_CLOEXEC | libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC | libc::O_NOCTTY) as u32)) }
+        OpenFile {
+            file,
+            flags: AtomicU32::new(
+                flags & !((libc::O_CLOEXEC | libc::O_CREAT | libc::O_EXCL | libc::O_TRUNC | libc::O_NOCTTY) as u32),
+            ),
+        }
     }
 
     pub fn flags(&self) -> u32 {
@@ -300,7 +306,21 @@ mod tests {
 
     #[test]
     fn stat_layout_matches_libc() {
-        let s = Stat { dev: 1, ino: 2, nlink: 3, mode: 0o100644, uid: 5, gid: 6, rdev: 7, size: 8, blksize: 9, blocks: 10, atime: (11, 12), mtime: (13, 14), ctime: (15, 16) };
+        let s = Stat {
+            dev: 1,
+            ino: 2,
+            nlink: 3,
+            mode: 0o100644,
+            uid: 5,
+            gid: 6,
+            rdev: 7,
+            size: 8,
+            blksize: 9,
+            blocks: 10,
+            atime: (11, 12),
+            mtime: (13, 14),
+            ctime: (15, 16),
+        };
         let b = s.to_bytes();
         assert_eq!(std::mem::size_of::<libc::stat>(), 144);
         assert_eq!(&b[48..56], &8i64.to_le_bytes());
@@ -309,7 +329,11 @@ mod tests {
 
     #[test]
     fn synth_dir_paginates() {
-        let d = SynthDir::new("/x".into(), (0..50).map(|i| (format!("entry{i}").into_bytes(), libc::DT_REG, i)).collect(), Stat::default());
+        let d = SynthDir::new(
+            "/x".into(),
+            (0..50).map(|i| (format!("entry{i}").into_bytes(), libc::DT_REG, i)).collect(),
+            Stat::default(),
+        );
         let mut total = 0;
         let mut buf = [0u8; 200];
         loop {

@@ -20,15 +20,15 @@ const RESOLVE: u64 = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
 
 /// Filesystem types the guest must never reach on the host.
 const REFUSED_FS: [i64; 9] = [
-    0x9fa0,     // proc
-    0x6265_6572, // sysfs
-    0x1cd1,     // devpts
-    0x0027_e0eb, // cgroup
-    0x6367_7270, // cgroup2
-    0x6462_6720, // debugfs
-    0x7363_6673, // securityfs
+    0x9fa0,                // proc
+    0x6265_6572,           // sysfs
+    0x1cd1,                // devpts
+    0x0027_e0eb,           // cgroup
+    0x6367_7270,           // cgroup2
+    0x6462_6720,           // debugfs
+    0x7363_6673,           // securityfs
     0xcafe_4a11u32 as i64, // bpf
-    0x7472_6163, // tracefs
+    0x7472_6163,           // tracefs
 ];
 
 pub struct HostFs {
@@ -93,7 +93,8 @@ impl HostFs {
         let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let open_flags = flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY;
         if self.writable {
-            let fd = host::openat2(self.root.as_fd(), rel.as_bytes(), open_flags as u64, (mode & 0o7777) as u64, RESOLVE)?;
+            let fd =
+                host::openat2(self.root.as_fd(), rel.as_bytes(), open_flags as u64, (mode & 0o7777) as u64, RESOLVE)?;
             self.check(&fd)?;
             return Ok(HostFile { fd: Arc::new(fd), path });
         }
@@ -158,9 +159,9 @@ impl HostFile {
 /// Terminal ioctls passed through to a host tty, with their argument sizes.
 pub fn tty_ioctl_size(req: u64) -> Option<usize> {
     match req {
-        0x5401 => Some(60),  // TCGETS: struct termios
-        0x5413 => Some(8),   // TIOCGWINSZ: struct winsize
-        0x540f => Some(4),   // TIOCGPGRP: pid_t
+        0x5401 => Some(60), // TCGETS: struct termios
+        0x5413 => Some(8),  // TIOCGWINSZ: struct winsize
+        0x540f => Some(4),  // TIOCGPGRP: pid_t
         _ => None,
     }
 }
@@ -215,7 +216,8 @@ mod tests {
     use super::*;
 
     fn tree() -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("wisp-hostfs-{}-{:?}", std::process::id(), std::thread::current().id()));
+        let d =
+            std::env::temp_dir().join(format!("wisp-hostfs-{}-{:?}", std::process::id(), std::thread::current().id()));
         let _ = std::fs::remove_dir_all(&d);
         std::fs::create_dir_all(d.join("etc")).unwrap();
         std::fs::write(d.join("etc/hostname"), "inside\n").unwrap();

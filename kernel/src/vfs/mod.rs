@@ -113,7 +113,8 @@ impl Vfs {
     /// Follows a synthetic symlink met while looking up `abs`, with `rest` the
     /// part of `abs` below the link: the new absolute path to look up.
     fn follow(abs: &str, target: &str, rest: &str) -> Result<String, Errno> {
-        let link = if rest.is_empty() { abs } else { abs.strip_suffix(rest).map(|l| l.trim_end_matches('/')).unwrap_or(abs) };
+        let link =
+            if rest.is_empty() { abs } else { abs.strip_suffix(rest).map(|l| l.trim_end_matches('/')).unwrap_or(abs) };
         let joined = if rest.is_empty() { target.to_string() } else { format!("{target}/{rest}") };
         normalize(path::dirname(link), joined.as_bytes()).map(|(p, _)| p)
     }
@@ -165,9 +166,7 @@ impl Vfs {
             match node {
                 Node::File(f) => return f.stat(),
                 Node::Fd(fd, _) if !nofollow => return view.fd_stat(fd),
-                Node::Link(target, rest) if !(nofollow && rest.is_empty()) => {
-                    abs = Self::follow(&abs, &target, &rest)?
-                }
+                Node::Link(target, rest) if !(nofollow && rest.is_empty()) => abs = Self::follow(&abs, &target, &rest)?,
                 Node::Fd(..) | Node::Link(..) => {
                     let mut s = synth_stat(&abs, libc::S_IFLNK | 0o777);
                     s.size = self.readlink(view, &abs).map(|t| t.len() as i64).unwrap_or(0);

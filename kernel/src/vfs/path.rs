@@ -45,11 +45,7 @@ pub fn strip_mount<'a>(abs: &'a str, point: &str) -> Option<&'a str> {
         return Some(if rest.is_empty() { "." } else { rest });
     }
     let rest = abs.strip_prefix(point)?;
-    if rest.is_empty() {
-        Some(".")
-    } else {
-        rest.strip_prefix('/')
-    }
+    if rest.is_empty() { Some(".") } else { rest.strip_prefix('/') }
 }
 
 /// Directory part of an absolute path.

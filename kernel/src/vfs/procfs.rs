@@ -30,7 +30,8 @@ pub trait ProcView {
     fn mounts(&self) -> String;
 }
 
-const PID_FILES: [&str; 12] = ["exe", "cwd", "root", "fd", "maps", "status", "stat", "statm", "cmdline", "environ", "comm", "mounts"];
+const PID_FILES: [&str; 12] =
+    ["exe", "cwd", "root", "fd", "maps", "status", "stat", "statm", "cmdline", "environ", "comm", "mounts"];
 const TOP_FILES: [&str; 8] = ["self", "cpuinfo", "meminfo", "uptime", "version", "loadavg", "mounts", "filesystems"];
 
 fn file(path: String, data: Vec<u8>) -> Node {
@@ -77,7 +78,18 @@ fn pid_lookup(view: &dyn ProcView, rest: &[&str]) -> Result<Node, Errno> {
     let Some((name, tail)) = rest.split_first() else {
         let names = PID_FILES
             .iter()
-            .map(|n| (n.to_string(), if matches!(*n, "exe" | "cwd" | "root") { libc::DT_LNK } else if *n == "fd" { libc::DT_DIR } else { libc::DT_REG }))
+            .map(|n| {
+                (
+                    n.to_string(),
+                    if matches!(*n, "exe" | "cwd" | "root") {
+                        libc::DT_LNK
+                    } else if *n == "fd" {
+                        libc::DT_DIR
+                    } else {
+                        libc::DT_REG
+                    },
+                )
+            })
             .collect();
         return Ok(dir(base, names));
     };
@@ -112,9 +124,5 @@ fn fd_lookup(view: &dyn ProcView, base: &str, tail: &[&str]) -> Result<Node, Err
     };
     let fd: i32 = n.parse().map_err(|_| Errno::ENOENT)?;
     let (_, path) = view.fds().into_iter().find(|(f, _)| *f == fd).ok_or(Errno::ENOENT)?;
-    if more.is_empty() {
-        Ok(Node::Fd(fd, path))
-    } else {
-        Ok(Node::Link(path, more.join("/")))
-    }
+    if more.is_empty() { Ok(Node::Fd(fd, path)) } else { Ok(Node::Link(path, more.join("/"))) }
 }
