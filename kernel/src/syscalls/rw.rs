@@ -54,6 +54,9 @@ fn access_ok(buf: u64, len: u64) -> Result<(), Errno> {
 
 fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
     access_ok(buf, len)?;
+    if len == 0 {
+        return Ok(0);
+    }
     // Like Linux, transfer up to the first unmapped byte; EFAULT only if none is mapped.
     let len = p.mm.accessible_prefix(buf, len.min(MAX_RW) as usize, true);
     if len == 0 {
@@ -83,6 +86,9 @@ fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> S
 
 fn do_write(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
     access_ok(buf, len)?;
+    if len == 0 {
+        return Ok(0);
+    }
     let len = p.mm.accessible_prefix(buf, len.min(MAX_RW) as usize, false);
     if len == 0 {
         return if p.mm.accessible(buf, 1, false) { Ok(0) } else { Err(Errno::EFAULT) };
