@@ -1,1 +1,166 @@
-fn main() {}
+//! wisp benchmarks. Every figure is measured beside its baseline in the same
+//! run (native execution, the bare KVM exit) and reported as a ratio.
+//!
+//! Usage: wisp-bench [startup|syscall|all] [-n RUNS]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn wisp_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.with_file_name("wisp")
+}
+
+fn time_once(argv: &[&str]) -> Duration {
+    let t = Instant::now();
+    let st = Command::new(argv[0])
+        .args(&argv[1..])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    let d = t.elapsed();
+    match st {
+        Ok(s) if s.success() => d,
+        Ok(s) => {
+            eprintln!("wisp-bench: {} exited with {s}", argv.join(" "));
+            std::process::exit(1);
+        }
+        Err(e) => {
+            eprintln!("wisp-bench: cannot run {}: {e}", argv[0]);
+            std::process::exit(1);
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Interleaves native and wisp runs so machine noise hits both alike.
+fn startup(runs: usize) {
+    let wisp = wisp_bin();
+    let wisp = wisp.to_str().unwrap_or("wisp");
+    let cases: [(&str, &[&str]); 3] = [
+        ("busybox true", &["/bin/busybox", "true"]),
+        ("busybox echo", &["/bin/busybox", "echo", "hello"]),
+        ("python3 -c pass", &["/usr/bin/python3", "-c", "pass"]),
+    ];
+    println!("startup: {runs} runs each, native and `wisp run` interleaved");
+    println!(
+        "{:<18} {:>12} {:>12} {:>12} {:>12} {:>8}",
+        "program", "native p50", "native p90", "wisp p50", "wisp p90", "ratio"
+    );
+    for (name, argv) in cases {
+        let mut native = Vec::new();
+        let mut inside = Vec::new();
+        let mut wargv = vec![wisp, "run", "--"];
+        wargv.extend_from_slice(argv);
+        for _ in 0..runs {
+            native.push(time_once(argv));
+            inside.push(time_once(&wargv));
+        }
+        native.sort();
+        inside.sort();
+        let (n50, w50) = (percentile(&native, 0.5), percentile(&inside, 0.5));
+        println!(
+            "{:<18} {:>10.2}ms {:>10.2}ms {:>10.2}ms {:>10.2}ms {:>7.2}x",
+            name,
+            ms(n50),
+            ms(percentile(&native, 0.9)),
+            ms(w50),
+            ms(percentile(&inside, 0.9)),
+            w50.as_secs_f64() / n50.as_secs_f64()
+        );
+    }
+}
+
+fn build_guest(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("guest").join(format!("{name}.c"));
+    let out_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench");
+    let _ = std::fs::create_dir_all(&out_dir);
+    let out = out_dir.join(name);
+    let st = Command::new("musl-gcc").args(["-static", "-O2", "-o"]).arg(&out).arg(&src).status();
+    if !st.is_ok_and(|s| s.success()) {
+        eprintln!("wisp-bench: cannot build {} with musl-gcc (run .ci/setup)", src.display());
+        std::process::exit(1);
+    }
+    out
+}
+
+fn output_f64(argv: &[&str]) -> f64 {
+    let out = Command::new(argv[0]).args(&argv[1..]).stderr(Stdio::inherit()).output();
+    let text = out.map(|o| String::from_utf8_lossy(&o.stdout).into_owned()).unwrap_or_default();
+    text.trim().parse().unwrap_or_else(|_| {
+        eprintln!("wisp-bench: unexpected output from {}: {text:?}", argv.join(" "));
+        std::process::exit(1)
+    })
+}
+
+fn syscall(runs: usize) {
+    let prog = build_guest("getppid_loop");
+    let prog = prog.to_str().unwrap_or_default();
+    let wisp = wisp_bin();
+    let wisp = wisp.to_str().unwrap_or("wisp");
+    let iters = "20000";
+    let mut bare = Vec::new();
+    let mut inside = Vec::new();
+    let mut native = Vec::new();
+    for _ in 0..runs.clamp(1, 5) {
+        match wisp_vmm::probe::bare_exit_round_trip(20_000) {
+            Ok(d) => bare.push(d.as_secs_f64() * 1e9),
+            Err(e) => {
+                eprintln!("wisp-bench: {e}");
+                std::process::exit(1);
+            }
+        }
+        inside.push(output_f64(&[wisp, "run", "--", prog, iters]));
+        native.push(output_f64(&[prog, iters]));
+    }
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (b, w, n) = (med(&mut bare), med(&mut inside), med(&mut native));
+    println!("syscall: getppid in a loop, median of {} runs", bare.len());
+    println!("  native getppid          {:>10.0} ns", n);
+    println!("  bare VM exit round trip {:>10.0} ns   (baseline: ring-3 `out`, nothing done)", b);
+    println!("  getppid in wisp         {:>10.0} ns   = {:.2}x the bare exit (target <= 1.15x)", w, w / b);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut what = "all".to_string();
+    let mut runs = 20usize;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
+            "startup" | "syscall" | "all" => what = a.clone(),
+            "-h" | "--help" => {
+                println!("usage: wisp-bench [startup|syscall|all] [-n RUNS]");
+                return;
+            }
+            other => {
+                eprintln!("wisp-bench: unknown argument {other:?}; try --help");
+                std::process::exit(2);
+            }
+        }
+    }
+    if !wisp_bin().exists() {
+        eprintln!("wisp-bench: {} not found; build with `cargo build --release`", wisp_bin().display());
+        std::process::exit(1);
+    }
+    if what == "startup" || what == "all" {
+        startup(runs);
+    }
+    if what == "syscall" || what == "all" {
+        syscall(runs);
+    }
+}

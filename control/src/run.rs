@@ -168,7 +168,19 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         random,
         hwcap: machine.hwcap(),
     };
-    if let Err(e) = process.exec(exec_args, None) {
+    // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
+    let vdso_image = wisp_vmm::vdso_image();
+    let vdso = match wisp_kernel::Platform::tsc(&mut machine)
+        .and_then(|(off, khz)| wisp_kernel::vdso::Clock::new(off, khz))
+    {
+        Some(clock) if std::env::var_os("WISP_NO_VDSO").is_none() => {
+            process.mm.phys.write(wisp_vmm::VVAR, &clock.vvar()).map_err(|e| fail(format!("vDSO data page: {e}")))?;
+            process.clock = Some(clock);
+            Some(wisp_kernel::loader::Vdso { image: vdso_image, data_pages: 1, data_pa: wisp_vmm::VVAR })
+        }
+        _ => None,
+    };
+    if let Err(e) = process.exec(exec_args, vdso.as_ref()) {
         eprintln!("wisp: {e}");
         return Err(e.status());
     }

@@ -17,15 +17,22 @@ pub fn wisp() -> &'static str {
     env!("CARGO_BIN_EXE_wisp")
 }
 
-/// True when KVM tests can run; otherwise prints the loud skip line.
+/// True when KVM tests can run; otherwise prints the loud skip line. Either
+/// way the outcome goes to $WISP_KVM_GATE_LOG, which .ci/run counts.
 pub fn kvm_or_skip(test: &str) -> bool {
-    if wisp_vmm::kvm_available() {
-        eprintln!("KVM-TEST-RAN: {test}");
-        true
-    } else {
-        eprintln!("SKIPPED: no /dev/kvm ({test})");
-        false
+    let ran = wisp_vmm::kvm_available();
+    let line = if ran { format!("RAN {test}") } else { format!("SKIPPED: no /dev/kvm ({test})") };
+    if !ran {
+        eprintln!("{line}");
+        println!("{line}");
     }
+    if let Some(log) = std::env::var_os("WISP_KVM_GATE_LOG") {
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
+            let _ = writeln!(f, "{line}");
+        }
+    }
+    ran
 }
 
 /// Where built guest programs go (inside the repo, so inside the default root).

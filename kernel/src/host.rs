@@ -282,3 +282,13 @@ pub fn uname() -> libc::utsname {
     unsafe { libc::uname(&mut u) };
     u
 }
+
+/// The host's time-stamp counter.
+pub fn rdtsc() -> u64 {
+    // SAFETY: rdtsc has no preconditions on x86_64 user mode (CR4.TSD is clear
+    // on Linux hosts).
+    #[allow(unused_unsafe)]
+    unsafe {
+        core::arch::x86_64::_rdtsc()
+    }
+}

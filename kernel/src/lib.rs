@@ -13,6 +13,7 @@
 //! - [`signal`]: signal state and the x86_64 signal frame.
 //! - [`syscalls`]: the syscall table (data) and thin handlers, one file per family.
 //! - [`task`]: a process and the loop that runs it.
+//! - [`vdso`]: the TSC-based guest clock behind the vDSO and the clock syscalls.
 //!
 //! Unsafe code is confined to [`host`] (host syscalls) and [`mm::phys`] (host
 //! remaps under guest memory).
@@ -29,6 +30,7 @@ pub mod signal;
 pub mod stats;
 pub mod syscalls;
 pub mod task;
+pub mod vdso;
 pub mod vfs;
 
 pub use errno::Errno;

@@ -105,4 +105,9 @@ pub trait Platform {
     fn fpu(&mut self) -> Result<FpuState, PlatformError>;
     /// Replaces the thread's x87/SSE state.
     fn set_fpu(&mut self, fpu: &FpuState) -> Result<(), PlatformError>;
+    /// The guest TSC's offset from the host TSC and its rate in kHz, when the
+    /// guest can read a stable TSC (enables the vDSO clock).
+    fn tsc(&mut self) -> Option<(i64, u64)> {
+        None
+    }
 }

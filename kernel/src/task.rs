@@ -80,6 +80,8 @@ pub struct Process {
     pub interrupts: Interrupts,
     pub started: Instant,
     pub vdso_base: Option<u64>,
+    /// The guest clock, when the vDSO is in use.
+    pub clock: Option<crate::vdso::Clock>,
     /// Name set by prctl(PR_SET_NAME).
     pub comm: Option<String>,
     pub clear_child_tid: u64,
@@ -117,6 +119,7 @@ impl Process {
             interrupts: Interrupts::default(),
             started: Instant::now(),
             vdso_base: None,
+            clock: None,
             comm: None,
             clear_child_tid: 0,
             rlimits: crate::syscalls::default_rlimits(0),

@@ -15,10 +15,17 @@
 
 pub mod cpu;
 pub mod exit;
+pub mod probe;
 pub mod sys;
 pub mod vcpu;
 
 pub use sys::Kicker;
+
+/// The vDSO image every process gets, and the physical page of its data.
+pub fn vdso_image() -> &'static [u8] {
+    wisp_guest::VDSO
+}
+pub const VVAR: u64 = wisp_guest::VVAR;
 
 /// The first physical frame the memory manager may use; below it is the system area.
 pub const FIRST_FRAME: u64 = wisp_guest::SYSTEM_END;

@@ -258,6 +258,21 @@ impl Platform for KvmMachine {
     fn set_fpu(&mut self, fpu: &FpuState) -> Result<(), PlatformError> {
         self.vcpu.set_fpu(&fxsave_to_fpu(fpu)).map_err(|e| ioctl_err("set FPU", e))
     }
+
+    fn tsc(&mut self) -> Option<(i64, u64)> {
+        let khz = self.vcpu.get_tsc_khz().ok()? as u64;
+        let mut msrs = Msrs::from_entries(&[kvm_msr_entry { index: cpu::MSR_TSC, ..Default::default() }]).ok()?;
+        // Bracket the read with host TSC samples and take the midpoint.
+        let before = wisp_kernel::host::rdtsc();
+        let n = self.vcpu.get_msrs(&mut msrs).ok()?;
+        let after = wisp_kernel::host::rdtsc();
+        if n != 1 {
+            return None;
+        }
+        let guest = msrs.as_slice()[0].data;
+        let host = before + (after - before) / 2;
+        Some((guest.wrapping_sub(host) as i64, khz))
+    }
 }
 
 fn to_kvm(u: &UserRegs) -> kvm_regs {

@@ -11,6 +11,8 @@ use crate::errno::Errno;
 pub const PTE_P: u64 = 1 << 0;
 pub const PTE_W: u64 = 1 << 1;
 pub const PTE_U: u64 = 1 << 2;
+pub const PTE_A: u64 = 1 << 5;
+pub const PTE_D: u64 = 1 << 6;
 pub const PTE_PS: u64 = 1 << 7;
 /// Software bit: the entry holds a frame even though it is not present.
 pub const PTE_HELD: u64 = 1 << 9;
@@ -125,7 +127,9 @@ pub fn pte_flags(prot: u32) -> u64 {
     if prot & (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) as u32 == 0 {
         return PTE_HELD;
     }
-    let mut f = PTE_P | PTE_U | PTE_HELD;
+    // Accessed and dirty are set up front: nothing reads them back, and a clean
+    // or unaccessed entry costs the hypervisor an extra fault to update it.
+    let mut f = PTE_P | PTE_U | PTE_HELD | PTE_A | PTE_D;
     if prot & libc::PROT_WRITE as u32 != 0 {
         f |= PTE_W;
     }

@@ -43,7 +43,8 @@ impl PhysMem {
             .map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
         let base =
             mem.get_host_address(GuestAddress(0)).map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
-        Ok(PhysMem { mem, base, size, file_backed: BTreeMap::new() })
+        let phys = PhysMem { mem, base, size, file_backed: BTreeMap::new() };
+        Ok(phys)
     }
 
     pub fn size(&self) -> u64 {

@@ -12,10 +12,27 @@ fn valid_clock(c: i32) -> Result<i32, Errno> {
     }
 }
 
+/// The time of `clock`: from the guest clock (the vDSO's) when there is one, so
+/// both paths agree; otherwise from the host.
+fn now(p: &Process, clock: i32) -> Result<libc::timespec, Errno> {
+    let real = match clock {
+        0 | 5 | 11 => Some(true),
+        1 | 4 | 6 | 7 => Some(false),
+        _ => None,
+    };
+    match (p.clock, real) {
+        (Some(c), Some(real)) => {
+            let ns = c.now(real);
+            Ok(libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 })
+        }
+        _ => host::clock_gettime(clock),
+    }
+}
+
 /// Implements Linux `clock_gettime(2)`. Process and thread CPU clocks report
 /// the host process's CPU time.
 pub fn sys_clock_gettime(p: &mut Process, a: &Args) -> SysResult {
-    let ts = host::clock_gettime(valid_clock(a.i(0))?)?;
+    let ts = now(p, valid_clock(a.i(0))?)?;
     put(p, a.u(1), &timespec_bytes(ts.tv_sec, ts.tv_nsec))
 }
 
@@ -30,7 +47,7 @@ pub fn sys_clock_getres(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `gettimeofday(2)`.
 pub fn sys_gettimeofday(p: &mut Process, a: &Args) -> SysResult {
-    let ts = host::clock_gettime(libc::CLOCK_REALTIME)?;
+    let ts = now(p, libc::CLOCK_REALTIME)?;
     if a.u(0) != 0 {
         put(p, a.u(0), &timespec_bytes(ts.tv_sec, ts.tv_nsec / 1000))?;
     }
@@ -42,7 +59,7 @@ pub fn sys_gettimeofday(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `time(2)`.
 pub fn sys_time(p: &mut Process, a: &Args) -> SysResult {
-    let ts = host::clock_gettime(libc::CLOCK_REALTIME)?;
+    let ts = now(p, libc::CLOCK_REALTIME)?;
     if a.u(0) != 0 {
         p.mm.write_u64(a.u(0), ts.tv_sec as u64)?;
     }
