@@ -146,6 +146,12 @@ pub fn build(mut write: impl FnMut(u64, &[u8])) {
     write(SYSCALL_ENTRY, &syscall_entry());
 }
 
+/// The vDSO image (built from guest/vdso/ by build.rs).
+pub const VDSO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
+/// Physical page of the vDSO's data (vvar), mapped read-only under the vDSO of
+/// every process. It sits in the system area but is not identity-mapped.
+pub const VVAR: u64 = 0x9000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,9 +179,3 @@ mod tests {
         const { assert!(PORT_EXCEPTION_BASE + EXCEPTION_VECTORS <= 0x100, "ports fit an imm8") };
     }
 }
-
-/// The vDSO image (built from guest/vdso/ by build.rs).
-pub const VDSO: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/vdso.so"));
-/// Physical page of the vDSO's data (vvar), mapped read-only under the vDSO of
-/// every process. It sits in the system area but is not identity-mapped.
-pub const VVAR: u64 = 0x9000;
