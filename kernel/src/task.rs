@@ -205,6 +205,8 @@ impl Process {
 
     fn syscall(&mut self, entry: SyscallEntry) {
         self.mm.progress();
+        // Buffers on the stack lie at or above RSP; make sure they are populated.
+        self.mm.ensure_stack(self.ctx.regs.rsp.saturating_sub(256));
         if entry == SyscallEntry::Instruction && self.config.patch_syscalls {
             self.patch_site(self.ctx.regs.rip.wrapping_sub(2));
         }
@@ -353,6 +355,7 @@ impl Process {
         let regs = self.ctx.regs;
         let alt = self.signals.altstack;
         let (at, fp_at) = signal::frame_location(regs.rsp, act, &alt);
+        self.mm.ensure_stack(at);
         let fpu = p.fpu().map_err(|_| Errno::EFAULT)?;
         self.mm.copy_out(fp_at, &fpu.0)?;
         let frame = signal::build_frame(&regs, act, info, self.signals.mask, &alt, fault, fp_at);

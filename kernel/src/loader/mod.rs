@@ -18,6 +18,8 @@ use crate::vfs::{Opened, Vfs, normalize};
 
 /// Where Linux puts a position-independent main program with ASLR off.
 pub const PIE_BASE: u64 = 0x5555_5555_4000;
+/// The part of the stack populated at exec; deeper pages fault in on demand.
+const STACK_EAGER: u64 = 256 << 10;
 /// Nested `#!` interpreters allowed, as Linux's BINPRM_MAX_RECURSION.
 const MAX_SCRIPT_DEPTH: usize = 4;
 
@@ -274,14 +276,7 @@ pub fn exec(
         Some(v) => Some(map_vdso(mm, v).map_err(nomem)?),
         None => None,
     };
-    mm.mmap(
-        Placement::Fixed(STACK_TOP - STACK_SIZE),
-        STACK_SIZE,
-        (libc::PROT_READ | libc::PROT_WRITE) as u32,
-        Backing::Anon,
-        Some("[stack]"),
-    )
-    .map_err(nomem)?;
+    mm.map_stack(STACK_TOP, STACK_SIZE, STACK_EAGER).map_err(nomem)?;
     let (uid, gid) = host::ids();
     let mut aux = vec![
         (AT_PHDR, main.phdr),

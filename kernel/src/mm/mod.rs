@@ -85,6 +85,8 @@ pub struct MemoryManager {
     brk: u64,
     /// Last address reported by a spurious fault, to stop retry loops.
     last_spurious: Option<(u64, u32)>,
+    /// Lowest populated address of the main stack (below it pages fault in).
+    stack_low: Option<u64>,
 }
 
 impl MemoryManager {
@@ -92,7 +94,16 @@ impl MemoryManager {
     pub fn new(phys: PhysMem, first_frame: u64, limit: u64) -> Result<MemoryManager, Errno> {
         let mut frames = Frames::new(first_frame, phys.size(), limit / PAGE_SIZE);
         let pt = PageTable::new(&phys, &mut frames)?;
-        Ok(MemoryManager { phys, frames, pt, vmas: VmaSet::default(), brk_start: 0, brk: 0, last_spurious: None })
+        Ok(MemoryManager {
+            phys,
+            frames,
+            pt,
+            vmas: VmaSet::default(),
+            brk_start: 0,
+            brk: 0,
+            last_spurious: None,
+            stack_low: None,
+        })
     }
 
     pub fn root(&self) -> u64 {
@@ -306,6 +317,42 @@ impl MemoryManager {
         }
         self.vmas.insert(vma);
         Ok(start)
+    }
+
+    /// Reserves the main thread's stack, `top - size .. top`, populating only the
+    /// top `eager` bytes: deeper pages are faulted in (and charged) on first use.
+    pub fn map_stack(&mut self, top: u64, size: u64, eager: u64) -> Result<(), Errno> {
+        let start = top.checked_sub(size).ok_or(Errno::ENOMEM)?;
+        let rw = (libc::PROT_READ | libc::PROT_WRITE) as u32;
+        if !self.vmas.is_free(start, top) {
+            return Err(Errno::ENOMEM);
+        }
+        self.populate_anon(top - eager.min(size), top, rw)?;
+        self.vmas.insert(Vma { start, end: top, prot: rw, backing: Backing::Anon, name: Some("[stack]") });
+        self.stack_low = Some(top - eager.min(size));
+        Ok(())
+    }
+
+    /// Populates the stack down to `addr` if it lies in the stack's reserved but
+    /// unpopulated part, so that the host can write there on the guest's behalf
+    /// (syscall results, signal frames) as Linux would after growing the stack.
+    pub fn ensure_stack(&mut self, addr: u64) {
+        let Some(low) = self.stack_low else { return };
+        if addr >= low {
+            return;
+        }
+        let Some(v) = self.vmas.find(addr).filter(|v| v.name == Some("[stack]")).cloned() else { return };
+        let from = page_down(addr).max(v.start);
+        let mut va = from;
+        while va < low {
+            if self.pt.get(&self.phys, va) & (PTE_P | PTE_HELD) == 0
+                && self.populate(&v.slice(va, va + PAGE_SIZE)).is_err()
+            {
+                return;
+            }
+            va += PAGE_SIZE;
+        }
+        self.stack_low = Some(from);
     }
 
     /// Implements `munmap(2)`.
@@ -665,9 +712,11 @@ impl MemoryManager {
             if self.past_eof(&v, page) {
                 return FaultOutcome::Bus;
             }
+            // Demand-populated pages (the deep stack): past the memory limit
+            // the access fails like a stack overflow on Linux.
             return match self.populate(&v.slice(page, page + PAGE_SIZE)) {
                 Ok(()) => FaultOutcome::Retry,
-                Err(_) => FaultOutcome::Bus,
+                Err(_) => FaultOutcome::Segv(SEGV_MAPERR),
             };
         }
         // The entry allows the access: the CPU used a stale translation. Drop it

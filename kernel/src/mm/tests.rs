@@ -119,3 +119,20 @@ fn wild_pointers_fault_cleanly() {
     }
     assert_eq!(m.read_cstr(0x1234_0000, 4096), Err(Errno::EFAULT));
 }
+
+#[test]
+fn stack_populates_on_demand_and_is_charged_then() {
+    let mut m = mm(64);
+    m.map_stack(STACK_TOP, 32 * PAGE_SIZE, 4 * PAGE_SIZE).unwrap();
+    assert_eq!(m.user_bytes(), 4 * PAGE_SIZE);
+    let deep = STACK_TOP - 20 * PAGE_SIZE;
+    assert_eq!(m.copy_out(deep, b"x"), Err(Errno::EFAULT), "not populated yet");
+    assert_eq!(m.handle_fault(deep, 2), FaultOutcome::Retry);
+    m.copy_out(deep, b"x").unwrap();
+    assert_eq!(m.user_bytes(), 5 * PAGE_SIZE);
+    assert_eq!(m.handle_fault(STACK_TOP - 40 * PAGE_SIZE, 2), FaultOutcome::Segv(SEGV_MAPERR), "below the stack");
+    let deeper = STACK_TOP - 10 * PAGE_SIZE;
+    m.ensure_stack(deeper);
+    m.copy_out(deeper, b"y").unwrap();
+    m.copy_out(STACK_TOP - 6 * PAGE_SIZE, b"z").unwrap();
+}
