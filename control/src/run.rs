@@ -40,6 +40,10 @@ pub struct RunArgs {
     /// Kill the program after this long (e.g. 10s, 500ms, 2m); exits with 124.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     timeout: Option<Duration>,
+    /// Back the machine's /tmp with this host directory (shared, kept) instead
+    /// of a private in-memory one.
+    #[arg(long, value_name = "DIR")]
+    tmp: Option<PathBuf>,
     /// Print every syscall the program makes to stderr.
     #[arg(long)]
     strace: bool,

@@ -105,10 +105,16 @@ pub fn native(argv: &[String]) -> Output {
     with_timeout(c, Duration::from_secs(60))
 }
 
-/// Runs inside a fresh machine.
+/// Runs inside a fresh machine. When the checkout itself lives under /tmp (some
+/// CI runners), the machine's /tmp must be the host's or it could not see the
+/// programs; otherwise each machine gets its private /tmp.
 pub fn in_wisp(flags: &[&str], argv: &[String]) -> Output {
     let mut c = Command::new(wisp());
-    c.arg("run").args(flags).arg("--").args(argv).env_remove("TERM").env_remove("WISP_STATS");
+    c.arg("run").args(flags);
+    if repo().starts_with("/tmp") && !flags.contains(&"--root") {
+        c.args(["--tmp", "/tmp"]);
+    }
+    c.arg("--").args(argv).env_remove("TERM").env_remove("WISP_STATS");
     with_timeout(c, Duration::from_secs(60))
 }
 
