@@ -118,13 +118,18 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     if args.mem < (4 << 20) {
         return Err(fail("--mem must be at least 4M"));
     }
-    let tmp = TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?;
+    let tmp = match &args.tmp {
+        Some(_) => None,
+        None => Some(TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
+    };
+    let tmp_dir = args.tmp.clone().or_else(|| tmp.as_ref().map(|t| t.0.clone())).unwrap_or_default();
     let mut vfs = Vfs::new();
     vfs.mount(
         "/",
         Fs::Host(HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?),
     );
-    vfs.mount("/tmp", Fs::Host(HostFs::new(&tmp.0, true).map_err(|e| fail(format!("/tmp: {e}")))?));
+    let tmp_fs = HostFs::new(&tmp_dir, true).map_err(|e| fail(format!("--tmp {}: {e}", tmp_dir.display())))?;
+    vfs.mount("/tmp", Fs::Host(tmp_fs));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
 
