@@ -117,3 +117,21 @@ fn env_cwd_and_memory_limit() {
     let o = in_wisp(&["--mem", "512M"], &py);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "allocated\n", "{}", stderr(&o));
 }
+
+#[test]
+fn host_signals_reach_the_guest() {
+    if !kvm_or_skip("host_signals_reach_the_guest") {
+        return;
+    }
+    let script = "import time\ntry:\n    time.sleep(20)\nexcept KeyboardInterrupt:\n    print('interrupted')\n";
+    let child = std::process::Command::new(wisp())
+        .args(["run", "--", "/usr/bin/python3", "-c", script])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "interrupted\n");
+    assert_eq!(status(&out), 0);
+}

@@ -182,7 +182,7 @@ fn load_elf(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, is_interp: bool) -> 
         } else {
             PIE_BASE
         };
-        base - elf.lo
+        base.wrapping_sub(elf.lo)
     } else {
         0
     };
