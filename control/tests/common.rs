@@ -68,10 +68,27 @@ pub fn build_c(src: &Path) -> PathBuf {
     out
 }
 
-/// The command line that runs `src` (built if C).
+/// Builds a Rust program with rustc, statically linked.
+pub fn build_rs(src: &Path) -> PathBuf {
+    let out = build_dir().join(src.file_stem().unwrap());
+    let fresh = out.metadata().and_then(|o| Ok(o.modified()? >= src.metadata()?.modified()?)).unwrap_or(false);
+    if !fresh {
+        let st = Command::new("rustc")
+            .args(["-O", "-C", "target-feature=+crt-static", "--edition", "2021", "-o"])
+            .arg(&out)
+            .arg(src)
+            .status()
+            .unwrap_or_else(|e| panic!("rustc: {e}"));
+        assert!(st.success(), "building {} with rustc failed", src.display());
+    }
+    out
+}
+
+/// The command line that runs `src` (built if C or Rust).
 pub fn command_for(src: &Path) -> Vec<String> {
     match src.extension().and_then(|e| e.to_str()) {
         Some("c") => vec![build_c(src).to_string_lossy().into_owned()],
+        Some("rs") => vec![build_rs(src).to_string_lossy().into_owned()],
         Some("sh") => vec!["/bin/busybox".into(), "sh".into(), src.to_string_lossy().into_owned()],
         Some("py") => vec!["/usr/bin/python3".into(), src.to_string_lossy().into_owned()],
         _ => panic!("unknown program kind {}", src.display()),
@@ -142,7 +159,7 @@ pub fn programs(dir: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(repo().join("tests").join(dir))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c" | "sh" | "py")))
+        .filter(|p| matches!(p.extension().and_then(|e| e.to_str()), Some("c" | "rs" | "sh" | "py")))
         .collect();
     v.sort();
     v
