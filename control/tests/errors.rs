@@ -135,3 +135,40 @@ fn host_signals_reach_the_guest() {
     assert_eq!(String::from_utf8_lossy(&out.stdout), "interrupted\n");
     assert_eq!(status(&out), 0);
 }
+
+/// Runs wisp where /dev/kvm is missing (an empty /dev in a private mount
+/// namespace) and as a user without access to it. Needs root to set up.
+#[test]
+fn missing_or_forbidden_kvm_gives_one_clear_line() {
+    let root = std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false);
+    if !root || std::process::Command::new("unshare").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: needs root and util-linux to hide /dev/kvm");
+        return;
+    }
+    let o = std::process::Command::new("unshare")
+        .args(["-m", "sh", "-c", "mount -t tmpfs none /dev && exec \"$0\" run -- /bin/busybox true"])
+        .arg(wisp())
+        .output()
+        .unwrap();
+    assert_eq!(status(&o), 125, "{}", stderr(&o));
+    assert!(stderr(&o).contains("/dev/kvm: no such device"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
+
+    if std::path::Path::new("/dev/kvm").exists() {
+        // A copy of wisp any user can run, outside directories nobody may enter.
+        let dir = std::env::temp_dir().join(format!("wisp-perm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let bin = dir.join("wisp");
+        std::fs::copy(wisp(), &bin).unwrap();
+        let o = std::process::Command::new("setpriv")
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(&bin)
+            .args(["run", "--", "/bin/busybox", "true"])
+            .output()
+            .unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(status(&o), 125, "{}", stderr(&o));
+        assert!(stderr(&o).contains("permission denied; add your user to the kvm group"), "{}", stderr(&o));
+    }
+}
