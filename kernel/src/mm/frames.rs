@@ -16,8 +16,11 @@ pub enum FrameUse {
 }
 
 pub struct Frames {
+    start: u64,
     next: u64,
     end: u64,
+    /// References to each frame (address spaces sharing it copy-on-write).
+    refs: Vec<u16>,
     free: Vec<u64>,
     user_used: u64,
     user_limit: u64,
@@ -27,7 +30,8 @@ pub struct Frames {
 impl Frames {
     /// Frames in `start..end` are allocatable; at most `user_limit` of them for user memory.
     pub fn new(start: u64, end: u64, user_limit: u64) -> Frames {
-        Frames { next: start, end, free: Vec::new(), user_used: 0, user_limit, table_used: 0 }
+        let n = (end.saturating_sub(start) / PAGE_SIZE) as usize;
+        Frames { start, next: start, end, refs: vec![0; n], free: Vec::new(), user_used: 0, user_limit, table_used: 0 }
     }
 
     fn charge(&mut self, kind: FrameUse, n: u64) -> Result<(), Errno> {
@@ -50,15 +54,59 @@ impl Frames {
         }
     }
 
+    fn slot(&self, pa: u64) -> Option<usize> {
+        let i = (pa.checked_sub(self.start)? / PAGE_SIZE) as usize;
+        (i < self.refs.len()).then_some(i)
+    }
+
+    fn set_ref(&mut self, pa: u64, n: u16) {
+        if let Some(i) = self.slot(pa) {
+            self.refs[i] = n;
+        }
+    }
+
+    /// How many address spaces map frame `pa`.
+    pub fn refs(&self, pa: u64) -> u16 {
+        self.slot(pa).map(|i| self.refs[i]).unwrap_or(0)
+    }
+
+    /// Adds a reference to a user frame (fork sharing it copy-on-write).
+    pub fn share(&mut self, pa: u64) -> Result<(), Errno> {
+        let i = self.slot(pa).ok_or(Errno::EFAULT)?;
+        self.refs[i] = self.refs[i].checked_add(1).ok_or(Errno::EAGAIN)?;
+        Ok(())
+    }
+
+    /// Drops a reference to a user frame; true when it was the last one. The
+    /// caller must then discard the frame's contents and `recycle` it.
+    pub fn put(&mut self, pa: u64) -> bool {
+        let Some(i) = self.slot(pa) else { return false };
+        if self.refs[i] > 1 {
+            self.refs[i] -= 1;
+            return false;
+        }
+        self.refs[i] = 0;
+        true
+    }
+
+    /// Returns a frame whose last reference was dropped (and whose contents
+    /// were discarded) to the free list.
+    pub fn recycle(&mut self, pa: u64) {
+        self.uncharge(FrameUse::User, 1);
+        self.free.push(pa);
+    }
+
     /// One frame. Its contents are zero (fresh, or discarded when freed).
     pub fn alloc(&mut self, kind: FrameUse) -> Result<u64, Errno> {
         self.charge(kind, 1)?;
         if let Some(pa) = self.free.pop() {
+            self.set_ref(pa, 1);
             return Ok(pa);
         }
         if self.next + PAGE_SIZE <= self.end {
             let pa = self.next;
             self.next += PAGE_SIZE;
+            self.set_ref(pa, 1);
             return Ok(pa);
         }
         self.uncharge(kind, 1);
@@ -72,15 +120,20 @@ impl Frames {
         if self.next + n * PAGE_SIZE <= self.end {
             let pa = self.next;
             self.next += n * PAGE_SIZE;
+            for k in 0..n {
+                self.set_ref(pa + k * PAGE_SIZE, 1);
+            }
             return Ok(Some(pa));
         }
         self.uncharge(FrameUse::User, n);
         Ok(None)
     }
 
-    /// Returns a frame. The caller must have discarded its contents.
+    /// Returns a frame that was never shared (an allocation being undone). The
+    /// caller must have discarded its contents.
     pub fn free(&mut self, pa: u64, kind: FrameUse) {
         self.uncharge(kind, 1);
+        self.set_ref(pa, 0);
         self.free.push(pa);
     }
 
@@ -111,6 +164,21 @@ mod tests {
         f.free(a, FrameUse::User);
         assert_eq!(f.alloc(FrameUse::User), Ok(a));
         assert_eq!(f.alloc_contiguous(1), Err(Errno::ENOMEM));
+    }
+
+    #[test]
+    fn shared_frames_are_freed_by_their_last_reference() {
+        let mut f = Frames::new(0x10000, 0x10000 + 8 * PAGE_SIZE, 8);
+        let a = f.alloc(FrameUse::User).unwrap();
+        f.share(a).unwrap();
+        assert_eq!(f.refs(a), 2);
+        assert!(!f.put(a), "still referenced");
+        assert_eq!(f.user_bytes(), PAGE_SIZE);
+        assert!(f.put(a));
+        f.recycle(a);
+        assert_eq!(f.user_bytes(), 0);
+        assert_eq!(f.alloc(FrameUse::User), Ok(a), "recycled");
+        assert_eq!(f.share(0x1000), Err(Errno::EFAULT), "outside the pool");
     }
 
     #[test]

@@ -9,15 +9,19 @@
 //! The memory limit is hard: every user frame is charged against it when it is
 //! mapped, so the guest gets ENOMEM long before the host could run short.
 
+mod cow;
 pub mod frames;
 pub mod pagetable;
 pub mod phys;
 pub mod vma;
 
 use std::os::fd::AsFd;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use frames::{FrameUse, Frames};
-use pagetable::{PTE_ADDR, PTE_FOREIGN, PTE_HELD, PTE_NX, PTE_P, PTE_U, PTE_W, PageTable, USER_END, pte_flags};
+use pagetable::{
+    PTE_ADDR, PTE_COW, PTE_FOREIGN, PTE_HELD, PTE_NX, PTE_P, PTE_U, PTE_W, PageTable, USER_END, pte_flags,
+};
 use phys::{PAGE_SIZE, PhysMem};
 pub use vma::{Backing, FileBacking, Vma, VmaSet};
 
@@ -77,8 +81,12 @@ pub const SEGV_ACCERR: i32 = 2;
 
 /// One machine's user memory.
 pub struct MemoryManager {
-    pub phys: PhysMem,
-    frames: Frames,
+    /// Guest physical memory, shared by every address space of the machine.
+    pub phys: Arc<PhysMem>,
+    /// The machine's frame pool (and its memory limit), shared likewise.
+    pool: Arc<Mutex<Frames>>,
+    /// Platform pages mapped into every address space: (address, user, write, exec).
+    system_pages: Vec<(u64, bool, bool, bool)>,
     pt: PageTable,
     vmas: VmaSet,
     brk_start: u64,
@@ -95,8 +103,9 @@ impl MemoryManager {
         let mut frames = Frames::new(first_frame, phys.size(), limit / PAGE_SIZE);
         let pt = PageTable::new(&phys, &mut frames)?;
         Ok(MemoryManager {
-            phys,
-            frames,
+            phys: Arc::new(phys),
+            pool: Arc::new(Mutex::new(frames)),
+            system_pages: Vec::new(),
             pt,
             vmas: VmaSet::default(),
             brk_start: 0,
@@ -104,6 +113,12 @@ impl MemoryManager {
             last_spurious: None,
             stack_low: None,
         })
+    }
+
+    /// The frame pool. A poisoned lock means a panic elsewhere already took the
+    /// machine down; carrying on with the data is the least bad choice.
+    fn frames(&self) -> MutexGuard<'_, Frames> {
+        self.pool.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn root(&self) -> u64 {
@@ -115,7 +130,9 @@ impl MemoryManager {
         if pa >= MMAP_MIN_ADDR {
             return Err(Errno::EINVAL);
         }
-        self.pt.map_system(&self.phys, &mut self.frames, pa, user, write, exec)
+        self.pt.map_system(&self.phys, &mut self.frames(), pa, user, write, exec)?;
+        self.system_pages.push((pa, user, write, exec));
+        Ok(())
     }
 
     pub fn vmas(&self) -> &VmaSet {
@@ -123,15 +140,15 @@ impl MemoryManager {
     }
 
     pub fn user_bytes(&self) -> u64 {
-        self.frames.user_bytes()
+        self.frames().user_bytes()
     }
 
     pub fn limit_bytes(&self) -> u64 {
-        self.frames.user_limit_bytes()
+        self.frames().user_limit_bytes()
     }
 
     pub fn table_bytes(&self) -> u64 {
-        self.frames.table_bytes()
+        self.frames().table_bytes()
     }
 
     // ---- populating and tearing down pages ----
@@ -140,15 +157,17 @@ impl MemoryManager {
         let flags = pte_flags(prot);
         let mut va = start;
         while va < end {
-            let pa = match self.frames.alloc(FrameUse::User) {
+            let allocated = self.frames().alloc(FrameUse::User);
+            let pa = match allocated {
                 Ok(pa) => pa,
                 Err(e) => {
                     self.release(start, va);
                     return Err(e);
                 }
             };
-            if let Err(e) = self.pt.set(&self.phys, &mut self.frames, va, pa | flags) {
-                self.frames.free(pa, FrameUse::User);
+            let set = self.pt.set(&self.phys, &mut self.frames(), va, pa | flags);
+            if let Err(e) = set {
+                self.frames().free(pa, FrameUse::User);
                 self.release(start, va);
                 return Err(e);
             }
@@ -167,25 +186,27 @@ impl MemoryManager {
         }
         let n = (file_end - start) / PAGE_SIZE;
         let flags = pte_flags(prot);
-        if let Some(pa) = self.frames.alloc_contiguous(n)? {
+        let run = self.frames().alloc_contiguous(n)?;
+        if let Some(pa) = run {
             let mapped = if f.shared || f.offset.is_multiple_of(PAGE_SIZE) {
                 self.phys.map_file(pa, n * PAGE_SIZE, f.fd.as_fd(), f.offset, f.shared)
             } else {
                 Err(Errno::EINVAL)
             };
             if let Err(e) = mapped {
+                let mut frames = self.frames();
                 for i in 0..n {
-                    self.frames.free(pa + i * PAGE_SIZE, FrameUse::User);
+                    frames.free(pa + i * PAGE_SIZE, FrameUse::User);
                 }
                 return Err(e);
             }
             for i in 0..n {
-                if let Err(e) =
-                    self.pt.set(&self.phys, &mut self.frames, start + i * PAGE_SIZE, (pa + i * PAGE_SIZE) | flags)
-                {
+                let set =
+                    self.pt.set(&self.phys, &mut self.frames(), start + i * PAGE_SIZE, (pa + i * PAGE_SIZE) | flags);
+                if let Err(e) = set {
                     for j in i..n {
                         let _ = self.phys.discard(pa + j * PAGE_SIZE, PAGE_SIZE);
-                        self.frames.free(pa + j * PAGE_SIZE, FrameUse::User);
+                        self.frames().free(pa + j * PAGE_SIZE, FrameUse::User);
                     }
                     self.release(start, start + i * PAGE_SIZE);
                     return Err(e);
@@ -237,17 +258,45 @@ impl MemoryManager {
         }
     }
 
+    /// Drops this address space's references to `len` bytes of frames from
+    /// `pa`. Frames nobody else maps are discarded (zeroed, given back to the
+    /// host, and forgotten by the hypervisor); shared ones only lose a reference,
+    /// but their translation in this address space must still be forgotten.
     fn drop_frames(&mut self, pa: u64, len: u64) {
-        // Discarding zeroes the frames and drops the hypervisor's cached translations.
-        let _ = self.phys.discard(pa, len);
-        for i in 0..len / PAGE_SIZE {
-            self.frames.free(pa + i * PAGE_SIZE, FrameUse::User);
+        let mut shared = false;
+        let mut last = Vec::new();
+        {
+            let mut frames = self.frames();
+            for i in 0..len / PAGE_SIZE {
+                let f = pa + i * PAGE_SIZE;
+                if frames.put(f) {
+                    last.push(f);
+                } else {
+                    shared = true;
+                }
+            }
+        }
+        if shared {
+            let _ = self.phys.invalidate(pa, len);
+        }
+        // Nobody maps these any more and they are not yet allocatable: zero them,
+        // then hand them back.
+        if last.len() as u64 == len / PAGE_SIZE {
+            let _ = self.phys.discard(pa, len);
+        } else {
+            for f in &last {
+                let _ = self.phys.discard(*f, PAGE_SIZE);
+            }
+        }
+        let mut frames = self.frames();
+        for f in last {
+            frames.recycle(f);
         }
     }
 
     fn populate(&mut self, v: &Vma) -> Result<(), Errno> {
         match &v.backing {
-            Backing::Anon => self.populate_anon(v.start, v.end, v.prot),
+            Backing::Anon | Backing::SharedAnon => self.populate_anon(v.start, v.end, v.prot),
             Backing::File(f) => {
                 let f = f.clone();
                 self.populate_file(v.start, v.end, v.prot, &f)
@@ -404,7 +453,9 @@ impl MemoryManager {
                     let lost_write = e & PTE_W != 0 && flags & PTE_W == 0;
                     let lost_access = e & PTE_P != 0 && flags & PTE_P == 0;
                     let lost_exec = e & PTE_NX == 0 && e & PTE_P != 0 && flags & PTE_NX != 0;
-                    self.pt.update(&self.phys, va, pa | flags | (e & PTE_FOREIGN));
+                    // A copy-on-write page stays read-only until its first write.
+                    let nf = if e & PTE_COW != 0 { (flags & !PTE_W) | PTE_COW } else { flags };
+                    self.pt.update(&self.phys, va, pa | nf | (e & PTE_FOREIGN));
                     if lost_write || lost_access || lost_exec {
                         lost.push(pa);
                     }
@@ -477,7 +528,7 @@ impl MemoryManager {
                         f.offset += old_end - v.start;
                         Vma { backing: Backing::File(f), ..piece }
                     }
-                    Backing::Anon => piece,
+                    Backing::Anon | Backing::SharedAnon => piece,
                 };
                 self.populate(&piece)?;
                 self.vmas.carve(v.start, v.end);
@@ -509,7 +560,7 @@ impl MemoryManager {
             let e = self.pt.get(&self.phys, old + i * PAGE_SIZE);
             if e & (PTE_P | PTE_HELD) != 0 {
                 self.pt.update(&self.phys, old + i * PAGE_SIZE, 0);
-                self.pt.set(&self.phys, &mut self.frames, target + i * PAGE_SIZE, e)?;
+                self.pt.set(&self.phys, &mut self.frames(), target + i * PAGE_SIZE, e)?;
                 moved_frames.push(e & PTE_ADDR);
             }
         }
@@ -529,7 +580,7 @@ impl MemoryManager {
                     f.offset += (old - v.start) + keep;
                     Vma { backing: Backing::File(f), ..tail }
                 }
-                Backing::Anon => tail,
+                Backing::Anon | Backing::SharedAnon => tail,
             };
             if let Err(e) = self.populate(&tail) {
                 self.vmas.insert(nv);
@@ -598,7 +649,9 @@ impl MemoryManager {
     }
 
     /// Copies `buf` to guest memory at `va`; EFAULT unless all of it is writable.
-    pub fn copy_out(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+    /// Copy-on-write pages in the range get their private copy first.
+    pub fn copy_out(&mut self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+        self.prepare_write(va, buf.len());
         self.walk(va, buf.len(), true, |pa, range| self.phys.write(pa, &buf[range]))
     }
 
@@ -664,7 +717,7 @@ impl MemoryManager {
         Ok(u64::from_le_bytes(b))
     }
 
-    pub fn write_u64(&self, va: u64, v: u64) -> Result<(), Errno> {
+    pub fn write_u64(&mut self, va: u64, v: u64) -> Result<(), Errno> {
         self.copy_out(va, &v.to_le_bytes())
     }
 
@@ -719,6 +772,12 @@ impl MemoryManager {
                 Err(_) => FaultOutcome::Segv(SEGV_MAPERR),
             };
         }
+        if write && e & PTE_COW != 0 {
+            return match self.break_cow(page, e) {
+                Ok(()) => FaultOutcome::Retry,
+                Err(_) => FaultOutcome::Segv(SEGV_MAPERR),
+            };
+        }
         // The entry allows the access: the CPU used a stale translation. Drop it
         // once; a second fault at the same spot is real.
         let key = (page, err as u32);
@@ -739,7 +798,7 @@ impl MemoryManager {
             self.release(page, page + PAGE_SIZE);
             self.pt.set(
                 &self.phys,
-                &mut self.frames,
+                &mut self.frames(),
                 page,
                 (pa + i * PAGE_SIZE) | PTE_P | PTE_U | PTE_NX | PTE_FOREIGN,
             )?;
@@ -759,7 +818,7 @@ impl MemoryManager {
 
     /// Guest-visible resident set: mapped user frames.
     pub fn rss_bytes(&self) -> u64 {
-        self.frames.user_bytes()
+        self.frames().user_bytes()
     }
 }
 

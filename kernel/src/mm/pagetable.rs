@@ -18,6 +18,8 @@ pub const PTE_PS: u64 = 1 << 7;
 pub const PTE_HELD: u64 = 1 << 9;
 /// Software bit: the frame belongs to the platform (vDSO data), not to this mapping.
 pub const PTE_FOREIGN: u64 = 1 << 10;
+/// Software bit: the frame is shared copy-on-write; the page is writable once copied.
+pub const PTE_COW: u64 = 1 << 11;
 pub const PTE_NX: u64 = 1 << 63;
 pub const PTE_ADDR: u64 = 0x000f_ffff_ffff_f000;
 

@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 use std::os::fd::{AsRawFd, BorrowedFd};
+use std::sync::Mutex;
 
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 
@@ -28,12 +29,14 @@ pub struct PhysMem {
     base: *mut u8,
     size: u64,
     /// Frame ranges currently backed by a host file mapping: start -> end.
-    file_backed: BTreeMap<u64, u64>,
+    file_backed: Mutex<BTreeMap<u64, u64>>,
 }
 
 // SAFETY: `base` is only an address used to build host remap calls; all data
 // access goes through `mem`, which is Send + Sync.
 unsafe impl Send for PhysMem {}
+// SAFETY: as above; the only interior state (`file_backed`) is behind a Mutex.
+unsafe impl Sync for PhysMem {}
 
 impl PhysMem {
     /// Reserves `size` bytes (rounded up to a page) of guest physical memory.
@@ -43,7 +46,7 @@ impl PhysMem {
             .map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
         let base =
             mem.get_host_address(GuestAddress(0)).map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
-        let phys = PhysMem { mem, base, size, file_backed: BTreeMap::new() };
+        let phys = PhysMem { mem, base, size, file_backed: Mutex::new(BTreeMap::new()) };
         Ok(phys)
     }
 
@@ -105,7 +108,7 @@ impl PhysMem {
     /// Backs frames `pa..pa+len` with `fd`'s pages from `offset`. Private
     /// mappings are copy-on-write, so the guest shares the host page cache until
     /// it writes; shared ones write through to the file.
-    pub fn map_file(&mut self, pa: u64, len: u64, fd: BorrowedFd<'_>, offset: u64, shared: bool) -> Result<(), Errno> {
+    pub fn map_file(&self, pa: u64, len: u64, fd: BorrowedFd<'_>, offset: u64, shared: bool) -> Result<(), Errno> {
         let addr = self.host_range(pa, len)?;
         // SAFETY: `addr..addr+len` lies inside our own guest-memory mapping
         // (checked by host_range); MAP_FIXED replaces only those pages, and no Rust
@@ -126,11 +129,11 @@ impl PhysMem {
             let _ = self.remap_anonymous(pa, len);
             return Err(e);
         }
-        self.file_backed.insert(pa, pa + len);
+        self.file_backed.lock().map_err(|_| Errno::EIO)?.insert(pa, pa + len);
         Ok(())
     }
 
-    fn remap_anonymous(&mut self, pa: u64, len: u64) -> Result<(), Errno> {
+    fn remap_anonymous(&self, pa: u64, len: u64) -> Result<(), Errno> {
         let addr = self.host_range(pa, len)?;
         // SAFETY: as in map_file; this puts zero-fill anonymous memory back under
         // a range of our own mapping.
@@ -149,20 +152,23 @@ impl PhysMem {
 
     /// Gives frames back to the host. They read as zero afterwards, and the
     /// hypervisor drops every cached translation to them.
-    pub fn discard(&mut self, pa: u64, len: u64) -> Result<(), Errno> {
+    pub fn discard(&self, pa: u64, len: u64) -> Result<(), Errno> {
         let end = pa + len;
         // Split any file-backed ranges that overlap [pa, end).
-        let overlapping: Vec<(u64, u64)> =
-            self.file_backed.range(..end).filter(|(_, e)| **e > pa).map(|(s, e)| (*s, *e)).collect();
-        for (s, e) in &overlapping {
-            self.file_backed.remove(s);
-            if *s < pa {
-                self.file_backed.insert(*s, pa);
+        let overlapping = {
+            let mut fb = self.file_backed.lock().map_err(|_| Errno::EIO)?;
+            let hit: Vec<(u64, u64)> = fb.range(..end).filter(|(_, e)| **e > pa).map(|(s, e)| (*s, *e)).collect();
+            for (s, e) in &hit {
+                fb.remove(s);
+                if *s < pa {
+                    fb.insert(*s, pa);
+                }
+                if *e > end {
+                    fb.insert(end, *e);
+                }
             }
-            if *e > end {
-                self.file_backed.insert(end, *e);
-            }
-        }
+            hit
+        };
         if !overlapping.is_empty() {
             return self.remap_anonymous(pa, len);
         }
@@ -188,6 +194,12 @@ impl PhysMem {
         // SAFETY: as above; restores the original protection.
         let r = unsafe { libc::mprotect(addr, len as usize, libc::PROT_READ | libc::PROT_WRITE) };
         if r != 0 { Err(Errno::last_host()) } else { Ok(()) }
+    }
+
+    /// Makes the hypervisor forget every cached translation (after fork turned
+    /// many writable entries read-only).
+    pub fn invalidate_all(&self) -> Result<(), Errno> {
+        self.invalidate(0, self.size)
     }
 
     /// Bytes of guest memory the host actually holds (resident), from mincore.
@@ -221,7 +233,7 @@ mod tests {
 
     #[test]
     fn read_write_discard_and_bounds() {
-        let mut m = PhysMem::new(16 * PAGE_SIZE).unwrap();
+        let m = PhysMem::new(16 * PAGE_SIZE).unwrap();
         m.write(PAGE_SIZE, b"hello").unwrap();
         let mut b = [0u8; 5];
         m.read(PAGE_SIZE, &mut b).unwrap();
@@ -239,7 +251,7 @@ mod tests {
         let path = std::env::temp_dir().join(format!("wisp-phys-{}", std::process::id()));
         std::fs::write(&path, vec![7u8; 8192]).unwrap();
         let f = std::fs::File::open(&path).unwrap();
-        let mut m = PhysMem::new(8 * PAGE_SIZE).unwrap();
+        let m = PhysMem::new(8 * PAGE_SIZE).unwrap();
         use std::os::fd::AsFd;
         m.map_file(2 * PAGE_SIZE, 2 * PAGE_SIZE, f.as_fd(), 0, false).unwrap();
         let mut b = [0u8; 2];

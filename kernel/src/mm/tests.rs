@@ -136,3 +136,52 @@ fn stack_populates_on_demand_and_is_charged_then() {
     m.copy_out(deeper, b"y").unwrap();
     m.copy_out(STACK_TOP - 6 * PAGE_SIZE, b"z").unwrap();
 }
+
+#[test]
+fn fork_shares_copy_on_write_and_frees_by_last_reference() {
+    let mut parent = mm(64);
+    let a = parent.mmap(Placement::Hint(0), 2 * PAGE_SIZE, RW, Backing::Anon, None).unwrap();
+    let s = parent.mmap(Placement::Hint(0), PAGE_SIZE, RW, Backing::SharedAnon, None).unwrap();
+    parent.copy_out(a, b"parent").unwrap();
+    let used = parent.user_bytes();
+    let mut child = parent.fork().unwrap();
+    assert_eq!(child.user_bytes(), used, "fork copies nothing");
+    assert_ne!(child.root(), parent.root());
+    let mut b = [0u8; 6];
+    child.copy_in(a, &mut b).unwrap();
+    assert_eq!(&b, b"parent");
+    // A write by the host on the child's behalf breaks copy-on-write...
+    child.copy_out(a, b"child!").unwrap();
+    assert_eq!(child.user_bytes(), used + PAGE_SIZE);
+    parent.copy_in(a, &mut b).unwrap();
+    assert_eq!(&b, b"parent", "the parent keeps its page");
+    // ...and so does a guest write fault.
+    assert_eq!(parent.handle_fault(a + PAGE_SIZE, 2), FaultOutcome::Retry);
+    parent.copy_out(a + PAGE_SIZE, b"p2").unwrap();
+    child.copy_in(a + PAGE_SIZE, &mut b[..2]).unwrap();
+    assert_eq!(&b[..2], &[0, 0]);
+    // Shared anonymous memory stays shared.
+    child.copy_out(s, b"both").unwrap();
+    parent.copy_in(s, &mut b[..4]).unwrap();
+    assert_eq!(&b[..4], b"both");
+    drop(child);
+    assert_eq!(parent.user_bytes(), used, "the child's private copies went back");
+    let root = parent.root();
+    let fresh = parent.new_address_space().unwrap();
+    assert_ne!(fresh.root(), root);
+    assert_eq!(fresh.vmas().iter().count(), 0);
+}
+
+#[test]
+fn fork_keeps_read_only_pages_read_only() {
+    let mut parent = mm(64);
+    let a = parent.mmap(Placement::Hint(0), PAGE_SIZE, R, Backing::Anon, None).unwrap();
+    let mut child = parent.fork().unwrap();
+    assert_eq!(child.handle_fault(a, 2), FaultOutcome::Segv(SEGV_ACCERR));
+    assert_eq!(child.copy_out(a, b"x"), Err(Errno::EFAULT));
+    child.mprotect(a, PAGE_SIZE, RW).unwrap();
+    child.copy_out(a, b"x").unwrap();
+    let mut b = [9u8; 1];
+    parent.copy_in(a, &mut b).unwrap();
+    assert_eq!(b, [0], "mprotect of a shared page must not expose the parent's frame");
+}

@@ -8,6 +8,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub enum Backing {
     Anon,
+    /// Anonymous memory shared with children after fork (MAP_SHARED|MAP_ANONYMOUS).
+    SharedAnon,
     File(FileBacking),
 }
 
@@ -51,14 +53,23 @@ impl Vma {
     pub fn file(&self) -> Option<&FileBacking> {
         match &self.backing {
             Backing::File(f) => Some(f),
-            Backing::Anon => None,
+            Backing::Anon | Backing::SharedAnon => None,
+        }
+    }
+
+    /// Writes are seen by every address space mapping it (no copy-on-write).
+    pub fn is_shared(&self) -> bool {
+        match &self.backing {
+            Backing::SharedAnon => true,
+            Backing::File(f) => f.shared,
+            Backing::Anon => false,
         }
     }
 
     /// One /proc/self/maps line.
     pub fn maps_line(&self) -> String {
         let p = |bit: i32, c: char| if self.prot & bit as u32 != 0 { c } else { '-' };
-        let shared = if self.file().is_some_and(|f| f.shared) { 's' } else { 'p' };
+        let shared = if self.is_shared() { 's' } else { 'p' };
         let (off, dev, ino, path) = match self.file() {
             Some(f) => (f.offset, f.dev, f.ino, f.path.as_str()),
             None => (0, 0, 0, self.name.unwrap_or("")),

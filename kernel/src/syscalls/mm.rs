@@ -111,7 +111,7 @@ pub fn sys_madvise(p: &mut Process, a: &Args) -> SysResult {
                 let zeros = vec![0u8; 4096];
                 let mut va = s;
                 while va < e {
-                    p.mm.poke(va, &zeros).ok();
+                    p.mm.copy_out(va, &zeros).ok();
                     va += 4096;
                 }
             }

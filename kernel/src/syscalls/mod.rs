@@ -120,7 +120,7 @@ pub fn path_at(p: &Process, dirfd: i32, ptr: u64) -> Result<(String, bool), Errn
 }
 
 /// Writes a plain-old-data value to the guest.
-pub fn put(p: &Process, ptr: u64, bytes: &[u8]) -> SysResult {
+pub fn put(p: &mut Process, ptr: u64, bytes: &[u8]) -> SysResult {
     p.mm.copy_out(ptr, bytes)?;
     Ok(0)
 }

@@ -52,7 +52,7 @@ fn access_ok(buf: u64, len: u64) -> Result<(), Errno> {
     }
 }
 
-fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
+fn do_read(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
     access_ok(buf, len)?;
     if len == 0 {
         return Ok(0);
@@ -84,7 +84,7 @@ fn do_read(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> S
     Ok(done as u64)
 }
 
-fn do_write(p: &Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
+fn do_write(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
     access_ok(buf, len)?;
     if len == 0 {
         return Ok(0);
@@ -182,7 +182,7 @@ fn read_iovec(p: &Process, iov: u64, n: u64) -> Result<Vec<(u64, u64)>, Errno> {
     Ok(v)
 }
 
-fn vectored(p: &Process, f: &OpenFile, iov: u64, n: u64, off: Option<u64>, write: bool) -> SysResult {
+fn vectored(p: &mut Process, f: &OpenFile, iov: u64, n: u64, off: Option<u64>, write: bool) -> SysResult {
     let mut total = 0u64;
     for (base, len) in read_iovec(p, iov, n)? {
         if len == 0 {
