@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use wisp_kernel::loader::{ExecArgs, search_path};
+use wisp_kernel::machine::Machine;
 use wisp_kernel::mm::MemoryManager;
 use wisp_kernel::mm::phys::PhysMem;
 use wisp_kernel::task::ProcViewRef;
 use wisp_kernel::vfs::hostfs::HostFs;
 use wisp_kernel::vfs::{Fs, Vfs};
 use wisp_kernel::{Process, ProcessConfig, signal};
-use wisp_vmm::{Kicker, KvmMachine, VmmError};
+use wisp_vmm::{Kicker, KvmHost, KvmVm, VmmError};
 
 use crate::units::{parse_duration, parse_size};
 
@@ -40,6 +41,9 @@ pub struct RunArgs {
     /// Kill the program after this long (e.g. 10s, 500ms, 2m); exits with 124.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     timeout: Option<Duration>,
+    /// Most processes the machine may hold at once; past it fork fails with EAGAIN.
+    #[arg(long, default_value_t = 512, value_name = "N")]
+    pids: usize,
     /// Back the machine's /tmp with this host directory (shared, kept) instead
     /// of a private in-memory one.
     #[arg(long, value_name = "DIR")]
@@ -138,19 +142,33 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
     let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, args.mem)
         .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
-    let mut machine = KvmMachine::new(&mut mm).map_err(|e| match e {
+    let machine_err = |e: VmmError| match e {
         VmmError::NoKvm | VmmError::KvmPermission => fail(e),
         e => fail(format!("cannot create the machine: {e}")),
-    })?;
+    };
+    let vm = KvmVm::new(&mut mm).map_err(machine_err)?;
+    let mut vcpu = vm.vcpu().map_err(machine_err)?;
+    // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
+    let clock = wisp_kernel::Platform::tsc(&mut vcpu)
+        .and_then(|(off, khz)| wisp_kernel::vdso::Clock::new(off, khz))
+        .filter(|_| std::env::var_os("WISP_NO_VDSO").is_none());
+    if let Some(c) = &clock {
+        mm.phys.write(wisp_vmm::VVAR, &c.vvar()).map_err(|e| fail(format!("vDSO data page: {e}")))?;
+    }
     let config = ProcessConfig {
         strace: args.strace,
         patch_syscalls: std::env::var_os("WISP_NO_PATCH").is_none(),
-        cpuinfo: machine.cpuinfo(),
+        cpuinfo: vm.cpuinfo(),
         hostname: "wisp".into(),
+        hwcap: vm.hwcap(),
+        vdso: clock.map(|_| (wisp_vmm::vdso_image(), wisp_vmm::VVAR)),
     };
     let (cwd, _) =
         wisp_kernel::vfs::normalize("/", args.cwd.as_bytes()).map_err(|e| fail(format!("--cwd {}: {e}", args.cwd)))?;
-    let mut process = Process::new(mm, vfs, cwd.clone(), config);
+    let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), args.pids);
+    let mut process = Process::new(mm, Arc::new(vfs), cwd.clone(), Arc::new(config));
+    process.clock = clock;
+    process.machine = Some(machine.clone());
     let cwd_ok = process.vfs.stat(&ProcViewRef(&process), &cwd, false).map(|s| s.is_dir());
     if cwd_ok != Ok(true) {
         return Err(fail(format!("--cwd {}: not a directory inside the machine", args.cwd)));
@@ -175,27 +193,16 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         envp: env,
         cwd: &cwd,
         random,
-        hwcap: machine.hwcap(),
+        hwcap: process.config.hwcap,
     };
-    // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
-    let vdso_image = wisp_vmm::vdso_image();
-    let vdso = match wisp_kernel::Platform::tsc(&mut machine)
-        .and_then(|(off, khz)| wisp_kernel::vdso::Clock::new(off, khz))
-    {
-        Some(clock) if std::env::var_os("WISP_NO_VDSO").is_none() => {
-            process.mm.phys.write(wisp_vmm::VVAR, &clock.vvar()).map_err(|e| fail(format!("vDSO data page: {e}")))?;
-            process.clock = Some(clock);
-            Some(wisp_kernel::loader::Vdso { image: vdso_image, data_pages: 1, data_pa: wisp_vmm::VVAR })
-        }
-        _ => None,
-    };
-    if let Err(e) = process.exec(exec_args, vdso.as_ref()) {
+    if let Err(e) = process.exec(exec_args) {
         eprintln!("wisp: {e}");
         return Err(e.status());
     }
 
     wisp_vmm::sys::install_kick_handler().map_err(fail)?;
-    wisp_vmm::sys::forward_host_signals(process.interrupts.clone()).map_err(fail)?;
+    wisp_vmm::sys::forward_host_signals(machine.host_signals.clone()).map_err(fail)?;
+    machine.register_init(process.interrupts.clone());
     let done = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let watchdog = match args.timeout {
@@ -207,7 +214,9 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     };
     let setup = t0.elapsed();
 
-    let result = process.run(&mut machine);
+    let result = process.run(&mut vcpu);
+    // The machine ends with its first process, as a PID namespace does.
+    machine.shut_down();
     done.store(true, Ordering::SeqCst);
     if let Some(w) = watchdog {
         let _ = w.join();
@@ -217,7 +226,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
             "wisp: stats: setup={:.3}ms total={:.3}ms syscall_cpl={:?} mem_used={}KiB tables={}KiB {}",
             setup.as_secs_f64() * 1e3,
             t0.elapsed().as_secs_f64() * 1e3,
-            machine.syscall_cpl,
+            vcpu.syscall_cpl,
             process.mm.user_bytes() / 1024,
             process.mm.table_bytes() / 1024,
             process.stats.summary()

@@ -10,21 +10,40 @@
 //! ```text
 //! 0x1000 GDT            supervisor, read-only
 //! 0x2000 IDT            supervisor, read-only
-//! 0x3000 TSS + I/O map  supervisor, read-only
 //! 0x4000 syscall entry  user, execute   out 0x10, al ; hlt
 //! 0x5000 exception stub supervisor, execute   out 0x20+vector, al ; hlt (x32)
-//! 0x6000-0x7fff kernel stack for exception frames (supervisor, rw)
+//! 0x9000 vvar           user, read-only, mapped only under the vDSO
+//! 0xa000-0xdfff TSSes, one per vCPU (RSP0 + I/O map)   supervisor, read-only
+//! 0xe000 exception-frame stacks, 64 bytes per vCPU      supervisor, rw
 //! ```
+//!
+//! Each vCPU has its own TSS and frame stack, so exceptions on different vCPUs
+//! never share a stack. That caps a machine at [`MAX_VCPUS`] vCPUs.
 
 #![deny(unsafe_code)]
 
 pub const GDT: u64 = 0x1000;
 pub const IDT: u64 = 0x2000;
-pub const TSS: u64 = 0x3000;
 pub const SYSCALL_ENTRY: u64 = 0x4000;
 pub const EXCEPTION_STUBS: u64 = 0x5000;
-pub const KSTACK_BOTTOM: u64 = 0x6000;
-pub const KSTACK_TOP: u64 = 0x8000;
+/// Per-vCPU TSSes, `TSS_STRIDE` apart.
+pub const TSS_AREA: u64 = 0xa000;
+pub const TSS_STRIDE: u64 = 0x100;
+/// Per-vCPU exception-frame stacks, `KSTACK_SLOT` bytes each.
+pub const KSTACKS: u64 = 0xe000;
+pub const KSTACK_SLOT: u64 = 64;
+/// vCPUs (hence running processes) one machine can have.
+pub const MAX_VCPUS: u64 = 64;
+
+/// The TSS of vCPU `i`.
+pub fn tss_addr(i: u64) -> u64 {
+    TSS_AREA + i * TSS_STRIDE
+}
+
+/// The top of vCPU `i`'s exception-frame stack (its TSS.RSP0).
+pub fn kstack_top(i: u64) -> u64 {
+    KSTACKS + (i + 1) * KSTACK_SLOT
+}
 /// First physical address not used by the system area.
 pub const SYSTEM_END: u64 = 0x10000;
 
@@ -75,7 +94,7 @@ pub fn has_error_code(vector: u8) -> bool {
 
 /// GDT contents: null, kernel code/data, user data/code, and the 16-byte TSS descriptor.
 pub fn gdt() -> [u64; 7] {
-    let base = TSS;
+    let base = tss_addr(0);
     let limit = TSS_LIMIT as u64;
     let tss_lo = (limit & 0xffff)
         | ((base & 0xff_ffff) << 16)
@@ -95,12 +114,12 @@ pub fn idt_gate(vector: u8) -> [u64; 2] {
     [lo, stub >> 32]
 }
 
-/// The TSS with RSP0 at the kernel stack and an I/O bitmap that lets ring 3 use
-/// only the syscall port.
-pub fn tss() -> Vec<u8> {
+/// vCPU `i`'s TSS: RSP0 at its frame stack, and an I/O bitmap that lets ring 3
+/// use only the syscall port.
+pub fn tss(i: u64) -> Vec<u8> {
     let mut t = vec![0u8; TSS_LIMIT as usize + 1];
-    t[4..12].copy_from_slice(&KSTACK_TOP.to_le_bytes());
-    t[0x24..0x2c].copy_from_slice(&KSTACK_TOP.to_le_bytes()); // IST1, unused
+    t[4..12].copy_from_slice(&kstack_top(i).to_le_bytes());
+    t[0x24..0x2c].copy_from_slice(&kstack_top(i).to_le_bytes()); // IST1, unused
     t[0x66..0x68].copy_from_slice(&(TSS_IOMAP as u16).to_le_bytes());
     let map = &mut t[TSS_IOMAP as usize..];
     map.fill(0xff);
@@ -118,14 +137,16 @@ pub struct SystemPage {
     pub exec: bool,
 }
 
-pub const SYSTEM_PAGES: [SystemPage; 7] = [
+pub const SYSTEM_PAGES: [SystemPage; 9] = [
     SystemPage { addr: GDT, user: false, write: false, exec: false },
     SystemPage { addr: IDT, user: false, write: false, exec: false },
-    SystemPage { addr: TSS, user: false, write: false, exec: false },
     SystemPage { addr: SYSCALL_ENTRY, user: true, write: false, exec: true },
     SystemPage { addr: EXCEPTION_STUBS, user: false, write: false, exec: true },
-    SystemPage { addr: KSTACK_BOTTOM, user: false, write: true, exec: false },
-    SystemPage { addr: KSTACK_BOTTOM + 0x1000, user: false, write: true, exec: false },
+    SystemPage { addr: TSS_AREA, user: false, write: false, exec: false },
+    SystemPage { addr: TSS_AREA + 0x1000, user: false, write: false, exec: false },
+    SystemPage { addr: TSS_AREA + 0x2000, user: false, write: false, exec: false },
+    SystemPage { addr: TSS_AREA + 0x3000, user: false, write: false, exec: false },
+    SystemPage { addr: KSTACKS, user: false, write: true, exec: false },
 ];
 
 /// Writes the whole system area through `write(physical address, bytes)`.
@@ -142,7 +163,9 @@ pub fn build(mut write: impl FnMut(u64, &[u8])) {
     for v in 0..EXCEPTION_VECTORS as u8 {
         write(EXCEPTION_STUBS + v as u64 * STUB_SIZE, &exception_stub(v));
     }
-    write(TSS, &tss());
+    for i in 0..MAX_VCPUS {
+        write(tss_addr(i), &tss(i));
+    }
     write(SYSCALL_ENTRY, &syscall_entry());
 }
 
@@ -158,7 +181,10 @@ mod tests {
 
     #[test]
     fn io_bitmap_allows_only_the_syscall_port() {
-        let t = tss();
+        const { assert!(TSS_STRIDE > TSS_LIMIT as u64 && TSS_AREA + MAX_VCPUS * TSS_STRIDE <= KSTACKS) };
+        const { assert!(KSTACK_SLOT * MAX_VCPUS <= 0x1000 && KSTACKS + 0x1000 <= SYSTEM_END) };
+        let t = tss(3);
+        assert_eq!(&t[4..12], &kstack_top(3).to_le_bytes());
         let map = &t[TSS_IOMAP as usize..];
         for port in 0..0x400usize {
             let allowed = map[port / 8] & (1 << (port % 8)) == 0;

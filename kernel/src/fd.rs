@@ -62,6 +62,15 @@ impl FdTable {
         self.slots.get_mut(i).and_then(|s| s.take()).map(|e| e.file).ok_or(Errno::EBADF)
     }
 
+    /// Closes every descriptor marked close-on-exec.
+    pub fn close_on_exec(&mut self) {
+        for s in self.slots.iter_mut() {
+            if s.as_ref().is_some_and(|e| e.cloexec) {
+                *s = None;
+            }
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (i32, &FdEntry)> {
         self.slots.iter().enumerate().filter_map(|(i, s)| s.as_ref().map(|e| (i as i32, e)))
     }

@@ -13,6 +13,7 @@
 //! - [`signal`]: signal state and the x86_64 signal frame.
 //! - [`syscalls`]: the syscall table (data) and thin handlers, one file per family.
 //! - [`task`]: a process and the loop that runs it.
+//! - [`machine`]: the process table and the host threads processes run on.
 //! - [`vdso`]: the TSC-based guest clock behind the vDSO and the clock syscalls.
 //!
 //! Unsafe code is confined to [`host`] (host syscalls) and [`mm::phys`] (host
@@ -24,6 +25,7 @@ pub mod errno;
 pub mod fd;
 pub mod host;
 pub mod loader;
+pub mod machine;
 pub mod mm;
 pub mod platform;
 pub mod signal;

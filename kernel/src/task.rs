@@ -12,6 +12,7 @@ use std::time::Instant;
 use crate::errno::Errno;
 use crate::fd::FdTable;
 use crate::loader::{self, ExecArgs, ExecError, ExecImage, Vdso};
+use crate::machine::Machine;
 use crate::mm::{FaultOutcome, MemoryManager};
 use crate::platform::{Context, Fault, FpuState, Platform, PlatformError, RFLAGS_FIXED, SyscallEntry, Trap};
 use crate::signal::{self, DefaultAction, SigInfo, SignalState};
@@ -49,7 +50,18 @@ impl Interrupts {
         self.0.fetch_or(signal::bit(sig), Ordering::SeqCst);
     }
 
-    fn take(&self) -> u64 {
+    /// True when a signal has been raised and not yet taken.
+    pub fn pending(&self) -> bool {
+        self.peek() != 0
+    }
+
+    /// The raised signals, left in place.
+    pub fn peek(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Takes the raised signals, clearing them.
+    pub fn take_pending(&self) -> u64 {
         self.0.swap(0, Ordering::SeqCst)
     }
 }
@@ -60,12 +72,19 @@ pub struct ProcessConfig {
     pub patch_syscalls: bool,
     pub cpuinfo: String,
     pub hostname: String,
+    /// AT_HWCAP for programs this machine loads.
+    pub hwcap: u64,
+    /// The vDSO image and its data page, when the guest clock is in use.
+    pub vdso: Option<(&'static [u8], u64)>,
 }
 
 /// A process of a machine.
 pub struct Process {
+    pub pid: i32,
+    /// The machine's process table; None for a process run on its own (tests).
+    pub machine: Option<Arc<Machine>>,
     pub mm: MemoryManager,
-    pub vfs: Vfs,
+    pub vfs: Arc<Vfs>,
     pub fds: FdTable,
     pub cwd: String,
     pub exe: String,
@@ -76,7 +95,7 @@ pub struct Process {
     pub umask: u32,
     pub exit: Option<ExitStatus>,
     pub stats: Stats,
-    pub config: ProcessConfig,
+    pub config: Arc<ProcessConfig>,
     pub interrupts: Interrupts,
     pub started: Instant,
     pub vdso_base: Option<u64>,
@@ -90,8 +109,11 @@ pub struct Process {
     forced: Option<(SigInfo, (u64, u64, u64))>,
     /// Set by handlers that replace the whole register file (rt_sigreturn).
     pub regs_replaced: bool,
-    /// FPU state to load before the next switch (from rt_sigreturn).
-    pending_fpu: Option<FpuState>,
+    /// FPU state to load before the next switch (from rt_sigreturn or exec).
+    pub pending_fpu: Option<FpuState>,
+    /// A child made by fork/clone, started once the syscall returns; and
+    /// whether this process waits for it to exec or exit (vfork).
+    pub spawned: Option<(Box<Process>, bool)>,
     strace_out: Box<dyn Write + Send>,
 }
 
@@ -101,8 +123,10 @@ fn is_fault_signal(sig: i32) -> bool {
 }
 
 impl Process {
-    pub fn new(mm: MemoryManager, vfs: Vfs, cwd: String, config: ProcessConfig) -> Process {
+    pub fn new(mm: MemoryManager, vfs: Arc<Vfs>, cwd: String, config: Arc<ProcessConfig>) -> Process {
         Process {
+            pid: 1,
+            machine: None,
             mm,
             vfs,
             fds: FdTable::default(),
@@ -126,6 +150,7 @@ impl Process {
             forced: None,
             regs_replaced: false,
             pending_fpu: None,
+            spawned: None,
             strace_out: Box::new(std::io::stderr()),
         }
     }
@@ -149,11 +174,16 @@ impl Process {
         Ok(())
     }
 
-    /// Loads `args.path` and points the registers at its entry.
-    pub fn exec(&mut self, args: ExecArgs<'_>, vdso: Option<&Vdso<'_>>) -> Result<(), ExecError> {
+    /// Loads `args.path` into a fresh address space, replacing this one, and
+    /// points the registers at its entry. On failure nothing has changed.
+    pub fn exec(&mut self, args: ExecArgs<'_>) -> Result<(), ExecError> {
         let envp = args.envp.clone();
         let view = Snapshot::of(&ProcViewRef(self));
-        let image: ExecImage = loader::exec(&mut self.mm, &self.vfs, &view, args, vdso)?;
+        let shown = String::from_utf8_lossy(args.path).into_owned();
+        let mut mm = self.mm.new_address_space().map_err(|e| ExecError::Other(shown, e))?;
+        let vdso = self.config.vdso.map(|(image, data_pa)| Vdso { image, data_pages: 1, data_pa });
+        let image: ExecImage = loader::exec(&mut mm, &self.vfs, &view, args, vdso.as_ref())?;
+        self.mm = mm;
         self.exe = image.exe;
         self.argv = image.argv;
         self.envp = envp;
@@ -178,15 +208,58 @@ impl Process {
             let trap = p.switch(&mut self.ctx)?;
             self.stats.exits += 1;
             match trap {
-                Trap::Syscall(entry) => self.syscall(entry),
+                Trap::Syscall(entry) => {
+                    self.syscall(entry);
+                    if let Some((child, vfork)) = self.spawned.take() {
+                        self.start_child(p, *child, vfork)?;
+                    }
+                }
                 Trap::Fault(f) => self.fault(f),
                 Trap::Interrupted => self.stats.interrupts += 1,
             }
         }
     }
 
+    /// Starts a child made by fork/clone on its own thread, with a copy of this
+    /// thread's FPU state; a vfork parent then waits for it to exec or exit.
+    fn start_child(&mut self, p: &mut dyn Platform, child: Process, vfork: bool) -> Result<(), PlatformError> {
+        let Some(machine) = self.machine.clone() else { return Ok(()) };
+        let pid = child.pid;
+        let fpu = p.fpu()?;
+        if machine.start(child, fpu).is_err() {
+            // The thread could not start: the fork fails after all.
+            self.ctx.regs.rax = (-(Errno::EAGAIN.0 as i64)) as u64;
+            return Ok(());
+        }
+        if vfork {
+            machine.wait_vfork(pid, &self.interrupt_probe());
+        }
+        Ok(())
+    }
+
+    /// A probe for blocking waits: true once a signal that must interrupt the
+    /// wait has arrived (for process 1 that includes signals sent to wisp).
+    pub fn interrupt_probe(&self) -> impl Fn() -> bool + Send + 'static {
+        let (own, watch) = (self.interrupts.clone(), self.deliverable_mask());
+        let host = if self.pid == 1 { self.machine.as_ref().map(|m| m.host_signals.clone()) } else { None };
+        move || own.peek() & watch != 0 || host.as_ref().is_some_and(|h| h.pending())
+    }
+
     fn take_interrupts(&mut self) {
-        let bits = self.interrupts.take();
+        // Signals sent to wisp go to the machine's first process group, as a
+        // terminal sends Ctrl-C to its foreground group.
+        if let Some(m) = self.machine.clone().filter(|_| self.pid == 1) {
+            let host = m.host_signals.take_pending();
+            if host != 0 {
+                let group = m.pgid(1).unwrap_or(1);
+                for sig in 1..=signal::NSIG as i32 {
+                    if host & signal::bit(sig) != 0 {
+                        let _ = m.kill(0, crate::machine::Target::Group(group), sig);
+                    }
+                }
+            }
+        }
+        let bits = self.interrupts.take_pending();
         for sig in 1..=64 {
             if bits & signal::bit(sig) != 0 {
                 if sig == signal::SIGKILL {
@@ -198,9 +271,26 @@ impl Process {
         }
     }
 
-    /// True when a signal from outside is waiting; blocking host calls poll this.
+    /// True when a signal from outside is waiting that would do something
+    /// (not blocked, not ignored); blocking host calls poll this.
     pub fn interrupted(&self) -> bool {
-        self.interrupts.0.load(Ordering::SeqCst) != 0
+        self.interrupt_probe()()
+    }
+
+    /// Signals whose arrival must interrupt a blocking call.
+    pub fn deliverable_mask(&self) -> u64 {
+        let mut m = 0u64;
+        for sig in 1..=signal::NSIG as i32 {
+            let a = self.signals.action(sig);
+            let ignored = a.handler == signal::SIG_IGN
+                || (a.handler == signal::SIG_DFL
+                    && matches!(signal::default_action(sig), DefaultAction::Ignore | DefaultAction::JobControl));
+            let blocked = self.signals.mask & signal::bit(sig) != 0;
+            if sig == signal::SIGKILL || (!ignored && !blocked) {
+                m |= signal::bit(sig);
+            }
+        }
+        m
     }
 
     fn syscall(&mut self, entry: SyscallEntry) {
@@ -220,7 +310,7 @@ impl Process {
         self.stats.record(nr, t0.elapsed());
         if self.config.strace {
             let line = syscalls::strace_line(nr, &args, &result);
-            let _ = writeln!(self.strace_out, "[wisp] {line}");
+            let _ = writeln!(self.strace_out, "[wisp {}] {line}", self.pid);
         }
         if !self.regs_replaced {
             self.ctx.regs.rax = match result {
@@ -382,6 +472,74 @@ impl Process {
         );
     }
 
+    /// The parent's pid (0 for the machine's first process).
+    pub fn ppid(&self) -> i32 {
+        match &self.machine {
+            Some(m) => m.ppid(self.pid),
+            None => 0,
+        }
+    }
+
+    /// The child's copy of this process for fork: a copy-on-write address
+    /// space, the same open files, working directory, signal dispositions and
+    /// mask, and these registers with RAX = 0.
+    pub fn fork_child(&mut self, pid: i32, mm: MemoryManager) -> Process {
+        let mut ctx = self.ctx.clone();
+        ctx.regs.rax = 0;
+        ctx.cr3 = mm.root();
+        let mut signals = self.signals.clone();
+        signals.pending = 0;
+        Process {
+            pid,
+            machine: self.machine.clone(),
+            mm,
+            vfs: self.vfs.clone(),
+            fds: self.fds.clone(),
+            cwd: self.cwd.clone(),
+            exe: self.exe.clone(),
+            argv: self.argv.clone(),
+            envp: self.envp.clone(),
+            ctx,
+            signals,
+            umask: self.umask,
+            exit: None,
+            stats: Stats::default(),
+            config: self.config.clone(),
+            interrupts: Interrupts::default(),
+            started: Instant::now(),
+            vdso_base: self.vdso_base,
+            clock: self.clock,
+            comm: self.comm.clone(),
+            clear_child_tid: 0,
+            rlimits: self.rlimits,
+            forced: None,
+            regs_replaced: false,
+            pending_fpu: None,
+            spawned: None,
+            strace_out: Box::new(std::io::stderr()),
+        }
+    }
+
+    /// After a successful execve: the new program starts with default handlers
+    /// (ignored signals stay ignored), no alternate stack, a clean FPU, and
+    /// without its close-on-exec descriptors.
+    pub fn after_exec(&mut self) {
+        for a in self.signals.actions.iter_mut() {
+            if a.handler != signal::SIG_IGN {
+                *a = Default::default();
+            }
+        }
+        self.signals.altstack = Default::default();
+        self.signals.altstack.flags = signal::SS_DISABLE;
+        self.fds.close_on_exec();
+        self.comm = None;
+        self.clear_child_tid = 0;
+        self.pending_fpu = Some(FpuState::default());
+        if let Some(m) = &self.machine {
+            m.release_vfork(self.pid);
+        }
+    }
+
     /// Ends the process (exit/exit_group).
     pub fn exit_with(&mut self, code: i32) {
         self.exit = Some(ExitStatus::Exited(code & 0xff));
@@ -420,6 +578,7 @@ fn stream_name(fd: std::os::fd::BorrowedFd<'_>) -> String {
 /// A copy of what /proc shows, for lookups made while the process itself is
 /// being changed (exec).
 struct Snapshot {
+    pid: i32,
     exe: String,
     cwd: String,
     maps: String,
@@ -441,6 +600,7 @@ struct Snapshot {
 impl Snapshot {
     fn of(v: &dyn ProcView) -> Snapshot {
         Snapshot {
+            pid: v.pid(),
             exe: v.exe(),
             cwd: v.cwd(),
             maps: v.maps(),
@@ -463,7 +623,7 @@ impl Snapshot {
 
 impl ProcView for Snapshot {
     fn pid(&self) -> i32 {
-        1
+        self.pid
     }
     fn exe(&self) -> String {
         self.exe.clone()
@@ -520,7 +680,7 @@ pub struct ProcViewRef<'a>(pub &'a Process);
 
 impl ProcView for ProcViewRef<'_> {
     fn pid(&self) -> i32 {
-        1
+        self.0.pid
     }
     fn exe(&self) -> String {
         self.0.exe.clone()
@@ -534,10 +694,11 @@ impl ProcView for ProcViewRef<'_> {
     fn status(&self) -> String {
         let p = self.0;
         let (uid, gid) = crate::host::ids();
+        let (pid, ppid) = (p.pid, p.ppid());
         let rss_kb = p.mm.rss_bytes() / 1024;
         let vm_kb: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum::<u64>() / 1024;
         format!(
-            "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t1\nNgid:\t0\nPid:\t1\nPPid:\t0\nTracerPid:\t0\n\
+            "Name:\t{}\nUmask:\t{:04o}\nState:\tR (running)\nTgid:\t{pid}\nNgid:\t0\nPid:\t{pid}\nPPid:\t{ppid}\nTracerPid:\t0\n\
              Uid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nFDSize:\t64\nGroups:\t\n\
              VmPeak:\t{vm_kb} kB\nVmSize:\t{vm_kb} kB\nVmHWM:\t{rss_kb} kB\nVmRSS:\t{rss_kb} kB\nThreads:\t1\n\
              SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\

@@ -58,9 +58,9 @@ pub fn user_ds() -> kvm_segment {
     }
 }
 
-fn tss_segment() -> kvm_segment {
+fn tss_segment(vcpu: u64) -> kvm_segment {
     kvm_segment {
-        base: layout::TSS,
+        base: layout::tss_addr(vcpu),
         limit: layout::TSS_LIMIT,
         selector: layout::SEL_TSS,
         type_: 0xb,
@@ -76,8 +76,8 @@ fn tss_segment() -> kvm_segment {
     }
 }
 
-/// Long mode, paging on `cr3`, user segments loaded.
-pub fn initial_sregs(mut s: kvm_sregs, cr3: u64) -> kvm_sregs {
+/// Long mode, paging on `cr3`, user segments loaded, vCPU `vcpu`'s TSS.
+pub fn initial_sregs(mut s: kvm_sregs, cr3: u64, vcpu: u64) -> kvm_sregs {
     s.cr0 = CR0_PG | CR0_WP | CR0_NE | CR0_ET | CR0_MP | CR0_PE;
     s.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT;
     s.cr3 = cr3;
@@ -90,7 +90,7 @@ pub fn initial_sregs(mut s: kvm_sregs, cr3: u64) -> kvm_sregs {
     s.es = user_ds();
     s.fs = user_ds();
     s.gs = user_ds();
-    s.tr = tss_segment();
+    s.tr = tss_segment(vcpu);
     s
 }
 

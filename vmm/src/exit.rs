@@ -59,10 +59,11 @@ pub fn exception_vector(port: u16) -> Option<u8> {
 }
 
 /// Where the hardware exception frame (rip, cs, rflags, rsp, ss) starts, given
-/// the stub's RSP; None if RSP is not inside the kernel stack.
-pub fn exception_frame(rsp: u64, vector: u8) -> Option<u64> {
+/// the stub's RSP on vCPU `vcpu`; None if RSP is not inside that vCPU's stack.
+pub fn exception_frame(rsp: u64, vector: u8, vcpu: u64) -> Option<u64> {
+    let top = layout::kstack_top(vcpu);
     let frame = if layout::has_error_code(vector) { rsp.checked_add(8)? } else { rsp };
-    let ok = rsp >= layout::KSTACK_BOTTOM && frame.checked_add(40)? <= layout::KSTACK_TOP;
+    let ok = rsp >= top - layout::KSTACK_SLOT && frame.checked_add(40)? <= top;
     ok.then_some(frame)
 }
 
@@ -87,10 +88,11 @@ mod tests {
         assert_eq!(exception_vector(layout::PORT_EXCEPTION_BASE + 14), Some(14));
         assert_eq!(exception_vector(layout::PORT_SYSCALL), None);
         assert_eq!(exception_vector(layout::PORT_EXCEPTION_BASE + 40), None);
-        let top = layout::KSTACK_TOP;
-        assert_eq!(exception_frame(top - 48, 14), Some(top - 40));
-        assert_eq!(exception_frame(top - 40, 6), Some(top - 40));
-        assert_eq!(exception_frame(0x1234, 6), None);
+        let top = layout::kstack_top(2);
+        assert_eq!(exception_frame(top - 48, 14, 2), Some(top - 40));
+        assert_eq!(exception_frame(top - 40, 6, 2), Some(top - 40));
+        assert_eq!(exception_frame(top - 40, 6, 1), None, "another vCPU's stack");
+        assert_eq!(exception_frame(0x1234, 6, 0), None);
         assert!(in_system_code(layout::SYSCALL_ENTRY, 3));
         assert!(in_system_code(0x401000, 0));
         assert!(!in_system_code(0x401000, 3));

@@ -7,7 +7,7 @@ use wisp_kernel::mm::phys::PhysMem;
 use wisp_kernel::mm::{Backing, MemoryManager, Placement};
 use wisp_kernel::platform::{Context, Platform, RFLAGS_FIXED, Trap, UserRegs};
 
-use crate::{FIRST_FRAME, KvmMachine, VmmError};
+use crate::{FIRST_FRAME, KvmVm, VmmError};
 
 const CODE: u64 = 0x40_0000;
 
@@ -15,7 +15,8 @@ const CODE: u64 = 0x40_0000;
 pub fn bare_exit_round_trip(iters: u64) -> Result<Duration, VmmError> {
     let phys = PhysMem::new(16 << 20).map_err(|_| VmmError::Setup("guest memory"))?;
     let mut mm = MemoryManager::new(phys, FIRST_FRAME, 8 << 20).map_err(VmmError::Memory)?;
-    let mut machine = KvmMachine::new(&mut mm)?;
+    let vm = KvmVm::new(&mut mm)?;
+    let mut machine = vm.vcpu()?;
     let rx = (libc::PROT_READ | libc::PROT_EXEC) as u32;
     mm.mmap(Placement::Fixed(CODE), 4096, rx, Backing::Anon, None).map_err(VmmError::Memory)?;
     // syscall (one trip through the entry stub teaches the exit decoder how this

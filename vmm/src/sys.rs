@@ -52,6 +52,21 @@ pub fn forward_host_signals(interrupts: wisp_kernel::Interrupts) -> Result<(), V
     Ok(())
 }
 
+/// Blocks the forwarded host signals on the calling thread, so they reach the
+/// main thread (which runs the machine's first process); the kick stays open.
+pub fn block_forwarded_signals() {
+    // SAFETY: a zeroed sigset filled with sigaddset is valid; pthread_sigmask
+    // only changes this thread's mask.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT] {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    }
+}
+
 /// Blocks every signal on the calling thread (helper threads, so that
 /// process-directed signals land on the vCPU thread).
 pub fn block_all_signals() {

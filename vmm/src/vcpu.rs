@@ -1,10 +1,13 @@
-//! A KVM machine with one vCPU, implementing the personality's `Platform`.
+//! A KVM VM and its vCPUs; each vCPU implements the personality's `Platform`.
 //!
 //! The exit ABI (see wisp-guest): a syscall exits on port 0x10, either from the
 //! entry stub (after `syscall`) or from a patched site in user code; exception
 //! `v` exits on port 0x20+v from its ring-0 stub with the hardware frame on the
 //! kernel stack. Registers travel through KVM_CAP_SYNC_REGS, so a syscall costs
 //! one KVM_RUN and no other ioctl.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES, Msrs, kvm_fpu, kvm_msr_entry, kvm_regs, kvm_userspace_memory_region};
 use kvm_ioctls::{Cap, Kvm, SyncReg, VcpuExit, VcpuFd, VmFd};
@@ -23,19 +26,31 @@ struct Pending {
     segments: bool,
 }
 
-pub struct KvmMachine {
+/// A VM over a machine's guest memory. vCPUs are created on demand, one per
+/// running process, and reused when their process ends.
+pub struct KvmVm {
     _kvm: Kvm,
-    _vm: VmFd,
-    vcpu: VcpuFd,
+    vm: VmFd,
     cpuid: CpuId,
+    phys: PhysReader,
+    root: u64,
+    /// Whether this KVM advances RIP past `out` before exiting: 0 not known yet,
+    /// 1 no, 2 yes (learnt at the first syscall through the entry stub).
+    pio_advanced: AtomicU8,
+    next_id: Mutex<u64>,
+}
+
+/// One vCPU of a [`KvmVm`].
+pub struct KvmVcpu {
+    vm: Arc<KvmVm>,
+    vcpu: VcpuFd,
+    /// Index of this vCPU: selects its TSS and exception-frame stack.
+    index: u64,
     /// Segment bases and CR3 last written to the vCPU.
     cur_fs: u64,
     cur_gs: u64,
     cur_cr3: u64,
     pending: Pending,
-    phys: PhysReader,
-    /// Whether this KVM advances RIP past `out` before exiting (learnt at the first syscall).
-    pio_advanced: bool,
     /// The privilege level `syscall` left us at, once seen (PVM: 3, hardware: 0).
     pub syscall_cpl: Option<u8>,
 }
@@ -52,10 +67,10 @@ fn open_kvm() -> Result<Kvm, VmmError> {
     })
 }
 
-impl KvmMachine {
+impl KvmVm {
     /// Creates the VM over `mm`'s physical memory, writes the system area and
     /// maps it into `mm`'s address space.
-    pub fn new(mm: &mut MemoryManager) -> Result<KvmMachine, VmmError> {
+    pub fn new(mm: &mut MemoryManager) -> Result<Arc<KvmVm>, VmmError> {
         let kvm = open_kvm()?;
         let vm = kvm.create_vm().map_err(|e| VmmError::Kvm("create VM", e))?;
         let region = kvm_userspace_memory_region {
@@ -65,14 +80,14 @@ impl KvmMachine {
             memory_size: mm.phys.size(),
             userspace_addr: mm.phys.host_base(),
         };
-        // SAFETY: the region is `mm.phys`'s own mapping, which outlives the VM
-        // because the caller keeps the memory manager alive while the machine exists.
+        // SAFETY: the region is `mm.phys`'s own mapping. The VM keeps a reader
+        // (an Arc of the same mapping) below, so the memory outlives the VM.
         #[allow(unsafe_code)]
         unsafe { vm.set_user_memory_region(region) }.map_err(|e| VmmError::Kvm("register guest memory", e))?;
-        let mut vcpu = vm.create_vcpu(0).map_err(|e| VmmError::Kvm("create vCPU", e))?;
         let cpuid = kvm.get_supported_cpuid(KVM_MAX_CPUID_ENTRIES).map_err(|e| VmmError::Kvm("get CPUID", e))?;
-        vcpu.set_cpuid2(&cpuid).map_err(|e| VmmError::Kvm("set CPUID", e))?;
-
+        if !kvm.check_extension(Cap::SyncRegs) {
+            return Err(VmmError::Setup("KVM lacks KVM_CAP_SYNC_REGS"));
+        }
         let mut write_err = None;
         layout::build(|pa, bytes| {
             if let Err(e) = mm.phys.write(pa, bytes) {
@@ -85,9 +100,34 @@ impl KvmMachine {
         for p in layout::SYSTEM_PAGES {
             mm.map_system_page(p.addr, p.user, p.write, p.exec).map_err(VmmError::Memory)?;
         }
+        Ok(Arc::new(KvmVm {
+            _kvm: kvm,
+            vm,
+            cpuid,
+            phys: mm.phys.reader(),
+            root: mm.root(),
+            pio_advanced: AtomicU8::new(0),
+            next_id: Mutex::new(0),
+        }))
+    }
 
-        let sregs = vcpu.get_sregs().map_err(|e| VmmError::Kvm("get sregs", e))?;
-        vcpu.set_sregs(&cpu::initial_sregs(sregs, mm.root())).map_err(|e| VmmError::Kvm("set sregs", e))?;
+    /// A new vCPU ready to run user code.
+    pub fn vcpu(self: &Arc<Self>) -> Result<KvmVcpu, VmmError> {
+        let id = {
+            let mut n = self.next_id.lock().unwrap_or_else(|p| p.into_inner());
+            *n += 1;
+            *n - 1
+        };
+        if id >= layout::MAX_VCPUS {
+            return Err(VmmError::Setup("the machine has no vCPU left"));
+        }
+        let mut vcpu = self.vm.create_vcpu(id).map_err(|e| VmmError::Kvm("create vCPU", e))?;
+        vcpu.set_cpuid2(&self.cpuid).map_err(|e| VmmError::Kvm("set CPUID", e))?;
+        let sregs = cpu::initial_sregs(vcpu.get_sregs().map_err(|e| VmmError::Kvm("get sregs", e))?, self.root, id);
+        vcpu.set_sregs(&sregs).map_err(|e| VmmError::Kvm("set sregs", e))?;
+        // KVM fills the sync area only after the first exit; seed it so the
+        // first switch's partial updates start from these values.
+        vcpu.sync_regs_mut().sregs = sregs;
         let msrs = Msrs::from_entries(&[
             kvm_msr_entry { index: cpu::MSR_STAR, data: layout::STAR, ..Default::default() },
             kvm_msr_entry { index: cpu::MSR_LSTAR, data: layout::SYSCALL_ENTRY, ..Default::default() },
@@ -98,22 +138,16 @@ impl KvmMachine {
         if n != 3 {
             return Err(VmmError::Setup("KVM refused the syscall MSRs"));
         }
-        if !kvm.check_extension(Cap::SyncRegs) {
-            return Err(VmmError::Setup("KVM lacks KVM_CAP_SYNC_REGS"));
-        }
         vcpu.set_sync_valid_reg(SyncReg::Register);
         vcpu.set_sync_valid_reg(SyncReg::SystemRegister);
-        Ok(KvmMachine {
-            _kvm: kvm,
-            _vm: vm,
+        Ok(KvmVcpu {
+            vm: self.clone(),
             vcpu,
-            cpuid,
+            index: id,
             cur_fs: 0,
             cur_gs: 0,
-            cur_cr3: mm.root(),
-            pending: Pending::default(),
-            phys: mm.phys.reader(),
-            pio_advanced: false,
+            cur_cr3: self.root,
+            pending: Pending { segments: true },
             syscall_cpl: None,
         })
     }
@@ -125,7 +159,9 @@ impl KvmMachine {
     pub fn hwcap(&self) -> u64 {
         cpu::hwcap(&self.cpuid)
     }
+}
 
+impl KvmVcpu {
     fn load(&mut self, ctx: &Context) {
         let reload = self.pending.segments
             || ctx.regs.fs_base != self.cur_fs
@@ -154,10 +190,12 @@ impl KvmMachine {
         let sr = self.vcpu.sync_regs_mut();
         let (regs, cpl, fs, gs) = (sr.regs, sr.sregs.cs.dpl, sr.sregs.fs.base, sr.sregs.gs.base);
         let mut u = from_kvm(&regs, fs, gs);
-        let entry = match exit::syscall_site(regs.rip, self.pio_advanced) {
+        let advanced = self.vm.pio_advanced.load(Ordering::Relaxed) == 2;
+        let entry = match exit::syscall_site(regs.rip, advanced) {
             SyscallSite::EntryStub => {
                 self.syscall_cpl = Some(cpl);
-                self.pio_advanced = exit::pio_advances_rip(regs.rip);
+                let learnt = if exit::pio_advances_rip(regs.rip) { 2 } else { 1 };
+                self.vm.pio_advanced.store(learnt, Ordering::Relaxed);
                 if exit::syscall_return(cpl) == ReturnPath::ReloadSegments {
                     self.pending.segments = true;
                 }
@@ -182,10 +220,10 @@ impl KvmMachine {
         if cpl != 0 {
             return Err(PlatformError::UnexpectedExit(format!("exception port {vector} reached from ring {cpl}")));
         }
-        let frame = exit::exception_frame(regs.rsp, vector)
+        let frame = exit::exception_frame(regs.rsp, vector, self.index)
             .ok_or_else(|| PlatformError::UnexpectedExit(format!("bad exception stack {:#x}", regs.rsp)))?;
-        let err = if layout::has_error_code(vector) { self.phys.read_u64(regs.rsp) } else { 0 };
-        let w = |i: u64| self.phys.read_u64(frame + 8 * i);
+        let err = if layout::has_error_code(vector) { self.vm.phys.read_u64(regs.rsp) } else { 0 };
+        let w = |i: u64| self.vm.phys.read_u64(frame + 8 * i);
         let (rip, cs, rflags, rsp) = (w(0), w(1), w(2), w(3));
         if cs & 3 != 3 {
             return Err(PlatformError::UnexpectedExit(format!(
@@ -245,7 +283,7 @@ impl KvmMachine {
     }
 }
 
-impl Platform for KvmMachine {
+impl Platform for KvmVcpu {
     fn switch(&mut self, ctx: &mut Context) -> Result<Trap, PlatformError> {
         self.run(ctx)
     }

@@ -131,12 +131,13 @@ fn open_exec(vfs: &Vfs, view: &dyn ProcView, cwd: &str, path: &[u8]) -> Result<O
 
 /// Maps the PT_LOAD segments of `elf` at `bias`.
 fn map_segments(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, bias: u64) -> Result<(), Errno> {
-    let backing = |offset: u64| {
+    let backing = |offset: u64, copy: bool| {
         Backing::File(FileBacking {
             fd: f.file.fd.clone(),
             offset,
             size: f.size,
             shared: false,
+            copy,
             path: f.path.clone(),
             dev: f.dev,
             ino: f.ino,
@@ -149,7 +150,13 @@ fn map_segments(mm: &mut MemoryManager, f: &Opened1, elf: &Elf, bias: u64) -> Re
         let mem_end = page_up(va + s.memsz).ok_or(Errno::ENOMEM)?;
         let file_map_end = page_up(file_end).ok_or(Errno::ENOMEM)?;
         if s.filesz > 0 {
-            mm.mmap(Placement::Fixed(start), file_map_end - start, s.prot, backing(s.offset - (va - start)), None)?;
+            mm.mmap(
+                Placement::Fixed(start),
+                file_map_end - start,
+                s.prot,
+                backing(s.offset - (va - start), s.memsz > s.filesz),
+                None,
+            )?;
             // The tail of the last file page belongs to .bss and must read as zero.
             if s.memsz > s.filesz && file_end < file_map_end {
                 mm.poke(file_end, &vec![0u8; (file_map_end - file_end) as usize])?;

@@ -74,7 +74,7 @@ impl MemoryManager {
     pub(super) fn break_cow(&mut self, va: u64, e: u64) -> Result<(), Errno> {
         let pa = e & PTE_ADDR;
         let flags = (e & !PTE_ADDR & !PTE_COW) | PTE_W;
-        if self.frames().refs(pa) <= 1 {
+        if self.frames().refs(pa) <= 1 && !self.phys.is_file_backed(pa) {
             // The last sharer: take the frame over.
             self.pt.update(&self.phys, va, pa | flags);
             let _ = self.phys.invalidate(pa, PAGE_SIZE);

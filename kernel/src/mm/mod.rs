@@ -186,10 +186,13 @@ impl MemoryManager {
         }
         let n = (file_end - start) / PAGE_SIZE;
         let flags = pte_flags(prot);
-        let run = self.frames().alloc_contiguous(n)?;
+        // Share the host page cache only for pages the guest never writes
+        // privately: re-mapping them (to invalidate) must not lose data.
+        let share_cache = f.shared || (prot & libc::PROT_WRITE as u32 == 0 && !f.copy);
+        let run = if share_cache { self.frames().alloc_contiguous(n)? } else { None };
         if let Some(pa) = run {
             let mapped = if f.shared || f.offset.is_multiple_of(PAGE_SIZE) {
-                self.phys.map_file(pa, n * PAGE_SIZE, f.fd.as_fd(), f.offset, f.shared)
+                self.phys.map_file(pa, n * PAGE_SIZE, &f.fd, f.offset, f.shared)
             } else {
                 Err(Errno::EINVAL)
             };
@@ -456,6 +459,11 @@ impl MemoryManager {
                     // A copy-on-write page stays read-only until its first write.
                     let nf = if e & PTE_COW != 0 { (flags & !PTE_W) | PTE_COW } else { flags };
                     self.pt.update(&self.phys, va, pa | nf | (e & PTE_FOREIGN));
+                    // A private page that becomes writable must not be a shared
+                    // page-cache page: give it its own copy first.
+                    if nf & PTE_W != 0 && !v.is_shared() && self.phys.is_file_backed(pa) {
+                        self.break_cow(va, pa | (nf & !PTE_W) | PTE_COW)?;
+                    }
                     if lost_write || lost_access || lost_exec {
                         lost.push(pa);
                     }

@@ -1,5 +1,5 @@
-//! Guest physical memory: one host anonymous mapping, reserved with
-//! MAP_NORESERVE so untouched frames cost nothing.
+//! Guest physical memory: one memfd, mapped shared into the host, sparse, so
+//! untouched frames cost nothing.
 //!
 //! All reads and writes go through vm-memory's checked `Bytes` accessors. The
 //! few operations that change the *host* mapping underneath the guest (mapping a
@@ -7,15 +7,23 @@
 //! drop cached translations) are the only unsafe code in the personality and live
 //! here.
 //!
+//! Why a memfd: KVM forgets its cached translations of a frame when the host
+//! mapping of that frame changes (the MMU notifier). Re-mapping a memfd page over
+//! itself changes the mapping without changing the data and without a moment in
+//! which the page is inaccessible, so other vCPUs and host threads using the
+//! frame concurrently are never disturbed. Punching a hole frees a frame.
+//!
 //! Invariants:
 //! - `base..base+size` is the host mapping owned by `mem`; nothing else unmaps it.
 //! - Every host remap below stays inside that range (checked by `host_range`).
+//! - A frame range mapped from a host file is only ever read by the guest (or
+//!   shared with the file): re-mapping it loses nothing but syscall-site patches.
 
 #![allow(unsafe_code)]
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsRawFd, BorrowedFd};
-use std::sync::Mutex;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 
@@ -23,13 +31,23 @@ use crate::errno::Errno;
 
 pub const PAGE_SIZE: u64 = 4096;
 
+/// A frame range backed by a host file rather than the memfd.
+#[derive(Clone)]
+struct FileRange {
+    end: u64,
+    fd: Arc<OwnedFd>,
+    offset: u64,
+    shared: bool,
+}
+
 /// The guest's physical memory.
 pub struct PhysMem {
     mem: GuestMemoryMmap<()>,
     base: *mut u8,
     size: u64,
-    /// Frame ranges currently backed by a host file mapping: start -> end.
-    file_backed: Mutex<BTreeMap<u64, u64>>,
+    memfd: OwnedFd,
+    /// Frame ranges currently backed by a host file mapping, by start.
+    file_backed: Mutex<BTreeMap<u64, FileRange>>,
 }
 
 // SAFETY: `base` is only an address used to build host remap calls; all data
@@ -37,6 +55,10 @@ pub struct PhysMem {
 unsafe impl Send for PhysMem {}
 // SAFETY: as above; the only interior state (`file_backed`) is behind a Mutex.
 unsafe impl Sync for PhysMem {}
+
+fn last_err() -> std::io::Error {
+    std::io::Error::last_os_error()
+}
 
 impl PhysMem {
     /// Reserves `size` bytes (rounded up to a page) of guest physical memory.
@@ -46,8 +68,34 @@ impl PhysMem {
             .map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
         let base =
             mem.get_host_address(GuestAddress(0)).map_err(|e| std::io::Error::other(format!("guest memory: {e}")))?;
-        let phys = PhysMem { mem, base, size, file_backed: Mutex::new(BTreeMap::new()) };
-        Ok(phys)
+        // SAFETY: a NUL-terminated name and valid flags.
+        let fd = unsafe { libc::memfd_create(c"wisp-guest-memory".as_ptr(), libc::MFD_CLOEXEC) };
+        if fd < 0 {
+            return Err(last_err());
+        }
+        // SAFETY: memfd_create just returned this descriptor to us.
+        let memfd = unsafe { OwnedFd::from_raw_fd(fd) };
+        // SAFETY: plain syscall on our own descriptor.
+        if unsafe { libc::ftruncate(memfd.as_raw_fd(), size as libc::off_t) } != 0 {
+            return Err(last_err());
+        }
+        // SAFETY: `base..base+size` is the anonymous mapping vm-memory just made
+        // and owns; we replace it in place with the memfd, and vm-memory unmaps
+        // the same range when dropped.
+        let r = unsafe {
+            libc::mmap(
+                base.cast(),
+                size as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                memfd.as_raw_fd(),
+                0,
+            )
+        };
+        if r == libc::MAP_FAILED {
+            return Err(last_err());
+        }
+        Ok(PhysMem { mem, base, size, memfd, file_backed: Mutex::new(BTreeMap::new()) })
     }
 
     pub fn size(&self) -> u64 {
@@ -105,11 +153,14 @@ impl PhysMem {
         Ok(self.base.wrapping_add(pa as usize).cast())
     }
 
-    /// Backs frames `pa..pa+len` with `fd`'s pages from `offset`. Private
-    /// mappings are copy-on-write, so the guest shares the host page cache until
-    /// it writes; shared ones write through to the file.
-    pub fn map_file(&self, pa: u64, len: u64, fd: BorrowedFd<'_>, offset: u64, shared: bool) -> Result<(), Errno> {
+    fn files(&self) -> MutexGuard<'_, BTreeMap<u64, FileRange>> {
+        self.file_backed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Maps `len` bytes of `fd` from `offset` over frames `pa..`, shared or private.
+    fn mmap_at(&self, pa: u64, len: u64, fd: i32, offset: u64, shared: bool) -> Result<(), Errno> {
         let addr = self.host_range(pa, len)?;
+        let kind = if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE };
         // SAFETY: `addr..addr+len` lies inside our own guest-memory mapping
         // (checked by host_range); MAP_FIXED replaces only those pages, and no Rust
         // reference into guest memory exists (all access is via vm-memory copies).
@@ -118,82 +169,93 @@ impl PhysMem {
                 addr,
                 len as usize,
                 libc::PROT_READ | libc::PROT_WRITE,
-                if shared { libc::MAP_SHARED } else { libc::MAP_PRIVATE } | libc::MAP_FIXED | libc::MAP_NORESERVE,
-                fd.as_raw_fd(),
+                kind | libc::MAP_FIXED,
+                fd,
                 offset as libc::off_t,
-            )
-        };
-        if r == libc::MAP_FAILED {
-            let e = Errno::last_host();
-            // The old anonymous pages may be gone; put fresh ones back.
-            let _ = self.remap_anonymous(pa, len);
-            return Err(e);
-        }
-        self.file_backed.lock().map_err(|_| Errno::EIO)?.insert(pa, pa + len);
-        Ok(())
-    }
-
-    fn remap_anonymous(&self, pa: u64, len: u64) -> Result<(), Errno> {
-        let addr = self.host_range(pa, len)?;
-        // SAFETY: as in map_file; this puts zero-fill anonymous memory back under
-        // a range of our own mapping.
-        let r = unsafe {
-            libc::mmap(
-                addr,
-                len as usize,
-                libc::PROT_READ | libc::PROT_WRITE,
-                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE,
-                -1,
-                0,
             )
         };
         if r == libc::MAP_FAILED { Err(Errno::last_host()) } else { Ok(()) }
     }
 
-    /// Gives frames back to the host. They read as zero afterwards, and the
-    /// hypervisor drops every cached translation to them.
-    pub fn discard(&self, pa: u64, len: u64) -> Result<(), Errno> {
-        let end = pa + len;
-        // Split any file-backed ranges that overlap [pa, end).
-        let overlapping = {
-            let mut fb = self.file_backed.lock().map_err(|_| Errno::EIO)?;
-            let hit: Vec<(u64, u64)> = fb.range(..end).filter(|(_, e)| **e > pa).map(|(s, e)| (*s, *e)).collect();
-            for (s, e) in &hit {
-                fb.remove(s);
-                if *s < pa {
-                    fb.insert(*s, pa);
-                }
-                if *e > end {
-                    fb.insert(end, *e);
-                }
-            }
-            hit
-        };
-        if !overlapping.is_empty() {
-            return self.remap_anonymous(pa, len);
+    /// Backs frames `pa..pa+len` with `fd`'s pages from `offset`. Private
+    /// mappings share the host page cache and must only be read by the guest;
+    /// shared ones write through to the file.
+    pub fn map_file(&self, pa: u64, len: u64, fd: &Arc<OwnedFd>, offset: u64, shared: bool) -> Result<(), Errno> {
+        if let Err(e) = self.mmap_at(pa, len, fd.as_raw_fd(), offset, shared) {
+            let _ = self.mmap_at(pa, len, self.memfd.as_raw_fd(), pa, true);
+            return Err(e);
         }
-        let addr = self.host_range(pa, len)?;
-        // SAFETY: the range is inside our mapping; MADV_DONTNEED on private
-        // anonymous memory only drops its contents.
-        let r = unsafe { libc::madvise(addr, len as usize, libc::MADV_DONTNEED) };
+        self.files().insert(pa, FileRange { end: pa + len, fd: fd.clone(), offset, shared });
+        Ok(())
+    }
+
+    /// True when frame `pa` is a host file's page rather than guest memory.
+    pub fn is_file_backed(&self, pa: u64) -> bool {
+        self.files().range(..=pa).next_back().is_some_and(|(_, r)| pa < r.end)
+    }
+
+    /// Splits the file ranges at `pa` and `end`, returning the pieces inside.
+    fn file_pieces(&self, pa: u64, end: u64, remove: bool) -> Vec<(u64, FileRange)> {
+        let mut files = self.files();
+        let hit: Vec<(u64, FileRange)> =
+            files.range(..end).filter(|(_, r)| r.end > pa).map(|(s, r)| (*s, r.clone())).collect();
+        let mut inside = Vec::new();
+        for (s, r) in hit {
+            files.remove(&s);
+            if s < pa {
+                files.insert(s, FileRange { end: pa, ..r.clone() });
+            }
+            if r.end > end {
+                files.insert(end, FileRange { offset: r.offset + (end - s), ..r.clone() });
+            }
+            let (is, ie) = (s.max(pa), r.end.min(end));
+            let piece = FileRange { end: ie, offset: r.offset + (is - s), ..r };
+            if !remove {
+                files.insert(is, piece.clone());
+            }
+            inside.push((is, piece));
+        }
+        inside
+    }
+
+    /// Gives frames back to the host: they read as zero afterwards, and the
+    /// hypervisor drops every cached translation to them. Only for frames no
+    /// address space maps any more.
+    pub fn discard(&self, pa: u64, len: u64) -> Result<(), Errno> {
+        self.host_range(pa, len)?;
+        for (s, r) in self.file_pieces(pa, pa + len, true) {
+            self.mmap_at(s, r.end - s, self.memfd.as_raw_fd(), s, true)?;
+        }
+        // SAFETY: plain syscall on our own memfd, inside its size.
+        let r = unsafe {
+            libc::fallocate(
+                self.memfd.as_raw_fd(),
+                libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+                pa as libc::off_t,
+                len as libc::off_t,
+            )
+        };
         if r != 0 { Err(Errno::last_host()) } else { Ok(()) }
     }
 
-    /// Makes the hypervisor forget cached translations to frames whose guest
-    /// page-table entries just lost permissions. Toggling the host protection
-    /// fires the MMU notifier, which zaps KVM's shadow/EPT entries for the range.
+    /// Makes the hypervisor forget cached translations to `pa..pa+len` (after
+    /// page-table entries to them lost permissions or went away) by mapping the
+    /// same pages there again. Concurrent users of the frames see no change.
     pub fn invalidate(&self, pa: u64, len: u64) -> Result<(), Errno> {
-        let addr = self.host_range(pa, len)?;
-        // SAFETY: the range is inside our mapping, and no host code touches guest
-        // memory between the two calls (the personality is single-threaded per
-        // machine), so the brief read-only window is never observed.
-        let r = unsafe { libc::mprotect(addr, len as usize, libc::PROT_READ) };
-        if r != 0 {
-            return Err(Errno::last_host());
+        self.host_range(pa, len)?;
+        let end = pa + len;
+        let mut cursor = pa;
+        for (s, r) in self.file_pieces(pa, end, false) {
+            if s > cursor {
+                self.mmap_at(cursor, s - cursor, self.memfd.as_raw_fd(), cursor, true)?;
+            }
+            self.mmap_at(s, r.end - s, r.fd.as_raw_fd(), r.offset, r.shared)?;
+            cursor = r.end;
         }
-        // SAFETY: as above; restores the original protection.
-        let r = unsafe { libc::mprotect(addr, len as usize, libc::PROT_READ | libc::PROT_WRITE) };
-        if r != 0 { Err(Errno::last_host()) } else { Ok(()) }
+        if cursor < end {
+            self.mmap_at(cursor, end - cursor, self.memfd.as_raw_fd(), cursor, true)?;
+        }
+        Ok(())
     }
 
     /// Makes the hypervisor forget every cached translation (after fork turned
@@ -238,6 +300,9 @@ mod tests {
         let mut b = [0u8; 5];
         m.read(PAGE_SIZE, &mut b).unwrap();
         assert_eq!(&b, b"hello");
+        m.invalidate(0, 4 * PAGE_SIZE).unwrap();
+        m.read(PAGE_SIZE, &mut b).unwrap();
+        assert_eq!(&b, b"hello", "invalidation keeps the data");
         m.discard(PAGE_SIZE, PAGE_SIZE).unwrap();
         m.read(PAGE_SIZE, &mut b).unwrap();
         assert_eq!(b, [0; 5]);
@@ -250,10 +315,14 @@ mod tests {
     fn file_mapping_is_copy_on_write() {
         let path = std::env::temp_dir().join(format!("wisp-phys-{}", std::process::id()));
         std::fs::write(&path, vec![7u8; 8192]).unwrap();
-        let f = std::fs::File::open(&path).unwrap();
+        let f: Arc<OwnedFd> = Arc::new(std::fs::File::open(&path).unwrap().into());
         let m = PhysMem::new(8 * PAGE_SIZE).unwrap();
-        use std::os::fd::AsFd;
-        m.map_file(2 * PAGE_SIZE, 2 * PAGE_SIZE, f.as_fd(), 0, false).unwrap();
+        m.map_file(2 * PAGE_SIZE, 2 * PAGE_SIZE, &f, 0, false).unwrap();
+        assert!(m.is_file_backed(3 * PAGE_SIZE) && !m.is_file_backed(4 * PAGE_SIZE));
+        m.invalidate_all().unwrap();
+        let mut c = [0u8; 1];
+        m.read(2 * PAGE_SIZE + 5, &mut c).unwrap();
+        assert_eq!(c, [7], "invalidation keeps file pages");
         let mut b = [0u8; 2];
         m.read(3 * PAGE_SIZE, &mut b).unwrap();
         assert_eq!(b, [7, 7]);

@@ -21,6 +21,9 @@ pub struct FileBacking {
     pub offset: u64,
     pub size: u64,
     pub shared: bool,
+    /// Load a private copy instead of sharing the host page cache (the guest
+    /// will write these pages, e.g. .bss tails).
+    pub copy: bool,
     pub path: String,
     pub dev: u64,
     pub ino: u64,
@@ -193,6 +196,7 @@ mod tests {
                 offset: 0x10000,
                 size: 0x20000,
                 shared: false,
+                copy: false,
                 path: "/x".into(),
                 dev: 0,
                 ino: 0,

@@ -53,6 +53,7 @@ pub fn sys_mmap(p: &mut Process, a: &Args) -> SysResult {
             offset: off,
             size: st.size.max(0) as u64,
             shared,
+            copy: false,
             path: f.file.path(),
             dev: st.dev,
             ino: st.ino,

@@ -6,6 +6,7 @@
 mod fs;
 mod mm;
 mod proc;
+mod process;
 mod rw;
 mod signal;
 pub mod table;

@@ -18,22 +18,12 @@ pub fn sys_exit_group(p: &mut Process, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// getpid, gettid, getpgrp, getsid, getpgid(0): the machine's first process is 1.
-pub fn sys_getpid(_p: &mut Process, _a: &Args) -> SysResult {
-    Ok(1)
-}
-
 /// Implements Linux `getpgid(2)`.
 pub fn sys_getpgid(_p: &mut Process, a: &Args) -> SysResult {
     match a.i(0) {
         0 | 1 => Ok(1),
         _ => Err(Errno::ESRCH),
     }
-}
-
-/// Implements Linux `getppid(2)`: the first process has no parent in the machine.
-pub fn sys_getppid(_p: &mut Process, _a: &Args) -> SysResult {
-    Ok(0)
 }
 
 /// Implements Linux `setpgid(2)`: process 1 already leads group 1.
@@ -303,11 +293,6 @@ pub fn sys_futex(p: &mut Process, a: &Args) -> SysResult {
         1 | 10 => Ok(0), // FUTEX_WAKE, FUTEX_WAKE_BITSET
         _ => Err(Errno::ENOSYS),
     }
-}
-
-/// Implements Linux `wait4(2)` and `waitid(2)`: no children exist yet.
-pub fn sys_wait4(_p: &mut Process, _a: &Args) -> SysResult {
-    Err(Errno::ECHILD)
 }
 
 /// Implements Linux `capget(2)`: no capabilities.

@@ -150,19 +150,3 @@ pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
         _ => Err(Errno::ESRCH),
     }
 }
-
-/// Implements Linux `tgkill(2)`.
-pub fn sys_tgkill(p: &mut Process, a: &Args) -> SysResult {
-    if a.i(0) != 1 || a.i(1) != 1 {
-        return Err(Errno::ESRCH);
-    }
-    send_self(p, a.i(2), sig::SI_TKILL)
-}
-
-/// Implements Linux `tkill(2)`.
-pub fn sys_tkill(p: &mut Process, a: &Args) -> SysResult {
-    if a.i(0) != 1 {
-        return Err(Errno::ESRCH);
-    }
-    send_self(p, a.i(1), sig::SI_TKILL)
-}

@@ -1,0 +1,459 @@
+//! A machine: the processes of one VM, their table, and the host threads that
+//! run them.
+//!
+//! Every process runs on its own host thread with its own vCPU (from the
+//! [`Host`]), so a blocking syscall blocks only that thread. The table is the
+//! only state processes share besides open files: parent links, process groups,
+//! exit statuses, and the handles to interrupt each process's vCPU. Lock order:
+//! the table lock is never held while calling into a process or the host.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::errno::Errno;
+use crate::platform::{FpuState, Platform, PlatformError};
+use crate::signal;
+use crate::task::{ExitStatus, Interrupts, Process};
+
+/// Interrupts the host thread a process runs on (its vCPU, or a blocking call).
+pub trait Kick: Send + Sync {
+    fn kick(&self);
+}
+
+/// What the machine needs from the hypervisor side.
+pub trait Host: Send + Sync {
+    /// A vCPU for a new process, created on (and used from) the calling thread.
+    fn new_vcpu(&self) -> Result<Box<dyn Platform + Send>, PlatformError>;
+    /// A vCPU whose process ended, for reuse.
+    fn recycle(&self, vcpu: Box<dyn Platform + Send>);
+    /// A handle that interrupts the calling thread.
+    fn kicker(&self) -> Arc<dyn Kick>;
+    /// Prepares a new process thread (signal masks).
+    fn thread_init(&self);
+}
+
+struct Entry {
+    ppid: i32,
+    pgid: i32,
+    sid: i32,
+    /// Set when the process has exited and not yet been reaped.
+    status: Option<ExitStatus>,
+    /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
+    exit_signal: i32,
+    interrupts: Interrupts,
+    kicker: Option<Arc<dyn Kick>>,
+    /// A vfork parent waits until this is set (the child exec'd or exited).
+    vfork_released: bool,
+}
+
+/// A process to signal after the table lock is released.
+type Wakeup = (Interrupts, Option<Arc<dyn Kick>>, i32);
+
+struct Table {
+    next_pid: i32,
+    procs: BTreeMap<i32, Entry>,
+}
+
+/// Which children `wait4`/`waitid` accept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitFor {
+    Pid(i32),
+    Any,
+    Group(i32),
+}
+
+/// Where `kill` sends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Pid(i32),
+    Group(i32),
+    /// Every process but 1 and the sender.
+    All,
+}
+
+pub struct Machine {
+    host: Arc<dyn Host>,
+    /// Signals sent to wisp on the host (Ctrl-C...), for process 1's group.
+    pub host_signals: Interrupts,
+    table: Mutex<Table>,
+    changed: Condvar,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+    max_pids: usize,
+}
+
+/// How often blocked waits look for a signal to take.
+const POLL: Duration = Duration::from_millis(10);
+
+impl Machine {
+    pub fn new(host: Arc<dyn Host>, max_pids: usize) -> Arc<Machine> {
+        Arc::new(Machine {
+            host,
+            host_signals: Interrupts::default(),
+            table: Mutex::new(Table { next_pid: 2, procs: BTreeMap::new() }),
+            changed: Condvar::new(),
+            threads: Mutex::new(Vec::new()),
+            max_pids: max_pids.max(1),
+        })
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        self.table.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Registers the machine's first process (pid 1) running on the calling thread.
+    pub fn register_init(&self, interrupts: Interrupts) {
+        let kicker = self.host.kicker();
+        self.table().procs.insert(
+            1,
+            Entry {
+                ppid: 0,
+                pgid: 1,
+                sid: 1,
+                status: None,
+                exit_signal: 0,
+                interrupts,
+                kicker: Some(kicker),
+                vfork_released: true,
+            },
+        );
+    }
+
+    /// Reserves a pid for a child of `parent`; EAGAIN past the machine's limit.
+    pub fn alloc_pid(&self, parent: i32, exit_signal: i32, interrupts: Interrupts) -> Result<i32, Errno> {
+        let mut t = self.table();
+        if t.procs.len() >= self.max_pids {
+            return Err(Errno::EAGAIN);
+        }
+        let (pgid, sid) = t.procs.get(&parent).map(|e| (e.pgid, e.sid)).unwrap_or((1, 1));
+        let mut pid = t.next_pid;
+        while t.procs.contains_key(&pid) {
+            pid = if pid >= 4_194_304 { 2 } else { pid + 1 };
+        }
+        t.next_pid = if pid >= 4_194_304 { 2 } else { pid + 1 };
+        t.procs.insert(
+            pid,
+            Entry {
+                ppid: parent,
+                pgid,
+                sid,
+                status: None,
+                exit_signal,
+                interrupts,
+                kicker: None,
+                vfork_released: false,
+            },
+        );
+        Ok(pid)
+    }
+
+    /// Points the table at the child's own interrupt mask (made with it).
+    pub fn adopt_interrupts(&self, pid: i32, interrupts: Interrupts) {
+        if let Some(e) = self.table().procs.get_mut(&pid) {
+            e.interrupts = interrupts;
+        }
+    }
+
+    /// Forgets a pid whose fork failed before the child ran.
+    pub fn forget(&self, pid: i32) {
+        self.table().procs.remove(&pid);
+    }
+
+    /// Starts `child` on a new host thread with the parent's FPU state.
+    pub fn start(self: &Arc<Self>, child: Process, fpu: FpuState) -> Result<(), Errno> {
+        let machine = self.clone();
+        let pid = child.pid;
+        let spawned =
+            std::thread::Builder::new().name(format!("pid{pid}")).spawn(move || machine.task_main(child, fpu));
+        match spawned {
+            Ok(h) => {
+                self.threads.lock().unwrap_or_else(|p| p.into_inner()).push(h);
+                Ok(())
+            }
+            Err(_) => {
+                self.forget(pid);
+                Err(Errno::EAGAIN)
+            }
+        }
+    }
+
+    fn task_main(self: Arc<Self>, mut p: Process, fpu: FpuState) {
+        self.host.thread_init();
+        let kicker = self.host.kicker();
+        if let Some(e) = self.table().procs.get_mut(&p.pid) {
+            e.kicker = Some(kicker);
+        }
+        let status = match self.host.new_vcpu() {
+            Ok(mut vcpu) => {
+                let status = match vcpu.set_fpu(&fpu).and_then(|_| p.run(vcpu.as_mut())) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("wisp: process {} failed: {e}", p.pid);
+                        ExitStatus::Signaled { sig: signal::SIGKILL, core: false }
+                    }
+                };
+                self.host.recycle(vcpu);
+                status
+            }
+            Err(e) => {
+                eprintln!("wisp: cannot create a vCPU for process {}: {e}", p.pid);
+                ExitStatus::Signaled { sig: signal::SIGKILL, core: false }
+            }
+        };
+        let pid = p.pid;
+        // Memory and descriptors go before the exit is reported, so a reader of
+        // this process's pipes sees end-of-file by the time its parent is told.
+        drop(p);
+        self.exited(pid, status);
+    }
+
+    /// Records that `pid` exited: it becomes a zombie for its parent, its
+    /// children go to pid 1, and the parent gets its exit signal.
+    pub fn exited(&self, pid: i32, status: ExitStatus) {
+        let mut notify: Vec<Wakeup> = Vec::new();
+        {
+            let mut t = self.table();
+            let Some(e) = t.procs.get_mut(&pid) else { return };
+            e.status = Some(status);
+            e.vfork_released = true;
+            e.kicker = None;
+            let (ppid, exit_signal) = (e.ppid, e.exit_signal);
+            let orphans: Vec<i32> = t.procs.iter().filter(|(_, c)| c.ppid == pid).map(|(p, _)| *p).collect();
+            let mut init_gets_zombie = false;
+            for o in orphans {
+                if let Some(c) = t.procs.get_mut(&o) {
+                    c.ppid = 1;
+                    init_gets_zombie |= c.status.is_some();
+                }
+            }
+            if let Some(init) = t.procs.get(&1).filter(|_| init_gets_zombie && pid != 1) {
+                notify.push((init.interrupts.clone(), init.kicker.clone(), signal::SIGCHLD));
+            }
+            if let Some(parent) = t.procs.get(&ppid) {
+                if exit_signal > 0 {
+                    notify.push((parent.interrupts.clone(), parent.kicker.clone(), exit_signal));
+                }
+            } else if pid != 1 {
+                // No parent left to reap it.
+                t.procs.remove(&pid);
+            }
+        }
+        self.changed.notify_all();
+        for (i, k, sig) in notify {
+            i.raise(sig);
+            if let Some(k) = k {
+                k.kick();
+            }
+        }
+    }
+
+    /// Waits (unless `nohang`) for a child of `caller` matching `which` to exit.
+    /// Returns its pid and status, reaping it unless `keep`; None with `nohang`
+    /// when children exist but none has exited.
+    pub fn wait(
+        &self,
+        caller: i32,
+        which: WaitFor,
+        nohang: bool,
+        keep: bool,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<Option<(i32, ExitStatus)>, Errno> {
+        let mut t = self.table();
+        loop {
+            let caller_pgid = t.procs.get(&caller).map(|e| e.pgid).unwrap_or(0);
+            let matches = |pid: i32, e: &Entry| {
+                e.ppid == caller
+                    && match which {
+                        WaitFor::Pid(p) => p == pid,
+                        WaitFor::Any => true,
+                        WaitFor::Group(0) => e.pgid == caller_pgid,
+                        WaitFor::Group(g) => e.pgid == g,
+                    }
+            };
+            let mut any = false;
+            let mut done = None;
+            for (pid, e) in t.procs.iter() {
+                if matches(*pid, e) {
+                    any = true;
+                    if let Some(s) = e.status {
+                        done = Some((*pid, s));
+                        break;
+                    }
+                }
+            }
+            if !any {
+                return Err(Errno::ECHILD);
+            }
+            if let Some((pid, s)) = done {
+                if !keep {
+                    t.procs.remove(&pid);
+                }
+                return Ok(Some((pid, s)));
+            }
+            if nohang {
+                return Ok(None);
+            }
+            if interrupted() {
+                return Err(Errno::EINTR);
+            }
+            t = self.changed.wait_timeout(t, POLL).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Blocks a vfork parent until `child` execs or exits.
+    pub fn wait_vfork(&self, child: i32, interrupted: &dyn Fn() -> bool) {
+        let mut t = self.table();
+        while t.procs.get(&child).is_some_and(|e| !e.vfork_released) && !interrupted() {
+            t = self.changed.wait_timeout(t, POLL).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// The child exec'd: its vfork parent may go on.
+    pub fn release_vfork(&self, pid: i32) {
+        if let Some(e) = self.table().procs.get_mut(&pid) {
+            e.vfork_released = true;
+        }
+        self.changed.notify_all();
+    }
+
+    /// Sends `sig` (0 probes) from `sender`; ESRCH if nothing matched.
+    pub fn kill(&self, sender: i32, target: Target, sig: i32) -> Result<(), Errno> {
+        let hits: Vec<(Interrupts, Option<Arc<dyn Kick>>)> = {
+            let t = self.table();
+            t.procs
+                .iter()
+                .filter(|(pid, e)| {
+                    e.status.is_none()
+                        && match target {
+                            Target::Pid(p) => **pid == p,
+                            Target::Group(g) => e.pgid == g,
+                            Target::All => **pid != 1 && **pid != sender,
+                        }
+                })
+                .map(|(_, e)| (e.interrupts.clone(), e.kicker.clone()))
+                .collect()
+        };
+        if hits.is_empty() {
+            return Err(Errno::ESRCH);
+        }
+        if sig != 0 {
+            for (i, k) in hits {
+                i.raise(sig);
+                if let Some(k) = k {
+                    k.kick();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Kills every process but pid 1 (the machine is ending) and waits for
+    /// their threads.
+    pub fn shut_down(&self) {
+        let _ = self.kill(1, Target::All, signal::SIGKILL);
+        let threads = std::mem::take(&mut *self.threads.lock().unwrap_or_else(|p| p.into_inner()));
+        for h in threads {
+            let _ = h.join();
+        }
+    }
+
+    pub fn ppid(&self, pid: i32) -> i32 {
+        self.table().procs.get(&pid).map(|e| e.ppid).unwrap_or(0)
+    }
+
+    pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
+        self.table().procs.get(&pid).filter(|e| e.status.is_none()).map(|e| e.pgid).ok_or(Errno::ESRCH)
+    }
+
+    pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
+        self.table().procs.get(&pid).filter(|e| e.status.is_none()).map(|e| e.sid).ok_or(Errno::ESRCH)
+    }
+
+    /// Implements setpgid for `caller` on `pid` (itself or a child), into `pgid`.
+    pub fn setpgid(&self, caller: i32, pid: i32, pgid: i32) -> Result<(), Errno> {
+        let mut t = self.table();
+        let caller_sid = t.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
+        let e = t.procs.get(&pid).ok_or(Errno::ESRCH)?;
+        if pid != caller && e.ppid != caller {
+            return Err(Errno::ESRCH);
+        }
+        if e.sid != caller_sid {
+            return Err(Errno::EPERM);
+        }
+        if e.sid == pid {
+            return Err(Errno::EPERM); // a session leader cannot move
+        }
+        let target = if pgid == 0 { pid } else { pgid };
+        if target != pid && !t.procs.values().any(|o| o.pgid == target && o.sid == caller_sid) {
+            return Err(Errno::EPERM);
+        }
+        if let Some(e) = t.procs.get_mut(&pid) {
+            e.pgid = target;
+        }
+        Ok(())
+    }
+
+    /// Implements setsid: a new session and group led by `pid`.
+    pub fn setsid(&self, pid: i32) -> Result<i32, Errno> {
+        let mut t = self.table();
+        if t.procs.values().any(|e| e.pgid == pid) {
+            return Err(Errno::EPERM);
+        }
+        let e = t.procs.get_mut(&pid).ok_or(Errno::ESRCH)?;
+        e.pgid = pid;
+        e.sid = pid;
+        Ok(pid)
+    }
+
+    /// Number of live processes (for tests and /proc).
+    pub fn live(&self) -> usize {
+        self.table().procs.values().filter(|e| e.status.is_none()).count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct NoKick;
+    impl Kick for NoKick {
+        fn kick(&self) {}
+    }
+    struct NoHost;
+    impl Host for NoHost {
+        fn new_vcpu(&self) -> Result<Box<dyn Platform + Send>, PlatformError> {
+            Err(PlatformError::Ioctl("no vCPUs in tests".into()))
+        }
+        fn recycle(&self, _: Box<dyn Platform + Send>) {}
+        fn kicker(&self) -> Arc<dyn Kick> {
+            Arc::new(NoKick)
+        }
+        fn thread_init(&self) {}
+    }
+
+    #[test]
+    fn pids_waits_reparenting_and_groups() {
+        let m = Machine::new(Arc::new(NoHost), 3);
+        let init = Interrupts::default();
+        m.register_init(init.clone());
+        let a_int = Interrupts::default();
+        let a = m.alloc_pid(1, signal::SIGCHLD, a_int.clone()).unwrap();
+        let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default()).unwrap();
+        assert_eq!(m.alloc_pid(1, signal::SIGCHLD, Interrupts::default()), Err(Errno::EAGAIN), "--pids limit");
+        let no = || false;
+        assert_eq!(m.wait(1, WaitFor::Any, true, false, &no), Ok(None));
+        assert_eq!(m.wait(b, WaitFor::Any, true, false, &no), Err(Errno::ECHILD));
+        m.exited(a, ExitStatus::Exited(3));
+        assert_eq!(m.ppid(b), 1, "orphans go to pid 1");
+        assert!(init.take_pending() & signal::bit(signal::SIGCHLD) != 0);
+        assert_eq!(m.wait(1, WaitFor::Pid(a), false, false, &no), Ok(Some((a, ExitStatus::Exited(3)))));
+        assert_eq!(m.wait(1, WaitFor::Pid(a), true, false, &no), Err(Errno::ECHILD), "reaped");
+        m.setpgid(1, b, 0).unwrap();
+        assert_eq!(m.pgid(b), Ok(b));
+        assert_eq!(m.kill(1, Target::Group(b), 0), Ok(()));
+        assert_eq!(m.kill(1, Target::Pid(999), signal::SIGTERM), Err(Errno::ESRCH));
+        assert_eq!(m.setsid(b), Err(Errno::EPERM), "already a group leader");
+        assert_eq!(m.wait(1, WaitFor::Any, false, false, &|| true), Err(Errno::EINTR));
+    }
+}
