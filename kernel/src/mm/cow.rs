@@ -95,8 +95,11 @@ impl MemoryManager {
         let Some(end) = va.checked_add(len as u64) else { return };
         let mut page = page_down(va);
         while page < end {
+            // Transfers stop at the first hole, so nothing past it matters.
+            let Some(v) = self.vmas.find(page) else { break };
+            let writable = v.prot & libc::PROT_WRITE as u32 != 0;
             let e = self.pt.get(&self.phys, page);
-            if e & PTE_COW != 0 && self.vmas.find(page).is_some_and(|v| v.prot & libc::PROT_WRITE as u32 != 0) {
+            if e & PTE_COW != 0 && writable {
                 let _ = self.break_cow(page, e);
             }
             page += PAGE_SIZE;

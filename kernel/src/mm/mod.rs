@@ -700,14 +700,22 @@ impl MemoryManager {
         Ok(())
     }
 
-    /// True when all of `va..va+len` is user memory the guest could read (or write).
-    pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
+    /// True when all of `va..va+len` is user memory the guest could read (or
+    /// write: copy-on-write pages get their private copy first).
+    pub fn accessible(&mut self, va: u64, len: usize, write: bool) -> bool {
+        if write {
+            self.prepare_write(va, len);
+        }
         self.walk(va, len, write, |_, _| Ok(())).is_ok()
     }
 
     /// How many bytes from `va` (up to `len`) the guest can read (or write)
-    /// before the first hole, for partial transfers.
-    pub fn accessible_prefix(&self, va: u64, len: usize, write: bool) -> usize {
+    /// before the first hole, for partial transfers. Copy-on-write pages in the
+    /// range get their private copy first when `write`.
+    pub fn accessible_prefix(&mut self, va: u64, len: usize, write: bool) -> usize {
+        if write {
+            self.prepare_write(va, len);
+        }
         let mut done = 0usize;
         while done < len {
             let a = va.wrapping_add(done as u64);

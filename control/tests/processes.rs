@@ -1,0 +1,87 @@
+//! Processes inside one machine: pipelines, background jobs, subprocess,
+//! fork limits, and the conformance programs in tests/procs.
+
+mod common;
+
+use common::*;
+
+fn sh(script: &str) -> Vec<String> {
+    vec!["/bin/busybox".into(), "sh".into(), "-c".into(), script.into()]
+}
+
+#[test]
+fn issue_acceptance_commands_match_native() {
+    if !kvm_or_skip("issue_acceptance_commands_match_native") {
+        return;
+    }
+    let cases = vec![
+        sh("seq 1 2000 | grep 7 | sort -rn | head -3; echo $?"),
+        sh("for i in 1 2 3; do (echo $i; sleep 0.1) & done; wait; echo done"),
+        vec![
+            "/usr/bin/python3".into(),
+            "-c".into(),
+            r#"import subprocess;print(subprocess.run(["/bin/busybox","echo","hi"],capture_output=True,text=True).stdout.strip())"#
+                .into(),
+        ],
+        sh("x=$(echo hi | tr a-z A-Z); echo $x; echo $(seq 3) | xargs -n1 echo; (exit 3); echo $?"),
+        sh("/bin/busybox timeout 1 sh -c 'while :; do :; done'; echo $?"),
+    ];
+    let failures: Vec<String> = cases.iter().filter_map(|c| compare(c)).collect();
+    assert!(failures.is_empty(), "{} commands differ:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn fork_bomb_hits_eagain_inside_its_machine() {
+    if !kvm_or_skip("fork_bomb_hits_eagain_inside_its_machine") {
+        return;
+    }
+    let src = build_dir().join("forkbomb.c");
+    std::fs::write(
+        &src,
+        r#"#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    pid_t kids[64]; int n = 0;
+    for (;;) {
+        pid_t p = fork();
+        if (p == 0) { pause(); _exit(0); }
+        if (p < 0) { printf("fork failed with %s after %d children\n", errno == EAGAIN ? "EAGAIN" : "other", n); break; }
+        if (n < 64) kids[n++] = p;
+    }
+    for (int i = 0; i < n; i++) kill(kids[i], SIGKILL);
+    return 0;
+}
+"#,
+    )
+    .unwrap();
+    let bin = build_c(&src);
+    let o = in_wisp(&["--pids", "8", "--timeout", "20s"], &[bin.to_string_lossy().into_owned()]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "fork failed with EAGAIN after 7 children\n",
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(status(&o), 0);
+}
+
+#[test]
+fn process_programs_match_native() {
+    if !kvm_or_skip("process_programs_match_native") {
+        return;
+    }
+    if !repo().join("tests/procs").is_dir() {
+        return;
+    }
+    let progs = programs("procs");
+    let failures: Vec<String> = progs.iter().filter_map(|p| compare(&command_for(p))).collect();
+    assert!(
+        failures.is_empty(),
+        "{} of {} process programs differ:\n{}",
+        failures.len(),
+        progs.len(),
+        failures.join("\n")
+    );
+}
