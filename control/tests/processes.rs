@@ -14,7 +14,7 @@ fn issue_acceptance_commands_match_native() {
     if !kvm_or_skip("issue_acceptance_commands_match_native") {
         return;
     }
-    let cases = vec![
+    let cases = [
         sh("seq 1 2000 | grep 7 | sort -rn | head -3; echo $?"),
         sh("for i in 1 2 3; do (echo $i; sleep 0.1) & done; wait; echo done"),
         vec![
