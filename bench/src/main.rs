@@ -1,7 +1,7 @@
 //! wisp benchmarks. Every figure is measured beside its baseline in the same
 //! run (native execution, the bare KVM exit) and reported as a ratio.
 //!
-//! Usage: wisp-bench [startup|syscall|all] [-n RUNS]
+//! Usage: wisp-bench [startup|syscall|spawn|all] [-n RUNS]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -134,6 +134,35 @@ fn syscall(runs: usize) {
     println!("  getppid in wisp         {:>10.0} ns   = {:.2}x the bare exit (target <= 1.15x)", w, w / b);
 }
 
+fn spawn(runs: usize) {
+    let prog = build_guest("spawn");
+    let prog = prog.to_str().unwrap_or_default();
+    let wisp = wisp_bin();
+    let wisp = wisp.to_str().unwrap_or("wisp");
+    let n = "30";
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let (mut sn, mut sw, mut fn_, mut fw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs.clamp(1, 5) {
+        sn.push(output_f64(&[prog, "spawn", n]));
+        sw.push(output_f64(&[wisp, "run", "--", prog, "spawn", n]));
+        fn_.push(output_f64(&[prog, "fork100", n]));
+        fw.push(output_f64(&[wisp, "run", "--", prog, "fork100", n]));
+    }
+    let (sn, sw, fn_, fw) = (med(&mut sn), med(&mut sw), med(&mut fn_), med(&mut fw));
+    println!("spawn: fork+exec+wait of busybox true from a process, median of {} runs", runs.clamp(1, 5));
+    println!("  native  {:>10.0} us", sn);
+    println!("  wisp    {:>10.0} us   = {:.1}x native", sw, sw / sn);
+    println!(
+        "  fork of a 100 MiB-resident process + exit + wait: native {:.0} us, wisp {:.0} us ({:.1}x)",
+        fn_,
+        fw,
+        fw / fn_
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut what = "all".to_string();
@@ -142,9 +171,9 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
-            "startup" | "syscall" | "all" => what = a.clone(),
+            "startup" | "syscall" | "spawn" | "all" => what = a.clone(),
             "-h" | "--help" => {
-                println!("usage: wisp-bench [startup|syscall|all] [-n RUNS]");
+                println!("usage: wisp-bench [startup|syscall|spawn|all] [-n RUNS]");
                 return;
             }
             other => {
@@ -162,5 +191,8 @@ fn main() {
     }
     if what == "syscall" || what == "all" {
         syscall(runs);
+    }
+    if what == "spawn" || what == "all" {
+        spawn(runs);
     }
 }

@@ -39,7 +39,9 @@ impl MemoryManager {
         child.brk_start = self.brk_start;
         child.brk = self.brk;
         child.stack_low = self.stack_low;
-        let mut downgraded = false;
+        // Frames whose entries here lost write permission, in runs: the vCPU
+        // may hold writable translations of exactly these.
+        let mut downgraded: Vec<(u64, u64)> = Vec::new();
         let vmas: Vec<_> = self.vmas.iter().cloned().collect();
         for v in vmas {
             let mut va = v.start;
@@ -54,7 +56,13 @@ impl MemoryManager {
                     let ne = if v.is_shared() { e } else { (e & !PTE_W) | PTE_COW };
                     if ne != e {
                         self.pt.update(&self.phys, va, ne);
-                        downgraded |= e & PTE_W != 0;
+                        if e & PTE_W != 0 {
+                            let pa = e & PTE_ADDR;
+                            match downgraded.last_mut() {
+                                Some((s, l)) if *s + *l == pa => *l += PAGE_SIZE,
+                                _ => downgraded.push((pa, PAGE_SIZE)),
+                            }
+                        }
                     }
                     // The child now holds the reference: if this fails, dropping
                     // the child releases it.
@@ -63,9 +71,8 @@ impl MemoryManager {
                 va += PAGE_SIZE;
             }
         }
-        if downgraded {
-            // The vCPU may cache writable translations of pages now read-only.
-            let _ = self.phys.invalidate_all();
+        for (pa, len) in downgraded {
+            let _ = self.phys.invalidate(pa, len);
         }
         Ok(child)
     }
