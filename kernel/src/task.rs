@@ -494,7 +494,7 @@ impl Process {
             machine: self.machine.clone(),
             mm,
             vfs: self.vfs.clone(),
-            fds: self.fds.clone(),
+            fds: self.fds.duplicate(),
             cwd: self.cwd.clone(),
             exe: self.exe.clone(),
             argv: self.argv.clone(),
@@ -737,7 +737,7 @@ impl ProcView for ProcViewRef<'_> {
         exe.chars().take(15).collect()
     }
     fn fds(&self) -> Vec<(i32, String)> {
-        self.0.fds.iter().map(|(fd, e)| (fd, e.file.file.path())).collect()
+        self.0.fds.list().into_iter().map(|(fd, e)| (fd, e.file.file.path())).collect()
     }
     fn next_fd(&self) -> Option<i32> {
         (0..crate::fd::NOFILE as i32).find(|fd| self.0.fds.get(*fd).is_err())

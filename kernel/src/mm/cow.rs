@@ -3,13 +3,13 @@
 use super::frames::FrameUse;
 use super::pagetable::{PTE_ADDR, PTE_COW, PTE_FOREIGN, PTE_HELD, PTE_P, PTE_W, PageTable};
 use super::phys::PAGE_SIZE;
-use super::{MemoryManager, page_down};
+use super::{AddressSpace, page_down};
 use crate::errno::Errno;
 
-impl MemoryManager {
-    fn empty_like(&self) -> Result<MemoryManager, Errno> {
+impl AddressSpace {
+    fn empty_like(&self) -> Result<AddressSpace, Errno> {
         let pt = PageTable::new(&self.phys, &mut self.frames())?;
-        let mut mm = MemoryManager {
+        let mut mm = AddressSpace {
             phys: self.phys.clone(),
             pool: self.pool.clone(),
             system_pages: Vec::new(),
@@ -27,13 +27,13 @@ impl MemoryManager {
     }
 
     /// An empty address space for exec, sharing this one's memory and limit.
-    pub fn new_address_space(&self) -> Result<MemoryManager, Errno> {
+    pub fn new_address_space(&self) -> Result<AddressSpace, Errno> {
         self.empty_like()
     }
 
     /// The child's copy of this address space for fork. Private writable pages
     /// become read-only and copy-on-write in both; shared ones stay shared.
-    pub fn fork(&mut self) -> Result<MemoryManager, Errno> {
+    pub fn fork(&mut self) -> Result<AddressSpace, Errno> {
         let mut child = self.empty_like()?;
         child.vmas = self.vmas.clone();
         child.brk_start = self.brk_start;
@@ -114,7 +114,7 @@ impl MemoryManager {
     }
 }
 
-impl Drop for MemoryManager {
+impl Drop for AddressSpace {
     /// Gives back every frame this address space maps. Its page-table frames
     /// are deliberately never reused: the hypervisor may still hold shadows of
     /// them, and a recycled table would reach stale translations.

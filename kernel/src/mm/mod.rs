@@ -4,7 +4,7 @@
 //! write leaf entries at once, because a guest page fault costs a VM exit while
 //! an untouched host frame costs nothing (guest memory is MAP_NORESERVE). A page
 //! fault therefore means a real access violation, a file page past EOF, or a
-//! stale cached translation, and [`MemoryManager::handle_fault`] tells which.
+//! stale cached translation, and [`AddressSpace::handle_fault`] tells which.
 //!
 //! The memory limit is hard: every user frame is charged against it when it is
 //! mapped, so the guest gets ENOMEM long before the host could run short.
@@ -79,8 +79,9 @@ pub enum FaultOutcome {
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 
-/// One machine's user memory.
-pub struct MemoryManager {
+/// One address space: page tables and VMAs over the machine's frames. Shared
+/// by the threads of a process through [`MemoryManager`].
+pub struct AddressSpace {
     /// Guest physical memory, shared by every address space of the machine.
     pub phys: Arc<PhysMem>,
     /// The machine's frame pool (and its memory limit), shared likewise.
@@ -97,12 +98,12 @@ pub struct MemoryManager {
     stack_low: Option<u64>,
 }
 
-impl MemoryManager {
+impl AddressSpace {
     /// `phys` frames from `first_frame` up are ours; `limit` bytes of them may back user memory.
-    pub fn new(phys: PhysMem, first_frame: u64, limit: u64) -> Result<MemoryManager, Errno> {
+    pub fn new(phys: PhysMem, first_frame: u64, limit: u64) -> Result<AddressSpace, Errno> {
         let mut frames = Frames::new(first_frame, phys.size(), limit / PAGE_SIZE);
         let pt = PageTable::new(&phys, &mut frames)?;
-        Ok(MemoryManager {
+        Ok(AddressSpace {
             phys: Arc::new(phys),
             pool: Arc::new(Mutex::new(frames)),
             system_pages: Vec::new(),
@@ -835,6 +836,146 @@ impl MemoryManager {
     /// Guest-visible resident set: mapped user frames.
     pub fn rss_bytes(&self) -> u64 {
         self.frames().user_bytes()
+    }
+}
+
+/// A process's handle on its address space; the threads of a process hold
+/// clones of the same handle. Every call takes the address-space lock for its
+/// own duration only.
+#[derive(Clone)]
+pub struct MemoryManager {
+    pub phys: Arc<PhysMem>,
+    inner: Arc<Mutex<AddressSpace>>,
+}
+
+impl MemoryManager {
+    pub fn new(phys: PhysMem, first_frame: u64, limit: u64) -> Result<MemoryManager, Errno> {
+        Ok(MemoryManager::wrap(AddressSpace::new(phys, first_frame, limit)?))
+    }
+
+    fn wrap(a: AddressSpace) -> MemoryManager {
+        MemoryManager { phys: a.phys.clone(), inner: Arc::new(Mutex::new(a)) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, AddressSpace> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// True when both handles name the same address space (threads of one process).
+    pub fn same(&self, other: &MemoryManager) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
+    pub fn root(&self) -> u64 {
+        self.lock().root()
+    }
+    pub fn map_system_page(&self, pa: u64, user: bool, write: bool, exec: bool) -> Result<(), Errno> {
+        self.lock().map_system_page(pa, user, write, exec)
+    }
+    /// A copy of the VMA set.
+    pub fn vmas(&self) -> VmaSet {
+        self.lock().vmas().clone()
+    }
+    pub fn user_bytes(&self) -> u64 {
+        self.lock().user_bytes()
+    }
+    pub fn limit_bytes(&self) -> u64 {
+        self.lock().limit_bytes()
+    }
+    pub fn table_bytes(&self) -> u64 {
+        self.lock().table_bytes()
+    }
+    pub fn mmap(
+        &self,
+        at: Placement,
+        len: u64,
+        prot: u32,
+        backing: Backing,
+        name: Option<&'static str>,
+    ) -> Result<u64, Errno> {
+        self.lock().mmap(at, len, prot, backing, name)
+    }
+    pub fn map_stack(&self, top: u64, size: u64, eager: u64) -> Result<(), Errno> {
+        self.lock().map_stack(top, size, eager)
+    }
+    pub fn ensure_stack(&self, addr: u64) {
+        self.lock().ensure_stack(addr)
+    }
+    pub fn munmap(&self, addr: u64, len: u64) -> Result<(), Errno> {
+        self.lock().munmap(addr, len)
+    }
+    pub fn mprotect(&self, addr: u64, len: u64, prot: u32) -> Result<(), Errno> {
+        self.lock().mprotect(addr, len, prot)
+    }
+    pub fn mremap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        may_move: bool,
+        fixed_at: Option<u64>,
+    ) -> Result<u64, Errno> {
+        self.lock().mremap(old, old_len, new_len, may_move, fixed_at)
+    }
+    pub fn set_brk_start(&self, at: u64) {
+        self.lock().set_brk_start(at)
+    }
+    pub fn brk(&self, want: u64) -> u64 {
+        self.lock().brk(want)
+    }
+    pub fn copy_in(&self, va: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        self.lock().copy_in(va, buf)
+    }
+    pub fn copy_out(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+        self.lock().copy_out(va, buf)
+    }
+    pub fn poke(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
+        self.lock().poke(va, buf)
+    }
+    pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
+        self.lock().accessible(va, len, write)
+    }
+    pub fn accessible_prefix(&self, va: u64, len: usize, write: bool) -> usize {
+        self.lock().accessible_prefix(va, len, write)
+    }
+    pub fn read_u64(&self, va: u64) -> Result<u64, Errno> {
+        self.lock().read_u64(va)
+    }
+    pub fn write_u64(&self, va: u64, v: u64) -> Result<(), Errno> {
+        self.lock().write_u64(va, v)
+    }
+    pub fn read_cstr(&self, va: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        self.lock().read_cstr(va, max)
+    }
+    pub fn handle_fault(&self, addr: u64, err: u64) -> FaultOutcome {
+        self.lock().handle_fault(addr, err)
+    }
+    pub fn share_data_pages(&self, va: u64, pa: u64, n: u64) -> Result<(), Errno> {
+        self.lock().share_data_pages(va, pa, n)
+    }
+    pub fn progress(&self) {
+        self.lock().progress()
+    }
+    pub fn maps(&self) -> String {
+        self.lock().maps()
+    }
+    pub fn rss_bytes(&self) -> u64 {
+        self.lock().rss_bytes()
+    }
+    /// Physical address behind a user address, for futex keys.
+    pub fn translate(&self, va: u64) -> Option<u64> {
+        let a = self.lock();
+        a.pt.translate(&a.phys, va, false)
+    }
+    /// The child's copy for fork (a new address space).
+    pub fn fork(&self) -> Result<MemoryManager, Errno> {
+        let child = self.lock().fork()?;
+        Ok(MemoryManager::wrap(child))
+    }
+    /// An empty address space for exec.
+    pub fn new_address_space(&self) -> Result<MemoryManager, Errno> {
+        let fresh = self.lock().new_address_space()?;
+        Ok(MemoryManager::wrap(fresh))
     }
 }
 

@@ -3,9 +3,9 @@ use super::*;
 const RW: u32 = (libc::PROT_READ | libc::PROT_WRITE) as u32;
 const R: u32 = libc::PROT_READ as u32;
 
-fn mm(limit_pages: u64) -> MemoryManager {
+fn mm(limit_pages: u64) -> AddressSpace {
     let phys = PhysMem::new(4096 * PAGE_SIZE).unwrap();
-    MemoryManager::new(phys, MMAP_MIN_ADDR, limit_pages * PAGE_SIZE).unwrap()
+    AddressSpace::new(phys, MMAP_MIN_ADDR, limit_pages * PAGE_SIZE).unwrap()
 }
 
 #[test]

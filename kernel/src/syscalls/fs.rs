@@ -69,10 +69,10 @@ pub fn sys_close_range(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let fds: Vec<i32> =
-        p.fds.iter().map(|(fd, _)| fd).filter(|fd| (*fd as u32) >= first && (*fd as u32) <= last).collect();
+        p.fds.list().into_iter().map(|(fd, _)| fd).filter(|fd| (*fd as u32) >= first && (*fd as u32) <= last).collect();
     for fd in fds {
         if flags & 0x4 != 0 {
-            p.fds.entry_mut(fd)?.cloexec = true;
+            p.fds.set_cloexec(fd, true)?;
         } else {
             p.fds.remove(fd)?;
         }
@@ -399,9 +399,9 @@ pub fn sys_fcntl(p: &mut Process, a: &Args) -> SysResult {
             let min = usize::try_from(a.i(2)).map_err(|_| Errno::EINVAL)?;
             p.fds.insert(f, a.i(1) == libc::F_DUPFD_CLOEXEC, min).map(|n| n as u64)
         }
-        libc::F_GETFD => Ok(p.fds.entry_mut(fd)?.cloexec as u64),
+        libc::F_GETFD => Ok(p.fds.cloexec(fd)? as u64),
         libc::F_SETFD => {
-            p.fds.entry_mut(fd)?.cloexec = a.u(2) & 1 != 0;
+            p.fds.set_cloexec(fd, a.u(2) & 1 != 0)?;
             Ok(0)
         }
         libc::F_GETFL => Ok(p.fds.get(fd)?.flags() as u64),
@@ -445,11 +445,11 @@ pub fn sys_ioctl(p: &mut Process, a: &Args) -> SysResult {
     match req {
         0x5451 => {
             // FIOCLEX
-            p.fds.entry_mut(a.i(0))?.cloexec = true;
+            p.fds.set_cloexec(a.i(0), true)?;
             return Ok(0);
         }
         0x5450 => {
-            p.fds.entry_mut(a.i(0))?.cloexec = false;
+            p.fds.set_cloexec(a.i(0), false)?;
             return Ok(0);
         }
         0x5421 => {
