@@ -34,11 +34,21 @@ pub trait Host: Send + Sync {
     fn thread_init(&self);
 }
 
+/// One thread. A process is the thread group whose leader has `tid == tgid`;
+/// the leader's entry carries the process's parent, group, session and status.
 struct Entry {
+    tgid: i32,
     ppid: i32,
     pgid: i32,
     sid: i32,
-    /// Set when the process has exited and not yet been reaped.
+    /// This thread has stopped running.
+    done: bool,
+    /// Leader: the exit status chosen so far (exit_group, a fatal signal, or
+    /// the last thread's exit).
+    group_status: Option<ExitStatus>,
+    /// Leader: the status was fixed by exit_group or a fatal signal.
+    group_decided: bool,
+    /// Leader: set when the whole process has ended and not yet been reaped.
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
     exit_signal: i32,
@@ -81,6 +91,16 @@ pub struct Machine {
     changed: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
     max_pids: usize,
+    /// Threads blocked in FUTEX_WAIT, keyed by the physical address of the word.
+    futexes: Mutex<Vec<Arc<FutexWaiter>>>,
+    futex_woken: Condvar,
+}
+
+/// A thread blocked in FUTEX_WAIT.
+pub struct FutexWaiter {
+    key: Mutex<u64>,
+    bitset: u32,
+    woken: std::sync::atomic::AtomicBool,
 }
 
 /// How often blocked waits look for a signal to take.
@@ -95,6 +115,8 @@ impl Machine {
             changed: Condvar::new(),
             threads: Mutex::new(Vec::new()),
             max_pids: max_pids.max(1),
+            futexes: Mutex::new(Vec::new()),
+            futex_woken: Condvar::new(),
         })
     }
 
@@ -108,9 +130,13 @@ impl Machine {
         self.table().procs.insert(
             1,
             Entry {
+                tgid: 1,
                 ppid: 0,
                 pgid: 1,
                 sid: 1,
+                done: false,
+                group_status: None,
+                group_decided: false,
                 status: None,
                 exit_signal: 0,
                 interrupts,
@@ -120,24 +146,31 @@ impl Machine {
         );
     }
 
-    /// Reserves a pid for a child of `parent`; EAGAIN past the machine's limit.
-    pub fn alloc_pid(&self, parent: i32, exit_signal: i32, interrupts: Interrupts) -> Result<i32, Errno> {
+    /// Reserves an id for a new process made by thread `parent` (or, with
+    /// `thread`, a new thread in `parent`'s process); EAGAIN past the limit.
+    pub fn alloc_pid(&self, parent: i32, exit_signal: i32, interrupts: Interrupts, thread: bool) -> Result<i32, Errno> {
         let mut t = self.table();
         if t.procs.len() >= self.max_pids {
             return Err(Errno::EAGAIN);
         }
-        let (pgid, sid) = t.procs.get(&parent).map(|e| (e.pgid, e.sid)).unwrap_or((1, 1));
+        let ptgid = t.procs.get(&parent).map(|e| e.tgid).unwrap_or(1);
+        let (pppid, pgid, sid) = t.procs.get(&ptgid).map(|e| (e.ppid, e.pgid, e.sid)).unwrap_or((0, 1, 1));
         let mut pid = t.next_pid;
         while t.procs.contains_key(&pid) {
             pid = if pid >= 4_194_304 { 2 } else { pid + 1 };
         }
         t.next_pid = if pid >= 4_194_304 { 2 } else { pid + 1 };
+        let (tgid, ppid, exit_signal) = if thread { (ptgid, pppid, 0) } else { (pid, ptgid, exit_signal) };
         t.procs.insert(
             pid,
             Entry {
-                ppid: parent,
+                tgid,
+                ppid,
                 pgid,
                 sid,
+                done: false,
+                group_status: None,
+                group_decided: false,
                 status: None,
                 exit_signal,
                 interrupts,
@@ -202,41 +235,48 @@ impl Machine {
             }
         };
         let pid = p.pid;
+        let whole_group = p.group_exit || matches!(status, ExitStatus::Signaled { .. });
+        p.thread_exit_cleanup();
         // Memory and descriptors go before the exit is reported, so a reader of
         // this process's pipes sees end-of-file by the time its parent is told.
         drop(p);
-        self.exited(pid, status);
+        self.exited(pid, status, whole_group);
     }
 
-    /// Records that `pid` exited: it becomes a zombie for its parent, its
-    /// children go to pid 1, and the parent gets its exit signal.
-    pub fn exited(&self, pid: i32, status: ExitStatus) {
+    /// Records that thread `tid` stopped. With `whole_group` (exit_group, or a
+    /// fatal signal) its process ends: the other threads get SIGKILL. When the
+    /// last thread of a process stops, the process becomes a zombie for its
+    /// parent, its children go to pid 1, and the parent gets its exit signal.
+    pub fn exited(&self, tid: i32, status: ExitStatus, whole_group: bool) {
         let mut notify: Vec<Wakeup> = Vec::new();
         {
             let mut t = self.table();
-            let Some(e) = t.procs.get_mut(&pid) else { return };
-            e.status = Some(status);
+            let Some(e) = t.procs.get_mut(&tid) else { return };
+            e.done = true;
             e.vfork_released = true;
             e.kicker = None;
-            let (ppid, exit_signal) = (e.ppid, e.exit_signal);
-            let orphans: Vec<i32> = t.procs.iter().filter(|(_, c)| c.ppid == pid).map(|(p, _)| *p).collect();
-            let mut init_gets_zombie = false;
-            for o in orphans {
-                if let Some(c) = t.procs.get_mut(&o) {
-                    c.ppid = 1;
-                    init_gets_zombie |= c.status.is_some();
+            let g = e.tgid;
+            if let Some(leader) = t.procs.get_mut(&g) {
+                // The first exit_group or fatal signal decides the status;
+                // otherwise the last thread to exit does.
+                if !leader.group_decided {
+                    leader.group_status = Some(status);
+                    leader.group_decided = whole_group;
                 }
             }
-            if let Some(init) = t.procs.get(&1).filter(|_| init_gets_zombie && pid != 1) {
-                notify.push((init.interrupts.clone(), init.kicker.clone(), signal::SIGCHLD));
-            }
-            if let Some(parent) = t.procs.get(&ppid) {
-                if exit_signal > 0 {
-                    notify.push((parent.interrupts.clone(), parent.kicker.clone(), exit_signal));
+            if whole_group {
+                for (other, o) in t.procs.iter() {
+                    if o.tgid == g && *other != tid && !o.done {
+                        notify.push((o.interrupts.clone(), o.kicker.clone(), signal::SIGKILL));
+                    }
                 }
-            } else if pid != 1 {
-                // No parent left to reap it.
-                t.procs.remove(&pid);
+            }
+            if tid != g {
+                t.procs.remove(&tid);
+            }
+            let alive = t.procs.values().any(|o| o.tgid == g && !o.done);
+            if !alive {
+                self.process_ended(&mut t, g, &mut notify);
             }
         }
         self.changed.notify_all();
@@ -245,6 +285,33 @@ impl Machine {
             if let Some(k) = k {
                 k.kick();
             }
+        }
+    }
+
+    /// The last thread of process `pid` stopped: make it a zombie.
+    fn process_ended(&self, t: &mut Table, pid: i32, notify: &mut Vec<Wakeup>) {
+        let Some(e) = t.procs.get_mut(&pid) else { return };
+        e.status = Some(e.group_status.unwrap_or(ExitStatus::Exited(0)));
+        let (ppid, exit_signal) = (e.ppid, e.exit_signal);
+        let orphans: Vec<i32> =
+            t.procs.iter().filter(|(p, c)| c.ppid == pid && c.tgid == **p).map(|(p, _)| *p).collect();
+        let mut init_gets_zombie = false;
+        for o in orphans {
+            if let Some(c) = t.procs.get_mut(&o) {
+                c.ppid = 1;
+                init_gets_zombie |= c.status.is_some();
+            }
+        }
+        if let Some(init) = t.procs.get(&1).filter(|_| init_gets_zombie && pid != 1) {
+            notify.push((init.interrupts.clone(), init.kicker.clone(), signal::SIGCHLD));
+        }
+        if let Some(parent) = t.procs.get(&ppid) {
+            if exit_signal > 0 {
+                notify.push((parent.interrupts.clone(), parent.kicker.clone(), exit_signal));
+            }
+        } else if pid != 1 {
+            // No parent left to reap it.
+            t.procs.remove(&pid);
         }
     }
 
@@ -260,10 +327,12 @@ impl Machine {
         interrupted: &dyn Fn() -> bool,
     ) -> Result<Option<(i32, ExitStatus)>, Errno> {
         let mut t = self.table();
+        let caller = t.procs.get(&caller).map(|e| e.tgid).unwrap_or(caller);
         loop {
             let caller_pgid = t.procs.get(&caller).map(|e| e.pgid).unwrap_or(0);
             let matches = |pid: i32, e: &Entry| {
-                e.ppid == caller
+                e.tgid == pid
+                    && e.ppid == caller
                     && match which {
                         WaitFor::Pid(p) => p == pid,
                         WaitFor::Any => true,
@@ -317,21 +386,36 @@ impl Machine {
         self.changed.notify_all();
     }
 
-    /// Sends `sig` (0 probes) from `sender`; ESRCH if nothing matched.
+    /// The thread that takes a signal sent to process `pid`: its leader if it
+    /// still runs, otherwise any of its running threads.
+    fn receiver(t: &Table, pid: i32) -> Option<&Entry> {
+        let leader = t.procs.get(&pid)?;
+        if !leader.done {
+            return Some(leader);
+        }
+        t.procs.values().find(|e| e.tgid == pid && !e.done)
+    }
+
+    /// Sends `sig` (0 probes) from thread `sender`; ESRCH if nothing matched.
     pub fn kill(&self, sender: i32, target: Target, sig: i32) -> Result<(), Errno> {
         let hits: Vec<(Interrupts, Option<Arc<dyn Kick>>)> = {
             let t = self.table();
-            t.procs
-                .iter()
-                .filter(|(pid, e)| {
-                    e.status.is_none()
-                        && match target {
-                            Target::Pid(p) => **pid == p,
-                            Target::Group(g) => e.pgid == g,
-                            Target::All => **pid != 1 && **pid != sender,
-                        }
-                })
-                .map(|(_, e)| (e.interrupts.clone(), e.kicker.clone()))
+            let sender_tgid = t.procs.get(&sender).map(|e| e.tgid).unwrap_or(sender);
+            let pids: Vec<i32> = match target {
+                Target::Pid(p) => t.procs.get(&p).map(|e| e.tgid).into_iter().collect(),
+                Target::Group(g) => {
+                    t.procs.iter().filter(|(p, e)| e.tgid == **p && e.pgid == g).map(|(p, _)| *p).collect()
+                }
+                Target::All => t
+                    .procs
+                    .iter()
+                    .filter(|(p, e)| e.tgid == **p && **p != 1 && **p != sender_tgid)
+                    .map(|(p, _)| *p)
+                    .collect(),
+            };
+            pids.into_iter()
+                .filter_map(|p| Self::receiver(&t, p))
+                .map(|e| (e.interrupts.clone(), e.kicker.clone()))
                 .collect()
         };
         if hits.is_empty() {
@@ -348,6 +432,27 @@ impl Machine {
         Ok(())
     }
 
+    /// Sends `sig` to thread `tid` of process `tgid` (tgkill).
+    pub fn kill_thread(&self, tgid: i32, tid: i32, sig: i32) -> Result<(), Errno> {
+        let hit = {
+            let t = self.table();
+            t.procs.get(&tid).filter(|e| e.tgid == tgid && !e.done).map(|e| (e.interrupts.clone(), e.kicker.clone()))
+        };
+        let (i, k) = hit.ok_or(Errno::ESRCH)?;
+        if sig != 0 {
+            i.raise(sig);
+            if let Some(k) = k {
+                k.kick();
+            }
+        }
+        Ok(())
+    }
+
+    /// The process a thread belongs to.
+    pub fn tgid(&self, tid: i32) -> i32 {
+        self.table().procs.get(&tid).map(|e| e.tgid).unwrap_or(tid)
+    }
+
     /// Kills every process but pid 1 (the machine is ending) and waits for
     /// their threads.
     pub fn shut_down(&self) {
@@ -358,21 +463,27 @@ impl Machine {
         }
     }
 
+    fn leader_of(t: &Table, pid: i32) -> Option<&Entry> {
+        let g = t.procs.get(&pid)?.tgid;
+        t.procs.get(&g)
+    }
+
     pub fn ppid(&self, pid: i32) -> i32 {
-        self.table().procs.get(&pid).map(|e| e.ppid).unwrap_or(0)
+        Self::leader_of(&self.table(), pid).map(|e| e.ppid).unwrap_or(0)
     }
 
     pub fn pgid(&self, pid: i32) -> Result<i32, Errno> {
-        self.table().procs.get(&pid).filter(|e| e.status.is_none()).map(|e| e.pgid).ok_or(Errno::ESRCH)
+        Self::leader_of(&self.table(), pid).filter(|e| e.status.is_none()).map(|e| e.pgid).ok_or(Errno::ESRCH)
     }
 
     pub fn sid(&self, pid: i32) -> Result<i32, Errno> {
-        self.table().procs.get(&pid).filter(|e| e.status.is_none()).map(|e| e.sid).ok_or(Errno::ESRCH)
+        Self::leader_of(&self.table(), pid).filter(|e| e.status.is_none()).map(|e| e.sid).ok_or(Errno::ESRCH)
     }
 
     /// Implements setpgid for `caller` on `pid` (itself or a child), into `pgid`.
     pub fn setpgid(&self, caller: i32, pid: i32, pgid: i32) -> Result<(), Errno> {
         let mut t = self.table();
+        let caller = t.procs.get(&caller).map(|e| e.tgid).unwrap_or(caller);
         let caller_sid = t.procs.get(&caller).map(|e| e.sid).ok_or(Errno::ESRCH)?;
         let e = t.procs.get(&pid).ok_or(Errno::ESRCH)?;
         if pid != caller && e.ppid != caller {
@@ -397,6 +508,7 @@ impl Machine {
     /// Implements setsid: a new session and group led by `pid`.
     pub fn setsid(&self, pid: i32) -> Result<i32, Errno> {
         let mut t = self.table();
+        let pid = t.procs.get(&pid).map(|e| e.tgid).unwrap_or(pid);
         if t.procs.values().any(|e| e.pgid == pid) {
             return Err(Errno::EPERM);
         }
@@ -406,9 +518,80 @@ impl Machine {
         Ok(pid)
     }
 
-    /// Number of live processes (for tests and /proc).
+    fn futex_queue(&self) -> MutexGuard<'_, Vec<Arc<FutexWaiter>>> {
+        self.futexes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// FUTEX_WAIT: sleeps on `key` if `still_equal()` (checked under the queue
+    /// lock, so no wake between the check and the sleep is lost) until woken,
+    /// `deadline`, or `interrupted()`.
+    pub fn futex_wait(
+        &self,
+        key: u64,
+        bitset: u32,
+        still_equal: impl FnOnce() -> bool,
+        deadline: Option<std::time::Instant>,
+        interrupted: &dyn Fn() -> bool,
+    ) -> Result<(), Errno> {
+        let w = Arc::new(FutexWaiter { key: Mutex::new(key), bitset, woken: Default::default() });
+        let mut q = self.futex_queue();
+        if !still_equal() {
+            return Err(Errno::EAGAIN);
+        }
+        q.push(w.clone());
+        loop {
+            if w.woken.load(std::sync::atomic::Ordering::SeqCst) {
+                return Ok(());
+            }
+            let now = std::time::Instant::now();
+            let expired = deadline.is_some_and(|d| now >= d);
+            if expired || interrupted() {
+                q.retain(|o| !Arc::ptr_eq(o, &w));
+                return Err(if expired { Errno::ETIMEDOUT } else { Errno::EINTR });
+            }
+            let wait = deadline.map(|d| (d - now).min(POLL)).unwrap_or(POLL);
+            q = self.futex_woken.wait_timeout(q, wait).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// FUTEX_WAKE: wakes up to `n` waiters on `key` whose bitset meets `bitset`.
+    pub fn futex_wake(&self, key: u64, n: u32, bitset: u32) -> u32 {
+        self.futex_requeue(key, n, bitset, None)
+    }
+
+    /// FUTEX_CMP_REQUEUE without the compare: wakes `n` waiters on `key`, then
+    /// moves up to `requeue.1` of the rest to `requeue.0`. Returns the number
+    /// woken (plus requeued, as Linux reports for CMP_REQUEUE).
+    pub fn futex_requeue(&self, key: u64, n: u32, bitset: u32, requeue: Option<(u64, u32)>) -> u32 {
+        let mut q = self.futex_queue();
+        let mut woken = 0u32;
+        let mut moved = 0u32;
+        q.retain(|w| {
+            let mut k = w.key.lock().unwrap_or_else(|p| p.into_inner());
+            if *k != key || w.bitset & bitset == 0 {
+                return true;
+            }
+            if woken < n {
+                woken += 1;
+                w.woken.store(true, std::sync::atomic::Ordering::SeqCst);
+                return false;
+            }
+            if let Some((to, _)) = requeue.filter(|(_, max)| moved < *max) {
+                moved += 1;
+                *k = to;
+            }
+            true
+        });
+        drop(q);
+        if woken > 0 {
+            self.futex_woken.notify_all();
+        }
+        woken + if requeue.is_some() { moved } else { 0 }
+    }
+
+    /// Number of running threads (for tests and /proc).
     pub fn live(&self) -> usize {
-        self.table().procs.values().filter(|e| e.status.is_none()).count()
+        self.table().procs.values().filter(|e| !e.done).count()
     }
 }
 
@@ -438,13 +621,13 @@ mod tests {
         let init = Interrupts::default();
         m.register_init(init.clone());
         let a_int = Interrupts::default();
-        let a = m.alloc_pid(1, signal::SIGCHLD, a_int.clone()).unwrap();
-        let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default()).unwrap();
-        assert_eq!(m.alloc_pid(1, signal::SIGCHLD, Interrupts::default()), Err(Errno::EAGAIN), "--pids limit");
+        let a = m.alloc_pid(1, signal::SIGCHLD, a_int.clone(), false).unwrap();
+        let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default(), false).unwrap();
+        assert_eq!(m.alloc_pid(1, signal::SIGCHLD, Interrupts::default(), false), Err(Errno::EAGAIN), "--pids limit");
         let no = || false;
         assert_eq!(m.wait(1, WaitFor::Any, true, false, &no), Ok(None));
         assert_eq!(m.wait(b, WaitFor::Any, true, false, &no), Err(Errno::ECHILD));
-        m.exited(a, ExitStatus::Exited(3));
+        m.exited(a, ExitStatus::Exited(3), false);
         assert_eq!(m.ppid(b), 1, "orphans go to pid 1");
         assert!(init.take_pending() & signal::bit(signal::SIGCHLD) != 0);
         assert_eq!(m.wait(1, WaitFor::Pid(a), false, false, &no), Ok(Some((a, ExitStatus::Exited(3)))));

@@ -80,7 +80,12 @@ pub struct ProcessConfig {
 
 /// A process of a machine.
 pub struct Process {
+    /// This thread's id (the process id for its main thread).
     pub pid: i32,
+    /// The process (thread group) id.
+    pub tgid: i32,
+    /// The thread ended the whole process (exit_group, or a fatal signal).
+    pub group_exit: bool,
     /// The machine's process table; None for a process run on its own (tests).
     pub machine: Option<Arc<Machine>>,
     pub mm: MemoryManager,
@@ -126,6 +131,8 @@ impl Process {
     pub fn new(mm: MemoryManager, vfs: Arc<Vfs>, cwd: String, config: Arc<ProcessConfig>) -> Process {
         Process {
             pid: 1,
+            tgid: 1,
+            group_exit: false,
             machine: None,
             mm,
             vfs,
@@ -491,6 +498,8 @@ impl Process {
         signals.pending = 0;
         Process {
             pid,
+            tgid: pid,
+            group_exit: false,
             machine: self.machine.clone(),
             mm,
             vfs: self.vfs.clone(),
@@ -520,6 +529,64 @@ impl Process {
         }
     }
 
+    /// A new thread of this process (clone with CLONE_THREAD): same memory,
+    /// descriptors and filesystem view; its own registers, mask and tid.
+    /// Signal dispositions are copied rather than shared.
+    pub fn thread_child(&mut self, tid: i32) -> Process {
+        let mut ctx = self.ctx.clone();
+        ctx.regs.rax = 0;
+        let mut signals = self.signals.clone();
+        signals.pending = 0;
+        signals.altstack = Default::default();
+        signals.altstack.flags = signal::SS_DISABLE;
+        Process {
+            pid: tid,
+            tgid: self.tgid,
+            group_exit: false,
+            machine: self.machine.clone(),
+            mm: self.mm.clone(),
+            vfs: self.vfs.clone(),
+            fds: self.fds.share(),
+            cwd: self.cwd.clone(),
+            exe: self.exe.clone(),
+            argv: self.argv.clone(),
+            envp: self.envp.clone(),
+            ctx,
+            signals,
+            umask: self.umask,
+            exit: None,
+            stats: Stats::default(),
+            config: self.config.clone(),
+            interrupts: Interrupts::default(),
+            started: Instant::now(),
+            vdso_base: self.vdso_base,
+            clock: self.clock,
+            comm: self.comm.clone(),
+            clear_child_tid: 0,
+            rlimits: self.rlimits,
+            forced: None,
+            regs_replaced: false,
+            pending_fpu: None,
+            spawned: None,
+            strace_out: Box::new(std::io::stderr()),
+        }
+    }
+
+    /// What a thread does on its way out: clear its tid word and wake a
+    /// joiner waiting on it (CLONE_CHILD_CLEARTID), as pthread_join expects.
+    pub fn thread_exit_cleanup(&mut self) {
+        let addr = std::mem::take(&mut self.clear_child_tid);
+        if addr == 0 || self.group_exit {
+            return;
+        }
+        if self.mm.copy_out(addr, &0u32.to_le_bytes()).is_err() {
+            return;
+        }
+        if let (Some(m), Some(key)) = (&self.machine, self.mm.translate(addr)) {
+            m.futex_wake(key, 1, u32::MAX);
+        }
+    }
+
     /// After a successful execve: the new program starts with default handlers
     /// (ignored signals stay ignored), no alternate stack, a clean FPU, and
     /// without its close-on-exec descriptors.
@@ -540,9 +607,10 @@ impl Process {
         }
     }
 
-    /// Ends the process (exit/exit_group).
-    pub fn exit_with(&mut self, code: i32) {
+    /// Ends this thread (exit), or with `group` the whole process (exit_group).
+    pub fn exit_with(&mut self, code: i32, group: bool) {
         self.exit = Some(ExitStatus::Exited(code & 0xff));
+        self.group_exit = group;
     }
 
     /// Restores the context saved by a signal frame (rt_sigreturn).
@@ -679,8 +747,10 @@ impl ProcView for Snapshot {
 pub struct ProcViewRef<'a>(pub &'a Process);
 
 impl ProcView for ProcViewRef<'_> {
+    /// /proc shows processes, so this is the thread group id.
+    #[allow(clippy::misnamed_getters)]
     fn pid(&self) -> i32 {
-        self.0.pid
+        self.0.tgid
     }
     fn exe(&self) -> String {
         self.0.exe.clone()
@@ -694,7 +764,7 @@ impl ProcView for ProcViewRef<'_> {
     fn status(&self) -> String {
         let p = self.0;
         let (uid, gid) = crate::host::ids();
-        let (pid, ppid) = (p.pid, p.ppid());
+        let (pid, ppid) = (p.tgid, p.ppid());
         let rss_kb = p.mm.rss_bytes() / 1024;
         let vm_kb: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum::<u64>() / 1024;
         format!(

@@ -4,6 +4,7 @@
 //! guest memory, and delegate to mm/vfs/task. One file per family.
 
 mod fs;
+mod futex;
 mod mm;
 mod proc;
 mod process;

@@ -6,15 +6,16 @@ use crate::host;
 use crate::mm::pagetable::USER_END;
 use crate::task::Process;
 
-/// Implements Linux `exit(2)`; with one thread it ends the process.
+/// Implements Linux `exit(2)`: ends the calling thread; the process ends with
+/// its last thread.
 pub fn sys_exit(p: &mut Process, a: &Args) -> SysResult {
-    p.exit_with(a.i(0));
+    p.exit_with(a.i(0), false);
     Ok(0)
 }
 
 /// Implements Linux `exit_group(2)`.
 pub fn sys_exit_group(p: &mut Process, a: &Args) -> SysResult {
-    p.exit_with(a.i(0));
+    p.exit_with(a.i(0), true);
     Ok(0)
 }
 
@@ -268,31 +269,6 @@ pub fn sys_getcpu(p: &mut Process, a: &Args) -> SysResult {
         put(p, a.u(1), &0u32.to_le_bytes())?;
     }
     Ok(0)
-}
-
-/// Implements Linux `futex(2)` for one thread: wakes find no waiters, and a
-/// wait either fails with EAGAIN or sleeps until its timeout.
-pub fn sys_futex(p: &mut Process, a: &Args) -> SysResult {
-    let op = a.i(1) & 0x7f & !0x100;
-    match op {
-        0 | 9 => {
-            // FUTEX_WAIT, FUTEX_WAIT_BITSET
-            let mut v = [0u8; 4];
-            p.mm.copy_in(a.u(0), &mut v)?;
-            if u32::from_le_bytes(v) != a.u32(2) {
-                return Err(Errno::EAGAIN);
-            }
-            if a.u(3) == 0 {
-                // Nobody else can ever wake us: this is a deadlock in the guest.
-                return Err(Errno::EINVAL);
-            }
-            let ts = super::read_timespec(p, a.u(3))?;
-            let _ = host::clock_nanosleep(libc::CLOCK_MONOTONIC, op == 9, &ts);
-            Err(Errno::ETIMEDOUT)
-        }
-        1 | 10 => Ok(0), // FUTEX_WAKE, FUTEX_WAKE_BITSET
-        _ => Err(Errno::ENOSYS),
-    }
 }
 
 /// Implements Linux `capget(2)`: no capabilities.

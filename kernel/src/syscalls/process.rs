@@ -23,9 +23,11 @@ const UNSUPPORTED: u64 = 0x7e02_0000 | 0x1000 | 0x2000 | 0x8000 | 0x80_0000 | 0x
 
 /// The one implementation behind fork, vfork and process-like clone.
 fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child_tid: u64, tls: u64) -> SysResult {
-    if flags & CLONE_THREAD != 0 || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0 {
-        // Threads come with the next step of issue 4.
-        return Err(if flags & CLONE_THREAD != 0 { Errno::EAGAIN } else { Errno::EINVAL });
+    let thread = flags & CLONE_THREAD != 0;
+    if thread && flags & (CLONE_VM | CLONE_SIGHAND) != CLONE_VM | CLONE_SIGHAND
+        || flags & CLONE_SIGHAND != 0 && flags & CLONE_VM == 0
+    {
+        return Err(Errno::EINVAL);
     }
     if flags & UNSUPPORTED != 0 {
         return Err(Errno::EINVAL);
@@ -35,17 +37,22 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
     if exit_signal > sig::NSIG as i32 {
         return Err(Errno::EINVAL);
     }
-    let pid = machine.alloc_pid(p.pid, exit_signal, Default::default())?;
-    // CLONE_VM (vfork, posix_spawn) is served as a copy: the child gets its own
-    // copy-on-write memory, and a vfork parent still waits for exec or exit.
-    let mm = match p.mm.fork() {
-        Ok(mm) => mm,
-        Err(e) => {
-            machine.forget(pid);
-            return Err(if e == Errno::ENOMEM { Errno::ENOMEM } else { Errno::EAGAIN });
-        }
+    let pid = machine.alloc_pid(p.pid, exit_signal, Default::default(), thread)?;
+    let mut child = if thread {
+        p.thread_child(pid)
+    } else {
+        // CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is served as a
+        // copy: the child gets copy-on-write memory, and a vfork parent still
+        // waits for exec or exit.
+        let mm = match p.mm.fork() {
+            Ok(mm) => mm,
+            Err(e) => {
+                machine.forget(pid);
+                return Err(if e == Errno::ENOMEM { Errno::ENOMEM } else { Errno::EAGAIN });
+            }
+        };
+        p.fork_child(pid, mm)
     };
-    let mut child = p.fork_child(pid, mm);
     if stack != 0 {
         child.ctx.regs.rsp = stack;
     }
@@ -81,7 +88,7 @@ pub fn sys_vfork(p: &mut Process, _a: &Args) -> SysResult {
     clone_process(p, CLONE_VM | CLONE_VFORK | sig::SIGCHLD as u64, 0, 0, 0, 0)
 }
 
-/// Implements Linux `clone(2)` for new processes (not threads yet).
+/// Implements Linux `clone(2)` for new processes and threads.
 pub fn sys_clone(p: &mut Process, a: &Args) -> SysResult {
     clone_process(p, a.u(0), a.u(1), a.u(2), a.u(3), a.u(4))
 }
@@ -229,7 +236,8 @@ pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
         pid => Target::Pid(pid),
     };
     machine.kill(p.pid, target, s)?;
-    if s != 0 && (target == Target::Pid(p.pid) || matches!(target, Target::Group(g) if machine.pgid(p.pid) == Ok(g))) {
+    let own = target == Target::Pid(p.tgid) || target == Target::Pid(p.pid);
+    if s != 0 && (own || matches!(target, Target::Group(g) if machine.pgid(p.pid) == Ok(g))) {
         // To itself: deliver before the syscall returns, as Linux does.
         let bits = p.interrupts.take_pending();
         for n in 1..=sig::NSIG as i32 {
@@ -251,12 +259,41 @@ pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Implements Linux `tgkill(2)`: every process has one thread, whose tid is its pid.
-pub fn sys_tgkill(p: &mut Process, a: &Args) -> SysResult {
-    if a.i(0) != a.i(1) || a.i(0) <= 0 {
-        return Err(if a.i(0) <= 0 || a.i(1) <= 0 { Errno::EINVAL } else { Errno::ESRCH });
+/// Sends a signal to one thread; to itself it is taken before returning.
+fn signal_thread(p: &mut Process, tgid: i32, tid: i32, s: i32) -> SysResult {
+    let s = check_sig(s)?;
+    let Some(machine) = p.machine.clone() else {
+        return super::signal::sys_kill(p, &Args([1, s as u64, 0, 0, 0, 0]));
+    };
+    machine.kill_thread(tgid, tid, s)?;
+    if tid == p.pid && s != 0 {
+        let bits = p.interrupts.take_pending();
+        for n in 1..=sig::NSIG as i32 {
+            if bits & sig::bit(n) != 0 {
+                if n == sig::SIGKILL {
+                    p.exit = Some(ExitStatus::Signaled { sig: n, core: false });
+                    p.group_exit = true;
+                } else {
+                    p.signals.post(sig::SigInfo {
+                        signo: n,
+                        code: sig::SI_TKILL,
+                        pid: p.tgid,
+                        uid: crate::host::ids().0,
+                        addr: 0,
+                    });
+                }
+            }
+        }
     }
-    sys_kill(p, &Args([a.u(1), a.u(2), 0, 0, 0, 0]))
+    Ok(0)
+}
+
+/// Implements Linux `tgkill(2)`.
+pub fn sys_tgkill(p: &mut Process, a: &Args) -> SysResult {
+    if a.i(0) <= 0 || a.i(1) <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    signal_thread(p, a.i(0), a.i(1), a.i(2))
 }
 
 /// Implements Linux `tkill(2)`.
@@ -264,11 +301,17 @@ pub fn sys_tkill(p: &mut Process, a: &Args) -> SysResult {
     if a.i(0) <= 0 {
         return Err(Errno::EINVAL);
     }
-    sys_kill(p, &Args([a.u(0), a.u(1), 0, 0, 0, 0]))
+    let tgid = p.machine.as_ref().map(|m| m.tgid(a.i(0))).unwrap_or(a.i(0));
+    signal_thread(p, tgid, a.i(0), a.i(1))
 }
 
-/// getpid and gettid: one thread per process, so they agree.
+/// Implements Linux `getpid(2)`: the process (thread group) id.
 pub fn sys_getpid(p: &mut Process, _a: &Args) -> SysResult {
+    Ok(p.tgid as u64)
+}
+
+/// Implements Linux `gettid(2)`.
+pub fn sys_gettid(p: &mut Process, _a: &Args) -> SysResult {
     Ok(p.pid as u64)
 }
 

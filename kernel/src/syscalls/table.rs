@@ -2,7 +2,7 @@
 //! it is supported, and what is missing. docs/syscalls.md is rendered from here
 //! (and a test fails when it is stale).
 
-use super::{Args, fs, mm, proc, process, rw, signal, sys_enosys, time};
+use super::{Args, fs, futex, mm, proc, process, rw, signal, sys_enosys, time};
 use crate::errno::SysResult;
 use crate::task::Process;
 
@@ -109,7 +109,7 @@ pub static TABLE: &[Entry] = &[
         "clone",
         5,
         process::sys_clone,
-        "new processes; CLONE_VM is served as a copy (the vfork parent still waits); threads (CLONE_THREAD) return EAGAIN until threads land",
+        "processes and threads; CLONE_VM without CLONE_THREAD is a copy (the vfork parent still waits); threads copy signal dispositions and the working directory instead of sharing them",
     ),
     full(57, "fork", 0, process::sys_fork),
     part(
@@ -207,7 +207,7 @@ pub static TABLE: &[Entry] = &[
     part(166, "umount2", 2, proc::sys_eperm, "EPERM"),
     part(169, "reboot", 4, proc::sys_eperm, "EPERM"),
     part(170, "sethostname", 2, proc::sys_eperm, "EPERM"),
-    full(186, "gettid", 0, process::sys_getpid),
+    full(186, "gettid", 0, process::sys_gettid),
     part(191, "getxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
     part(192, "lgetxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
     part(193, "fgetxattr", 4, fs::sys_xattr, "no extended attributes: EOPNOTSUPP"),
@@ -220,10 +220,10 @@ pub static TABLE: &[Entry] = &[
         202,
         "futex",
         6,
-        proc::sys_futex,
-        "one thread: WAKE finds no waiters, WAIT fails or sleeps to its timeout; more ops with threads (issue 4)",
+        futex::sys_futex,
+        "WAIT, WAKE, WAIT_BITSET, WAKE_BITSET, REQUEUE, CMP_REQUEUE; no PI or WAKE_OP",
     ),
-    part(203, "sched_setaffinity", 3, proc::sys_ok, "one vCPU: accepted"),
+    part(203, "sched_setaffinity", 3, proc::sys_ok, "accepted, no effect"),
     full(204, "sched_getaffinity", 3, proc::sys_sched_getaffinity),
     none(213, "epoll_create", 1, PROCS),
     full(217, "getdents64", 3, fs::sys_getdents64),
