@@ -136,6 +136,9 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     vfs.mount("/tmp", Fs::Host(tmp_fs));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
+    // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
+    let shm = TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
+    vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
 
     // Physical memory covers the user limit plus page tables and the system area.
     let phys_size = args.mem + args.mem / 256 + (8 << 20);
@@ -233,6 +236,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         );
     }
     drop(tmp);
+    drop(shm);
     match result {
         Err(e) => Err(fail(format!("machine failed: {e}"))),
         Ok(_) if timed_out.load(Ordering::SeqCst) => {

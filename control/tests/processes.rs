@@ -9,6 +9,10 @@ fn sh(script: &str) -> Vec<String> {
     vec!["/bin/busybox".into(), "sh".into(), "-c".into(), script.into()]
 }
 
+fn py(script: &str) -> Vec<String> {
+    vec!["/usr/bin/python3".into(), "-c".into(), script.into()]
+}
+
 #[test]
 fn issue_acceptance_commands_match_native() {
     if !kvm_or_skip("issue_acceptance_commands_match_native") {
@@ -25,6 +29,14 @@ fn issue_acceptance_commands_match_native() {
         ],
         sh("x=$(echo hi | tr a-z A-Z); echo $x; echo $(seq 3) | xargs -n1 echo; (exit 3); echo $?"),
         sh("/bin/busybox timeout 1 sh -c 'while :; do :; done'; echo $?"),
+        py("import concurrent.futures, threading\n\
+def work(n):\n    return sum(i * i for i in range(n))\n\
+with concurrent.futures.ThreadPoolExecutor(max_workers=8) as ex:\n\
+    print(sum(ex.map(work, [20000 + i for i in range(16)])), threading.active_count())"),
+        py("import multiprocessing\n\
+def sq(x):\n    return x * x\n\
+if __name__ == '__main__':\n\
+    with multiprocessing.Pool(2) as p:\n        print(p.map(sq, range(10)))"),
     ];
     let failures: Vec<String> = cases.iter().filter_map(|c| compare(c)).collect();
     assert!(failures.is_empty(), "{} commands differ:\n{}", failures.len(), failures.join("\n"));

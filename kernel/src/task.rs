@@ -582,7 +582,7 @@ impl Process {
         if self.mm.copy_out(addr, &0u32.to_le_bytes()).is_err() {
             return;
         }
-        if let (Some(m), Some(key)) = (&self.machine, self.mm.translate(addr)) {
+        if let (Some(m), Some(key)) = (&self.machine, self.mm.futex_key(addr)) {
             m.futex_wake(key, 1, u32::MAX);
         }
     }

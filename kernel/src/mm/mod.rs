@@ -962,10 +962,28 @@ impl MemoryManager {
     pub fn rss_bytes(&self) -> u64 {
         self.lock().rss_bytes()
     }
-    /// Physical address behind a user address, for futex keys.
+    /// Physical address behind a user address.
     pub fn translate(&self, va: u64) -> Option<u64> {
         let a = self.lock();
         a.pt.translate(&a.phys, va, false)
+    }
+
+    /// A key naming the futex word at `va` across address spaces: the file
+    /// position for shared file mappings (each process maps those at its own
+    /// frames), the physical address otherwise.
+    pub fn futex_key(&self, va: u64) -> Option<u64> {
+        let a = self.lock();
+        let pa = a.pt.translate(&a.phys, va, false)?;
+        match a.vmas.find(va).and_then(|v| v.file().filter(|f| f.shared).map(|f| (v.start, f.clone()))) {
+            Some((start, f)) => {
+                let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+                for x in [f.dev, f.ino, f.offset + (va - start)] {
+                    h = (h ^ x).wrapping_mul(0x100_0000_01b3);
+                }
+                Some(h | (1 << 63))
+            }
+            None => Some(pa),
+        }
     }
     /// The child's copy for fork (a new address space).
     pub fn fork(&self) -> Result<MemoryManager, Errno> {

@@ -1,5 +1,6 @@
 //! futex(2): the wait queues live in `crate::machine`, keyed by the physical
-//! address of the futex word, so private and shared futexes work alike.
+//! address of the futex word (or its file position in a shared file mapping),
+//! so private and shared futexes work alike.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +21,7 @@ fn key(p: &Process, uaddr: u64) -> Result<u64, Errno> {
     if !uaddr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    p.mm.translate(uaddr).ok_or(Errno::EFAULT)
+    p.mm.futex_key(uaddr).ok_or(Errno::EFAULT)
 }
 
 fn read_u32(p: &Process, uaddr: u64) -> Result<u32, Errno> {

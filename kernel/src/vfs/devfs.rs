@@ -76,6 +76,8 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
         let mut entries: Vec<(Vec<u8>, u8, u64)> =
             DEVICES.iter().map(|(n, _, r)| (n.as_bytes().to_vec(), libc::DT_CHR, *r)).collect();
         entries.extend(LINKS.iter().map(|(n, _)| (n.as_bytes().to_vec(), libc::DT_LNK, 0)));
+        // /dev/shm is its own mount; list it here.
+        entries.push((b"shm".to_vec(), libc::DT_DIR, 0));
         let st = synth_stat("/dev", libc::S_IFDIR | 0o755);
         return Ok(Node::File(Box::new(SynthDir::new("/dev".into(), entries, st))));
     }
