@@ -60,11 +60,12 @@ pub struct RunArgs {
 struct TmpDir(PathBuf);
 
 impl TmpDir {
-    fn create() -> std::io::Result<TmpDir> {
+    fn create(purpose: &str) -> std::io::Result<TmpDir> {
         let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
         let mut rnd = [0u8; 8];
         let _ = getrandom(&mut rnd);
-        let name = format!("wisp-tmp-{}-{:016x}", std::process::id(), u64::from_le_bytes(rnd));
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let name = format!("wisp-{purpose}-{}-{:016x}{nanos:08x}", std::process::id(), u64::from_le_bytes(rnd));
         let path = base.join(name);
         std::fs::create_dir(&path)?;
         use std::os::unix::fs::PermissionsExt;
@@ -124,7 +125,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     }
     let tmp = match &args.tmp {
         Some(_) => None,
-        None => Some(TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
+        None => Some(TmpDir::create("tmp").map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
     };
     let tmp_dir = args.tmp.clone().or_else(|| tmp.as_ref().map(|t| t.0.clone())).unwrap_or_default();
     let mut vfs = Vfs::new();
@@ -137,7 +138,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
     // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
-    let shm = TmpDir::create().map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
+    let shm = TmpDir::create("shm").map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
     vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
 
     // Physical memory covers the user limit plus page tables and the system area.
