@@ -64,7 +64,8 @@ impl TmpDir {
         let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
         let mut rnd = [0u8; 8];
         let _ = getrandom(&mut rnd);
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+        let nanos =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
         let name = format!("wisp-{purpose}-{}-{:016x}{nanos:08x}", std::process::id(), u64::from_le_bytes(rnd));
         let path = base.join(name);
         std::fs::create_dir(&path)?;

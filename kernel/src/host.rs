@@ -292,3 +292,39 @@ pub fn rdtsc() -> u64 {
         core::arch::x86_64::_rdtsc()
     }
 }
+
+/// Takes ownership of a descriptor a host call just returned.
+pub fn own_fd(fd: i32) -> Result<OwnedFd, Errno> {
+    if fd < 0 {
+        return Err(Errno::EBADF);
+    }
+    // SAFETY: callers pass a descriptor the host kernel just returned to this
+    // process and that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A host eventfd; returns the raw descriptor (or -1).
+pub fn eventfd(initval: u32, flags: i32) -> i64 {
+    // SAFETY: plain syscall with integer arguments.
+    unsafe { libc::eventfd(initval, flags) as i64 }
+}
+
+/// A host timerfd; returns the raw descriptor (or -1).
+pub fn timerfd_create(clock: i32, flags: i32) -> i64 {
+    // SAFETY: plain syscall with integer arguments.
+    unsafe { libc::timerfd_create(clock, flags) as i64 }
+}
+
+/// timerfd_settime with `struct itimerspec` passed as its 32 bytes.
+pub fn timerfd_settime(fd: i32, flags: i32, new: &[u8; 32], old: &mut [u8; 32]) -> Result<(), Errno> {
+    // SAFETY: both buffers have the size and layout of struct itimerspec on x86_64.
+    let r = unsafe { libc::syscall(libc::SYS_timerfd_settime, fd, flags, new.as_ptr(), old.as_mut_ptr()) };
+    check(r).map(|_| ())
+}
+
+/// timerfd_gettime into the 32 bytes of a `struct itimerspec`.
+pub fn timerfd_gettime(fd: i32, cur: &mut [u8; 32]) -> Result<(), Errno> {
+    // SAFETY: the buffer has the size and layout of struct itimerspec on x86_64.
+    let r = unsafe { libc::syscall(libc::SYS_timerfd_gettime, fd, cur.as_mut_ptr()) };
+    check(r).map(|_| ())
+}

@@ -106,6 +106,8 @@ pub struct Process {
     pub vdso_base: Option<u64>,
     /// The guest clock, when the vDSO is in use.
     pub clock: Option<crate::vdso::Clock>,
+    /// alarm/setitimer(ITIMER_REAL), shared by the process's threads.
+    pub itimer: Arc<crate::syscalls::RealTimer>,
     /// Name set by prctl(PR_SET_NAME).
     pub comm: Option<String>,
     pub clear_child_tid: u64,
@@ -151,6 +153,7 @@ impl Process {
             started: Instant::now(),
             vdso_base: None,
             clock: None,
+            itimer: Default::default(),
             comm: None,
             clear_child_tid: 0,
             rlimits: crate::syscalls::default_rlimits(0),
@@ -518,6 +521,7 @@ impl Process {
             started: Instant::now(),
             vdso_base: self.vdso_base,
             clock: self.clock,
+            itimer: Default::default(),
             comm: self.comm.clone(),
             clear_child_tid: 0,
             rlimits: self.rlimits,
@@ -561,6 +565,7 @@ impl Process {
             started: Instant::now(),
             vdso_base: self.vdso_base,
             clock: self.clock,
+            itimer: self.itimer.clone(),
             comm: self.comm.clone(),
             clear_child_tid: 0,
             rlimits: self.rlimits,

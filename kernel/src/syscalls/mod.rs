@@ -3,6 +3,7 @@
 //! Handlers are thin: decode and validate arguments, copy through checked
 //! guest memory, and delegate to mm/vfs/task. One file per family.
 
+mod events;
 mod fs;
 mod futex;
 mod mm;
@@ -17,6 +18,7 @@ use crate::errno::{Errno, SysResult};
 use crate::task::Process;
 use crate::vfs::normalize;
 use crate::vfs::path::PATH_MAX;
+pub use events::RealTimer;
 pub use proc::default_rlimits;
 pub use table::{Entry, Support, TABLE};
 

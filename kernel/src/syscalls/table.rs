@@ -2,7 +2,7 @@
 //! it is supported, and what is missing. docs/syscalls.md is rendered from here
 //! (and a test fails when it is stale).
 
-use super::{Args, fs, futex, mm, proc, process, rw, signal, sys_enosys, time};
+use super::{Args, events, fs, futex, mm, proc, process, rw, signal, sys_enosys, time};
 use crate::errno::SysResult;
 use crate::task::Process;
 
@@ -84,9 +84,9 @@ pub static TABLE: &[Entry] = &[
     full(33, "dup2", 2, fs::sys_dup2),
     part(34, "pause", 0, signal::sys_rt_sigsuspend, "only a signal from outside the machine can end it"),
     full(35, "nanosleep", 2, time::sys_nanosleep),
-    none(36, "getitimer", 2, PROCS),
-    none(37, "alarm", 1, PROCS),
-    none(38, "setitimer", 3, PROCS),
+    part(36, "getitimer", 2, events::sys_getitimer, "ITIMER_REAL only"),
+    full(37, "alarm", 1, events::sys_alarm),
+    part(38, "setitimer", 3, events::sys_setitimer, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF return EINVAL"),
     full(39, "getpid", 0, process::sys_getpid),
     part(40, "sendfile", 4, rw::sys_sendfile, "copies through the host, at most 1 MiB per call"),
     none(41, "socket", 3, NET),
@@ -225,7 +225,7 @@ pub static TABLE: &[Entry] = &[
     ),
     part(203, "sched_setaffinity", 3, proc::sys_ok, "accepted, no effect"),
     full(204, "sched_getaffinity", 3, proc::sys_sched_getaffinity),
-    none(213, "epoll_create", 1, PROCS),
+    full(213, "epoll_create", 1, events::sys_epoll_create),
     full(217, "getdents64", 3, fs::sys_getdents64),
     full(218, "set_tid_address", 1, proc::sys_set_tid_address),
     part(221, "fadvise64", 4, fs::sys_fadvise, "advice ignored"),
@@ -234,8 +234,8 @@ pub static TABLE: &[Entry] = &[
     full(229, "clock_getres", 2, time::sys_clock_getres),
     full(230, "clock_nanosleep", 4, time::sys_clock_nanosleep),
     full(231, "exit_group", 1, proc::sys_exit_group),
-    none(232, "epoll_wait", 4, PROCS),
-    none(233, "epoll_ctl", 4, PROCS),
+    part(232, "epoll_wait", 4, events::sys_epoll_wait, "edge-triggered interest is reported level-triggered"),
+    full(233, "epoll_ctl", 4, events::sys_epoll_ctl),
     full(234, "tgkill", 3, process::sys_tgkill),
     part(235, "utimes", 2, fs::sys_utimes, "accepted; timestamps are not changed"),
     part(247, "waitid", 5, process::sys_waitid, "exited children; stopped/continued ones are not modelled"),
@@ -256,13 +256,21 @@ pub static TABLE: &[Entry] = &[
     part(273, "set_robust_list", 2, proc::sys_set_robust_list, "recorded only; matters with threads (issue 4)"),
     none(275, "splice", 6, PROCS),
     part(280, "utimensat", 4, fs::sys_utimes, "accepted; timestamps are not changed"),
-    none(281, "epoll_pwait", 6, PROCS),
-    none(283, "timerfd_create", 2, PROCS),
-    none(284, "eventfd", 1, PROCS),
+    part(
+        281,
+        "epoll_pwait",
+        6,
+        events::sys_epoll_pwait,
+        "edge-triggered reported level-triggered; the signal mask is not applied",
+    ),
+    full(283, "timerfd_create", 2, events::sys_timerfd_create),
+    full(284, "eventfd", 1, events::sys_eventfd),
     none(285, "fallocate", 4, "storage (issue 3)"),
+    full(286, "timerfd_settime", 4, events::sys_timerfd_settime),
+    full(287, "timerfd_gettime", 2, events::sys_timerfd_gettime),
     none(288, "accept4", 4, NET),
-    none(290, "eventfd2", 2, PROCS),
-    none(291, "epoll_create1", 1, PROCS),
+    full(290, "eventfd2", 2, events::sys_eventfd2),
+    full(291, "epoll_create1", 1, events::sys_epoll_create1),
     full(292, "dup3", 3, fs::sys_dup3),
     part(293, "pipe2", 2, fs::sys_pipe2, "a host pipe; SIGPIPE on a closed reader comes with processes (issue 4)"),
     none(294, "inotify_init1", 1, "not supported yet"),

@@ -132,6 +132,10 @@ pub trait File: Send + Sync {
     fn is_dir(&self) -> bool {
         false
     }
+    /// For files that syscalls must recognise (epoll instances).
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
 }
 
 /// An open file description: the file plus its status flags.
