@@ -41,9 +41,10 @@ pub struct RunArgs {
     /// Kill the program after this long (e.g. 10s, 500ms, 2m); exits with 124.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     timeout: Option<Duration>,
-    /// Most processes the machine may hold at once; past it fork fails with EAGAIN.
-    #[arg(long, default_value_t = 512, value_name = "N")]
-    pids: usize,
+    /// Most processes and threads the machine may hold at once (1-64, one vCPU
+    /// each); past it fork and clone fail with EAGAIN.
+    #[arg(long, default_value_t = 64, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pids: u16,
     /// Back the machine's /tmp with this host directory (shared, kept) instead
     /// of a private in-memory one.
     #[arg(long, value_name = "DIR")]
@@ -170,7 +171,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     };
     let (cwd, _) =
         wisp_kernel::vfs::normalize("/", args.cwd.as_bytes()).map_err(|e| fail(format!("--cwd {}: {e}", args.cwd)))?;
-    let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), args.pids);
+    let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), args.pids as usize);
     let mut process = Process::new(mm, Arc::new(vfs), cwd.clone(), Arc::new(config));
     process.clock = clock;
     process.machine = Some(machine.clone());
