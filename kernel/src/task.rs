@@ -116,6 +116,8 @@ pub struct Process {
     forced: Option<(SigInfo, (u64, u64, u64))>,
     /// Set by handlers that replace the whole register file (rt_sigreturn).
     pub regs_replaced: bool,
+    /// The number of a syscall that just returned EINTR and may be restarted.
+    restart: Option<u64>,
     /// FPU state to load before the next switch (from rt_sigreturn or exec).
     pub pending_fpu: Option<FpuState>,
     /// A child made by fork/clone, started once the syscall returns; and
@@ -159,6 +161,7 @@ impl Process {
             rlimits: crate::syscalls::default_rlimits(0),
             forced: None,
             regs_replaced: false,
+            restart: None,
             pending_fpu: None,
             spawned: None,
             strace_out: Box::new(std::io::stderr()),
@@ -215,6 +218,7 @@ impl Process {
             if let Some(fpu) = self.pending_fpu.take() {
                 p.set_fpu(&fpu)?;
             }
+            self.restart = None;
             let trap = p.switch(&mut self.ctx)?;
             self.stats.exits += 1;
             match trap {
@@ -322,6 +326,9 @@ impl Process {
             let line = syscalls::strace_line(nr, &args, &result);
             let _ = writeln!(self.strace_out, "[wisp {}] {line}", self.pid);
         }
+        // A blocking call cut short by a signal may be restarted after the
+        // handler, if the handler asked for SA_RESTART (see `deliver`).
+        self.restart = (result == Err(Errno::EINTR) && syscalls::restartable(nr)).then_some(nr);
         if !self.regs_replaced {
             self.ctx.regs.rax = match result {
                 Ok(v) => v,
@@ -445,6 +452,18 @@ impl Process {
         Ok(true)
     }
 
+    /// Rewinds an interrupted restartable syscall so it runs again once the
+    /// handler returns (SA_RESTART). Both `syscall` and its patched form are
+    /// two bytes long.
+    fn rewind_for_restart(&mut self, act: &signal::SigAction) {
+        if let Some(nr) = self.restart.take() {
+            if act.flags & signal::SA_RESTART != 0 {
+                self.ctx.regs.rax = nr;
+                self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
+            }
+        }
+    }
+
     fn setup_frame(
         &mut self,
         p: &mut dyn Platform,
@@ -452,6 +471,7 @@ impl Process {
         act: &signal::SigAction,
         fault: Option<(u64, u64, u64)>,
     ) -> Result<(), Errno> {
+        self.rewind_for_restart(act);
         let regs = self.ctx.regs;
         let alt = self.signals.altstack;
         let (at, fp_at) = signal::frame_location(regs.rsp, act, &alt);
@@ -527,6 +547,7 @@ impl Process {
             rlimits: self.rlimits,
             forced: None,
             regs_replaced: false,
+            restart: None,
             pending_fpu: None,
             spawned: None,
             strace_out: Box::new(std::io::stderr()),
@@ -571,6 +592,7 @@ impl Process {
             rlimits: self.rlimits,
             forced: None,
             regs_replaced: false,
+            restart: None,
             pending_fpu: None,
             spawned: None,
             strace_out: Box::new(std::io::stderr()),

@@ -78,6 +78,29 @@ pub fn dispatch(p: &mut Process, nr: u64, args: &Args) -> SysResult {
     }
 }
 
+/// Syscalls Linux restarts after a handler with SA_RESTART (the rest, such as
+/// nanosleep, poll and sigsuspend, report EINTR).
+pub fn restartable(nr: u64) -> bool {
+    matches!(
+        name(nr).as_str(),
+        "read"
+            | "write"
+            | "readv"
+            | "writev"
+            | "pread64"
+            | "pwrite64"
+            | "wait4"
+            | "waitid"
+            | "futex"
+            | "ioctl"
+            | "open"
+            | "openat"
+            | "flock"
+            | "fcntl"
+            | "sendfile"
+    )
+}
+
 /// For `Support::Missing` entries.
 pub fn sys_enosys(_p: &mut Process, _a: &Args) -> SysResult {
     Err(Errno::ENOSYS)
