@@ -456,11 +456,9 @@ impl Process {
     /// handler returns (SA_RESTART). Both `syscall` and its patched form are
     /// two bytes long.
     fn rewind_for_restart(&mut self, act: &signal::SigAction) {
-        if let Some(nr) = self.restart.take() {
-            if act.flags & signal::SA_RESTART != 0 {
-                self.ctx.regs.rax = nr;
-                self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
-            }
+        if let Some(nr) = self.restart.take().filter(|_| act.flags & signal::SA_RESTART != 0) {
+            self.ctx.regs.rax = nr;
+            self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
         }
     }
 
