@@ -508,10 +508,9 @@ impl Process {
         }
     }
 
-    /// The child's copy of this process for fork: a copy-on-write address
-    /// space, the same open files, working directory, signal dispositions and
-    /// mask, and these registers with RAX = 0.
-    pub fn fork_child(&mut self, pid: i32, mm: MemoryManager) -> Process {
+    /// A new task beside this one: the given memory and descriptors, a copy
+    /// of everything else, these registers with RAX = 0, no pending signals.
+    fn spawn_like(&self, pid: i32, tgid: i32, mm: MemoryManager, fds: FdTable) -> Process {
         let mut ctx = self.ctx.clone();
         ctx.regs.rax = 0;
         ctx.cr3 = mm.root();
@@ -519,12 +518,12 @@ impl Process {
         signals.pending = 0;
         Process {
             pid,
-            tgid: pid,
+            tgid,
             group_exit: false,
             machine: self.machine.clone(),
             mm,
             vfs: self.vfs.clone(),
-            fds: self.fds.duplicate(),
+            fds,
             cwd: self.cwd.clone(),
             exe: self.exe.clone(),
             argv: self.argv.clone(),
@@ -552,49 +551,22 @@ impl Process {
         }
     }
 
+    /// The child's copy of this process for fork: a copy-on-write address
+    /// space, the same open files, working directory, signal dispositions and
+    /// mask, and these registers with RAX = 0. Interval timers are not inherited.
+    pub fn fork_child(&mut self, pid: i32, mm: MemoryManager) -> Process {
+        self.spawn_like(pid, pid, mm, self.fds.duplicate())
+    }
+
     /// A new thread of this process (clone with CLONE_THREAD): same memory,
-    /// descriptors and filesystem view; its own registers, mask and tid.
-    /// Signal dispositions are copied rather than shared.
+    /// descriptors, filesystem view and interval timer; its own registers, mask
+    /// and tid. Signal dispositions are copied rather than shared.
     pub fn thread_child(&mut self, tid: i32) -> Process {
-        let mut ctx = self.ctx.clone();
-        ctx.regs.rax = 0;
-        let mut signals = self.signals.clone();
-        signals.pending = 0;
-        signals.altstack = Default::default();
-        signals.altstack.flags = signal::SS_DISABLE;
-        Process {
-            pid: tid,
-            tgid: self.tgid,
-            group_exit: false,
-            machine: self.machine.clone(),
-            mm: self.mm.clone(),
-            vfs: self.vfs.clone(),
-            fds: self.fds.share(),
-            cwd: self.cwd.clone(),
-            exe: self.exe.clone(),
-            argv: self.argv.clone(),
-            envp: self.envp.clone(),
-            ctx,
-            signals,
-            umask: self.umask,
-            exit: None,
-            stats: Stats::default(),
-            config: self.config.clone(),
-            interrupts: Interrupts::default(),
-            started: Instant::now(),
-            vdso_base: self.vdso_base,
-            clock: self.clock,
-            itimer: self.itimer.clone(),
-            comm: self.comm.clone(),
-            clear_child_tid: 0,
-            rlimits: self.rlimits,
-            forced: None,
-            regs_replaced: false,
-            restart: None,
-            pending_fpu: None,
-            spawned: None,
-            strace_out: Box::new(std::io::stderr()),
-        }
+        let mut t = self.spawn_like(tid, self.tgid, self.mm.clone(), self.fds.share());
+        t.itimer = self.itimer.clone();
+        t.signals.altstack = Default::default();
+        t.signals.altstack.flags = signal::SS_DISABLE;
+        t
     }
 
     /// What a thread does on its way out: clear its tid word and wake a

@@ -239,24 +239,26 @@ pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
     let own = target == Target::Pid(p.tgid) || target == Target::Pid(p.pid);
     if s != 0 && (own || matches!(target, Target::Group(g) if machine.pgid(p.pid) == Ok(g))) {
         // To itself: deliver before the syscall returns, as Linux does.
-        let bits = p.interrupts.take_pending();
-        for n in 1..=sig::NSIG as i32 {
-            if bits & sig::bit(n) != 0 {
-                if n == sig::SIGKILL {
-                    p.exit = Some(ExitStatus::Signaled { sig: n, core: false });
-                } else {
-                    p.signals.post(sig::SigInfo {
-                        signo: n,
-                        code: sig::SI_USER,
-                        pid: p.pid,
-                        uid: crate::host::ids().0,
-                        addr: 0,
-                    });
-                }
-            }
-        }
+        take_own_signals(p, sig::SI_USER);
     }
     Ok(0)
+}
+
+/// Takes the signals just sent to this thread so they are delivered before
+/// the syscall returns, as Linux does for a signal a thread sends itself.
+fn take_own_signals(p: &mut Process, code: i32) {
+    let bits = p.interrupts.take_pending();
+    for n in 1..=sig::NSIG as i32 {
+        if bits & sig::bit(n) == 0 {
+            continue;
+        }
+        if n == sig::SIGKILL {
+            p.exit = Some(ExitStatus::Signaled { sig: n, core: false });
+            p.group_exit = true;
+        } else {
+            p.signals.post(sig::SigInfo { signo: n, code, pid: p.tgid, uid: crate::host::ids().0, addr: 0 });
+        }
+    }
 }
 
 /// Sends a signal to one thread; to itself it is taken before returning.
@@ -267,23 +269,7 @@ fn signal_thread(p: &mut Process, tgid: i32, tid: i32, s: i32) -> SysResult {
     };
     machine.kill_thread(tgid, tid, s)?;
     if tid == p.pid && s != 0 {
-        let bits = p.interrupts.take_pending();
-        for n in 1..=sig::NSIG as i32 {
-            if bits & sig::bit(n) != 0 {
-                if n == sig::SIGKILL {
-                    p.exit = Some(ExitStatus::Signaled { sig: n, core: false });
-                    p.group_exit = true;
-                } else {
-                    p.signals.post(sig::SigInfo {
-                        signo: n,
-                        code: sig::SI_TKILL,
-                        pid: p.tgid,
-                        uid: crate::host::ids().0,
-                        addr: 0,
-                    });
-                }
-            }
-        }
+        take_own_signals(p, sig::SI_TKILL);
     }
     Ok(0)
 }
