@@ -260,8 +260,16 @@ pub struct SynthDir {
 }
 
 impl SynthDir {
-    /// `entries` are (name, DT_* type, inode); "." and ".." are added.
+    /// `entries` are (name, DT_* type, inode); "." and ".." are added. An inode
+    /// of 0 gets a stable made-up one: glibc's readdir skips d_ino == 0.
     pub fn new(path: String, mut entries: Vec<(Vec<u8>, u8, u64)>, stat: Stat) -> SynthDir {
+        for (name, _, ino) in entries.iter_mut().filter(|e| e.2 == 0) {
+            let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+            for b in path.bytes().chain([b'/']).chain(name.iter().copied()) {
+                h = (h ^ b as u64).wrapping_mul(0x100_0000_01b3);
+            }
+            *ino = (h & 0xffff_ffff) | 1;
+        }
         entries.insert(0, (b"..".to_vec(), libc::DT_DIR, 1));
         entries.insert(0, (b".".to_vec(), libc::DT_DIR, stat.ino));
         SynthDir { entries, pos: Mutex::new(0), stat, path }
@@ -352,6 +360,13 @@ mod tests {
             }
         }
         assert_eq!(total, 52);
+        let named = SynthDir::new("/p".into(), vec![(b"a".to_vec(), libc::DT_REG, 0)], Stat::default());
+        let n = named.getdents(&mut buf).unwrap();
+        let mut at = 0;
+        while at < n {
+            assert_ne!(u64::from_le_bytes(buf[at..at + 8].try_into().unwrap()), 0, "glibc skips inode 0");
+            at += u16::from_le_bytes([buf[at + 16], buf[at + 17]]) as usize;
+        }
         assert_eq!(d.getdents(&mut [0u8; 8]), Ok(0));
     }
 
