@@ -263,6 +263,8 @@ impl SynthDir {
     /// `entries` are (name, DT_* type, inode); "." and ".." are added. An inode
     /// of 0 gets a stable made-up one: glibc's readdir skips d_ino == 0.
     pub fn new(path: String, mut entries: Vec<(Vec<u8>, u8, u64)>, stat: Stat) -> SynthDir {
+        entries.insert(0, (b"..".to_vec(), libc::DT_DIR, 1));
+        entries.insert(0, (b".".to_vec(), libc::DT_DIR, stat.ino));
         for (name, _, ino) in entries.iter_mut().filter(|e| e.2 == 0) {
             let mut h: u64 = 0xcbf2_9ce4_8422_2325;
             for b in path.bytes().chain([b'/']).chain(name.iter().copied()) {
@@ -270,8 +272,6 @@ impl SynthDir {
             }
             *ino = (h & 0xffff_ffff) | 1;
         }
-        entries.insert(0, (b"..".to_vec(), libc::DT_DIR, 1));
-        entries.insert(0, (b".".to_vec(), libc::DT_DIR, stat.ino));
         SynthDir { entries, pos: Mutex::new(0), stat, path }
     }
 }
