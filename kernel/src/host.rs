@@ -328,3 +328,47 @@ pub fn timerfd_gettime(fd: i32, cur: &mut [u8; 32]) -> Result<(), Errno> {
     let r = unsafe { libc::syscall(libc::SYS_timerfd_gettime, fd, cur.as_mut_ptr()) };
     check(r).map(|_| ())
 }
+
+/// A host AF_UNIX socketpair of `ty` (SOCK_* type and flags), close-on-exec.
+pub fn socketpair(ty: i32) -> Result<(OwnedFd, OwnedFd), Errno> {
+    let mut fds = [0i32; 2];
+    // SAFETY: `fds` has room for the two descriptors socketpair writes.
+    let r = unsafe { libc::socketpair(libc::AF_UNIX, ty | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr()) };
+    check(r as i64)?;
+    Ok((own_fd(fds[0])?, own_fd(fds[1])?))
+}
+
+pub fn send(fd: i32, buf: &[u8], flags: i32) -> Result<usize, Errno> {
+    // SAFETY: `buf` is readable for its length.
+    let r = unsafe { libc::send(fd, buf.as_ptr().cast(), buf.len(), flags) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn recv(fd: i32, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+    // SAFETY: `buf` is writable for its length.
+    let r = unsafe { libc::recv(fd, buf.as_mut_ptr().cast(), buf.len(), flags) };
+    check(r as i64).map(|n| n as usize)
+}
+
+pub fn shutdown(fd: i32, how: i32) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    let r = unsafe { libc::shutdown(fd, how) };
+    check(r as i64).map(|_| ())
+}
+
+pub fn getsockopt_int(fd: i32, level: i32, opt: i32) -> Result<i32, Errno> {
+    let mut v: i32 = 0;
+    let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `v` and `len` are valid for an int-sized option.
+    let r = unsafe { libc::getsockopt(fd, level, opt, (&mut v as *mut i32).cast(), &mut len) };
+    check(r as i64)?;
+    Ok(v)
+}
+
+pub fn setsockopt_int(fd: i32, level: i32, opt: i32, v: i32) -> Result<(), Errno> {
+    // SAFETY: `v` is a valid int-sized option value.
+    let r = unsafe {
+        libc::setsockopt(fd, level, opt, (&v as *const i32).cast(), std::mem::size_of::<i32>() as libc::socklen_t)
+    };
+    check(r as i64).map(|_| ())
+}

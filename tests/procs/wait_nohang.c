@@ -30,6 +30,7 @@ int main(void) {
     while ((w = waitpid(pid, &st, WNOHANG)) == 0) { polls++; usleep(1000); }
     printf("eventually got the child: %s status=%d\n", w == pid ? "yes" : "no", WEXITSTATUS(st));
     errno = 0;
-    printf("next poll: %d ECHILD=%s\n", (int)waitpid(pid, &st, WNOHANG), errno == ECHILD ? "yes" : "no");
+    int r = waitpid(pid, &st, WNOHANG);
+    printf("next poll: %d ECHILD=%s\n", r, errno == ECHILD ? "yes" : "no");
     return 0;
 }

@@ -9,10 +9,13 @@
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     int st;
+    int r;
     errno = 0;
-    printf("wait with no children: %d ECHILD=%s\n", (int)wait(&st), errno == ECHILD ? "yes" : "no");
+    r = wait(&st);
+    printf("wait with no children: %d ECHILD=%s\n", r, errno == ECHILD ? "yes" : "no");
     errno = 0;
-    printf("waitpid(-1, WNOHANG) with no children: %d ECHILD=%s\n", (int)waitpid(-1, &st, WNOHANG), errno == ECHILD ? "yes" : "no");
+    r = waitpid(-1, &st, WNOHANG);
+    printf("waitpid(-1, WNOHANG) with no children: %d ECHILD=%s\n", r, errno == ECHILD ? "yes" : "no");
 
     /* Child blocks reading a pipe until the parent writes. */
     int p[2];
@@ -42,7 +45,8 @@ int main(void) {
     w = waitpid(kids[1], &st, 0);
     printf("waitpid(kids[1]): right pid=%s status=%d\n", w == kids[1] ? "yes" : "no", WEXITSTATUS(st));
     errno = 0;
-    printf("waitpid(kids[1]) again: %d ECHILD=%s\n", (int)waitpid(kids[1], &st, 0), errno == ECHILD ? "yes" : "no");
+    r = waitpid(kids[1], &st, 0);
+    printf("waitpid(kids[1]) again: %d ECHILD=%s\n", r, errno == ECHILD ? "yes" : "no");
     int sum = 0, n = 0;
     while ((w = waitpid(-1, &st, 0)) > 0) {
         n++;
@@ -53,8 +57,10 @@ int main(void) {
 
     /* waitpid on a pid that is not our child. */
     errno = 0;
-    printf("waitpid(getpid()): %d ECHILD=%s\n", (int)waitpid(getpid(), &st, 0), errno == ECHILD ? "yes" : "no");
+    r = waitpid(getpid(), &st, 0);
+    printf("waitpid(getpid()): %d ECHILD=%s\n", r, errno == ECHILD ? "yes" : "no");
     errno = 0;
-    printf("waitpid bad options: %d EINVAL=%s\n", (int)waitpid(-1, &st, 0x4000000), errno == EINVAL ? "yes" : "no");
+    r = waitpid(-1, &st, 0x4000000);
+    printf("waitpid bad options: %d EINVAL=%s\n", r, errno == EINVAL ? "yes" : "no");
     return 0;
 }

@@ -1,4 +1,4 @@
-// Checks waitid with P_PID and P_ALL/WEXITED: si_pid, si_signo, si_code (CLD_EXITED, CLD_KILLED, CLD_DUMPED by name) and si_status; WNOWAIT leaves the child waitable; WNOHANG with nothing ready zeroes si_pid.
+// Checks waitid with P_PID and P_ALL/WEXITED: si_pid, si_signo, si_code (CLD_EXITED, CLD_KILLED by name; abort accepts CLD_KILLED or CLD_DUMPED) and si_status; WNOWAIT leaves the child waitable; WNOHANG with nothing ready zeroes si_pid.
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -13,6 +13,7 @@ static const char *code_name(int c) {
     case CLD_EXITED: return "CLD_EXITED";
     case CLD_KILLED: return "CLD_KILLED";
     case CLD_DUMPED: return "CLD_DUMPED";
+    case 1000: return "CLD_KILLED-or-CLD_DUMPED";
     case CLD_STOPPED: return "CLD_STOPPED";
     case CLD_CONTINUED: return "CLD_CONTINUED";
     case CLD_TRAPPED: return "CLD_TRAPPED";
@@ -28,10 +29,11 @@ static void show(const char *what, int r, siginfo_t *si, pid_t expect) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
-    /* Core dumps would make CLD_DUMPED host-dependent; disable them. */
+    /* Keep core files out of the cwd where possible. */
     struct rlimit rl = {0, 0};
     setrlimit(RLIMIT_CORE, &rl);
     siginfo_t si;
+    int r;
 
     pid_t a = fork();
     if (a == 0) _exit(5);
@@ -51,7 +53,10 @@ int main(void) {
     pid_t c = fork();
     if (c == 0) abort();
     memset(&si, 0, sizeof si);
-    show("P_ALL abort (no core)", waitid(P_ALL, 0, &si, WEXITED), &si, c);
+    r = waitid(P_ALL, 0, &si, WEXITED);
+    /* Whether a core is written depends on the host's core_pattern; do not assert it. */
+    if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED) si.si_code = 1000;
+    show("P_ALL abort", r, &si, c);
 
     /* WNOHANG with a running child: returns 0 and si_pid stays 0. */
     int p[2];
@@ -61,7 +66,7 @@ int main(void) {
     close(p[0]);
     memset(&si, 0x55, sizeof si);
     si.si_pid = 12345;
-    int r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
+    r = waitid(P_ALL, 0, &si, WEXITED | WNOHANG);
     printf("P_ALL WNOHANG while running: ret=%d si_pid zeroed=%s\n", r, si.si_pid == 0 ? "yes" : "no");
     close(p[1]);
     memset(&si, 0, sizeof si);

@@ -11,6 +11,7 @@ mod proc;
 mod process;
 mod rw;
 mod signal;
+mod socket;
 pub mod table;
 mod time;
 

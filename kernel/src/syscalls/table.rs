@@ -2,7 +2,7 @@
 //! it is supported, and what is missing. docs/syscalls.md is rendered from here
 //! (and a test fails when it is stale).
 
-use super::{Args, events, fs, futex, mm, proc, process, rw, signal, sys_enosys, time};
+use super::{Args, events, fs, futex, mm, proc, process, rw, signal, socket, sys_enosys, time};
 use crate::errno::SysResult;
 use crate::task::Process;
 
@@ -89,21 +89,33 @@ pub static TABLE: &[Entry] = &[
     part(38, "setitimer", 3, events::sys_setitimer, "ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF return EINVAL"),
     full(39, "getpid", 0, process::sys_getpid),
     part(40, "sendfile", 4, rw::sys_sendfile, "copies through the host, at most 1 MiB per call"),
-    none(41, "socket", 3, NET),
+    part(
+        41,
+        "socket",
+        3,
+        socket::sys_socket,
+        "EAFNOSUPPORT for every family until networking (issue 6); socketpair works",
+    ),
     none(42, "connect", 3, NET),
     none(43, "accept", 3, NET),
-    none(44, "sendto", 6, NET),
-    none(45, "recvfrom", 6, NET),
-    none(46, "sendmsg", 3, NET),
-    none(47, "recvmsg", 3, NET),
-    none(48, "shutdown", 2, NET),
+    part(44, "sendto", 6, socket::sys_sendto, "connected sockets only (no destination address)"),
+    part(45, "recvfrom", 6, socket::sys_recvfrom, "reports no source address"),
+    part(46, "sendmsg", 3, socket::sys_sendmsg, "no ancillary data (SCM_RIGHTS) yet"),
+    part(47, "recvmsg", 3, socket::sys_recvmsg, "no ancillary data yet; no source address"),
+    full(48, "shutdown", 2, socket::sys_shutdown),
     none(49, "bind", 3, NET),
     none(50, "listen", 2, NET),
-    none(51, "getsockname", 3, NET),
-    none(52, "getpeername", 3, NET),
-    none(53, "socketpair", 4, NET),
-    none(54, "setsockopt", 5, NET),
-    none(55, "getsockopt", 5, NET),
+    part(51, "getsockname", 3, socket::sys_getsockname, "socketpair ends: unnamed AF_UNIX"),
+    part(52, "getpeername", 3, socket::sys_getsockname, "socketpair ends: unnamed AF_UNIX"),
+    full(53, "socketpair", 4, socket::sys_socketpair),
+    part(54, "setsockopt", 5, socket::sys_setsockopt, "SO_SNDBUF and SO_RCVBUF"),
+    part(
+        55,
+        "getsockopt",
+        5,
+        socket::sys_getsockopt,
+        "SO_TYPE, SO_ERROR, SO_SNDBUF, SO_RCVBUF, SO_DOMAIN, SO_ACCEPTCONN",
+    ),
     part(
         56,
         "clone",
