@@ -48,6 +48,10 @@ struct Entry {
     group_status: Option<ExitStatus>,
     /// Leader: the status was fixed by exit_group or a fatal signal.
     group_decided: bool,
+    /// Leader: stopped by this signal and not yet reported to a WUNTRACED wait.
+    stop_report: Option<i32>,
+    /// Leader: continued and not yet reported to a WCONTINUED wait.
+    cont_report: bool,
     /// Leader: set when the whole process has ended and not yet been reaped.
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
@@ -64,6 +68,24 @@ type Wakeup = (Interrupts, Option<Arc<dyn Kick>>, i32);
 struct Table {
     next_pid: i32,
     procs: BTreeMap<i32, Entry>,
+}
+
+/// What `wait` found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WaitEvent {
+    Exited(ExitStatus),
+    Stopped(i32),
+    Continued,
+}
+
+/// Which state changes `wait` reports besides exits (WUNTRACED/WSTOPPED, WCONTINUED).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WaitOptions {
+    pub nohang: bool,
+    pub keep: bool,
+    pub stopped: bool,
+    pub continued: bool,
+    pub exited: bool,
 }
 
 /// Which children `wait4`/`waitid` accept.
@@ -137,6 +159,8 @@ impl Machine {
                 done: false,
                 group_status: None,
                 group_decided: false,
+                stop_report: None,
+                cont_report: false,
                 status: None,
                 exit_signal: 0,
                 interrupts,
@@ -171,6 +195,8 @@ impl Machine {
                 done: false,
                 group_status: None,
                 group_decided: false,
+                stop_report: None,
+                cont_report: false,
                 status: None,
                 exit_signal,
                 interrupts,
@@ -322,10 +348,9 @@ impl Machine {
         &self,
         caller: i32,
         which: WaitFor,
-        nohang: bool,
-        keep: bool,
+        opts: WaitOptions,
         interrupted: &dyn Fn() -> bool,
-    ) -> Result<Option<(i32, ExitStatus)>, Errno> {
+    ) -> Result<Option<(i32, WaitEvent)>, Errno> {
         let mut t = self.table();
         let caller = t.procs.get(&caller).map(|e| e.tgid).unwrap_or(caller);
         loop {
@@ -341,32 +366,82 @@ impl Machine {
                     }
             };
             let mut any = false;
-            let mut done = None;
+            let mut found = None;
             for (pid, e) in t.procs.iter() {
-                if matches(*pid, e) {
-                    any = true;
-                    if let Some(s) = e.status {
-                        done = Some((*pid, s));
-                        break;
-                    }
+                if !matches(*pid, e) {
+                    continue;
+                }
+                any = true;
+                let event = match (e.status, e.stop_report, e.cont_report) {
+                    (Some(s), _, _) if opts.exited => Some(WaitEvent::Exited(s)),
+                    (None, Some(sig), _) if opts.stopped => Some(WaitEvent::Stopped(sig)),
+                    (None, _, true) if opts.continued => Some(WaitEvent::Continued),
+                    _ => None,
+                };
+                if let Some(ev) = event {
+                    found = Some((*pid, ev));
+                    break;
                 }
             }
             if !any {
                 return Err(Errno::ECHILD);
             }
-            if let Some((pid, s)) = done {
-                if !keep {
-                    t.procs.remove(&pid);
+            if let Some((pid, ev)) = found {
+                if !opts.keep {
+                    match ev {
+                        WaitEvent::Exited(_) => {
+                            t.procs.remove(&pid);
+                        }
+                        WaitEvent::Stopped(_) => {
+                            if let Some(e) = t.procs.get_mut(&pid) {
+                                e.stop_report = None;
+                            }
+                        }
+                        WaitEvent::Continued => {
+                            if let Some(e) = t.procs.get_mut(&pid) {
+                                e.cont_report = false;
+                            }
+                        }
+                    }
                 }
-                return Ok(Some((pid, s)));
+                return Ok(Some((pid, ev)));
             }
-            if nohang {
+            if opts.nohang {
                 return Ok(None);
             }
             if interrupted() {
                 return Err(Errno::EINTR);
             }
             t = self.changed.wait_timeout(t, POLL).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
+    /// Process `pid` stopped (SIGSTOP and friends) or continued (SIGCONT): record
+    /// it for WUNTRACED/WCONTINUED waits and tell the parent with SIGCHLD.
+    pub fn job_state(&self, pid: i32, stopped_by: Option<i32>) {
+        let wake = {
+            let mut t = self.table();
+            let g = t.procs.get(&pid).map(|e| e.tgid).unwrap_or(pid);
+            let Some(e) = t.procs.get_mut(&g) else { return };
+            match stopped_by {
+                Some(sig) => {
+                    e.stop_report = Some(sig);
+                    e.cont_report = false;
+                }
+                None => {
+                    e.stop_report = None;
+                    e.cont_report = true;
+                }
+            }
+            let ppid = e.ppid;
+            t.procs.get(&ppid).map(|p| (p.interrupts.clone(), p.kicker.clone()))
+        };
+        self.changed.notify_all();
+        if let Some((i, k)) = wake {
+            i.raise(signal::SIGCHLD);
+            if let Some(k) = k {
+                k.kick();
+            }
         }
     }
 
@@ -625,18 +700,24 @@ mod tests {
         let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default(), false).unwrap();
         assert_eq!(m.alloc_pid(1, signal::SIGCHLD, Interrupts::default(), false), Err(Errno::EAGAIN), "--pids limit");
         let no = || false;
-        assert_eq!(m.wait(1, WaitFor::Any, true, false, &no), Ok(None));
-        assert_eq!(m.wait(b, WaitFor::Any, true, false, &no), Err(Errno::ECHILD));
+        let exits = WaitOptions { exited: true, ..Default::default() };
+        let nohang = WaitOptions { nohang: true, ..exits };
+        assert_eq!(m.wait(1, WaitFor::Any, nohang, &no), Ok(None));
+        assert_eq!(m.wait(b, WaitFor::Any, nohang, &no), Err(Errno::ECHILD));
         m.exited(a, ExitStatus::Exited(3), false);
         assert_eq!(m.ppid(b), 1, "orphans go to pid 1");
         assert!(init.take_pending() & signal::bit(signal::SIGCHLD) != 0);
-        assert_eq!(m.wait(1, WaitFor::Pid(a), false, false, &no), Ok(Some((a, ExitStatus::Exited(3)))));
-        assert_eq!(m.wait(1, WaitFor::Pid(a), true, false, &no), Err(Errno::ECHILD), "reaped");
+        assert_eq!(m.wait(1, WaitFor::Pid(a), exits, &no), Ok(Some((a, WaitEvent::Exited(ExitStatus::Exited(3))))));
+        assert_eq!(m.wait(1, WaitFor::Pid(a), nohang, &no), Err(Errno::ECHILD), "reaped");
+        m.job_state(b, Some(signal::SIGSTOP));
+        let stops = WaitOptions { stopped: true, nohang: true, ..exits };
+        assert_eq!(m.wait(1, WaitFor::Pid(b), stops, &no), Ok(Some((b, WaitEvent::Stopped(signal::SIGSTOP)))));
+        assert_eq!(m.wait(1, WaitFor::Pid(b), stops, &no), Ok(None), "a stop is reported once");
         m.setpgid(1, b, 0).unwrap();
         assert_eq!(m.pgid(b), Ok(b));
         assert_eq!(m.kill(1, Target::Group(b), 0), Ok(()));
         assert_eq!(m.kill(1, Target::Pid(999), signal::SIGTERM), Err(Errno::ESRCH));
         assert_eq!(m.setsid(b), Err(Errno::EPERM), "already a group leader");
-        assert_eq!(m.wait(1, WaitFor::Any, false, false, &|| true), Err(Errno::EINTR));
+        assert_eq!(m.wait(1, WaitFor::Any, exits, &|| true), Err(Errno::EINTR));
     }
 }

@@ -298,7 +298,7 @@ impl Process {
             let a = self.signals.action(sig);
             let ignored = a.handler == signal::SIG_IGN
                 || (a.handler == signal::SIG_DFL
-                    && matches!(signal::default_action(sig), DefaultAction::Ignore | DefaultAction::JobControl));
+                    && (signal::default_action(sig) == DefaultAction::Ignore || sig == signal::SIGCONT));
             let blocked = self.signals.mask & signal::bit(sig) != 0;
             if sig == signal::SIGKILL || (!ignored && !blocked) {
                 m |= signal::bit(sig);
@@ -419,8 +419,8 @@ impl Process {
         let act = self.signals.action(sig);
         if sig == signal::SIGKILL || act.handler == signal::SIG_DFL {
             match signal::default_action(sig) {
-                DefaultAction::Ignore | DefaultAction::JobControl
-                    if sig != signal::SIGKILL && sig != signal::SIGSTOP => {}
+                DefaultAction::JobControl if sig != signal::SIGCONT => self.stop(sig),
+                DefaultAction::Ignore | DefaultAction::JobControl if sig != signal::SIGKILL => {}
                 action => {
                     if is_fault_signal(sig) && fault.is_some() {
                         self.report_fault(&info);
@@ -457,6 +457,25 @@ impl Process {
     /// two bytes long.
     fn rewind_for_restart(&mut self, act: &signal::SigAction) {
         if let Some(nr) = self.restart.take().filter(|_| act.flags & signal::SA_RESTART != 0) {
+            self.ctx.regs.rax = nr;
+            self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
+        }
+    }
+
+    /// Stops the process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) until SIGCONT or
+    /// SIGKILL arrives. Only this thread stops; the parent is told either way.
+    fn stop(&mut self, sig: i32) {
+        let Some(m) = self.machine.clone() else { return };
+        m.job_state(self.tgid, Some(sig));
+        let wake = signal::bit(signal::SIGCONT) | signal::bit(signal::SIGKILL);
+        while self.interrupts.peek() & wake == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        if self.interrupts.peek() & signal::bit(signal::SIGCONT) != 0 {
+            m.job_state(self.tgid, None);
+        }
+        // No handler ran: a call the stop interrupted carries on, as on Linux.
+        if let Some(nr) = self.restart.take() {
             self.ctx.regs.rax = nr;
             self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
         }

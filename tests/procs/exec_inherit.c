@@ -69,6 +69,11 @@ int main(int argc, char **argv) {
 
     pid_t pid = fork();
     if (pid == 0) {
+        /* start from a known state whatever the runner left us */
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        signal(SIGTERM, SIG_DFL);
         chdir(sub);
         umask(027);
         struct rlimit rl;

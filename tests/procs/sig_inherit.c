@@ -11,6 +11,9 @@ static void handler(int s) { got = s; }
 
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = handler;

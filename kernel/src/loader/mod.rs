@@ -74,7 +74,7 @@ impl ExecError {
 
     fn from_errno(path: &str, e: Errno) -> ExecError {
         match e {
-            Errno::ENOENT | Errno::ENOTDIR => ExecError::NotFound(path.into()),
+            Errno::ENOENT => ExecError::NotFound(path.into()),
             Errno::EACCES | Errno::EPERM => ExecError::Access(path.into()),
             Errno::ENOMEM => ExecError::NoMemory(path.into()),
             e => ExecError::Other(path.into(), e),

@@ -4,7 +4,7 @@
 use super::{Args, put, read_path};
 use crate::errno::{Errno, SysResult};
 use crate::loader::{ExecArgs, ExecError};
-use crate::machine::{Target, WaitFor};
+use crate::machine::{Target, WaitEvent, WaitFor, WaitOptions};
 use crate::signal::{self as sig};
 use crate::task::{ExitStatus, Process};
 
@@ -144,16 +144,18 @@ pub fn sys_execve(p: &mut Process, a: &Args) -> SysResult {
     Ok(0)
 }
 
-fn encode_status(s: ExitStatus) -> i32 {
-    match s {
-        ExitStatus::Exited(c) => (c & 0xff) << 8,
-        ExitStatus::Signaled { sig, core } => sig | if core { 0x80 } else { 0 },
+fn encode_status(ev: WaitEvent) -> i32 {
+    match ev {
+        WaitEvent::Exited(ExitStatus::Exited(c)) => (c & 0xff) << 8,
+        WaitEvent::Exited(ExitStatus::Signaled { sig, core }) => sig | if core { 0x80 } else { 0 },
+        WaitEvent::Stopped(sig) => 0x7f | (sig << 8),
+        WaitEvent::Continued => 0xffff,
     }
 }
 
-fn wait_common(p: &mut Process, which: WaitFor, nohang: bool, keep: bool) -> Result<Option<(i32, ExitStatus)>, Errno> {
+fn wait_common(p: &mut Process, which: WaitFor, opts: WaitOptions) -> Result<Option<(i32, WaitEvent)>, Errno> {
     let Some(machine) = p.machine.clone() else { return Err(Errno::ECHILD) };
-    machine.wait(p.pid, which, nohang, keep, &p.interrupt_probe())
+    machine.wait(p.pid, which, opts, &p.interrupt_probe())
 }
 
 /// Implements Linux `wait4(2)`.
@@ -168,11 +170,18 @@ pub fn sys_wait4(p: &mut Process, a: &Args) -> SysResult {
         pid if pid < -1 => WaitFor::Group(-pid),
         pid => WaitFor::Pid(pid),
     };
-    match wait_common(p, which, options & 1 != 0, false)? {
+    let opts = WaitOptions {
+        nohang: options & 1 != 0,
+        stopped: options & 2 != 0,
+        continued: options & 8 != 0,
+        exited: true,
+        keep: false,
+    };
+    match wait_common(p, which, opts)? {
         None => Ok(0),
-        Some((pid, status)) => {
+        Some((pid, ev)) => {
             if a.u(1) != 0 {
-                put(p, a.u(1), &encode_status(status).to_le_bytes())?;
+                put(p, a.u(1), &encode_status(ev).to_le_bytes())?;
             }
             if a.u(3) != 0 {
                 put(p, a.u(3), &[0u8; 144])?;
@@ -182,7 +191,7 @@ pub fn sys_wait4(p: &mut Process, a: &Args) -> SysResult {
     }
 }
 
-/// Implements Linux `waitid(2)` for exited children.
+/// Implements Linux `waitid(2)`.
 pub fn sys_waitid(p: &mut Process, a: &Args) -> SysResult {
     let options = a.u32(3);
     if options & !(1 | 2 | 4 | 8 | 0x0100_0000 | 0x2000_0000 | 0x4000_0000 | 0x8000_0000) != 0
@@ -196,17 +205,22 @@ pub fn sys_waitid(p: &mut Process, a: &Args) -> SysResult {
         (2, pgid) if pgid >= 0 => WaitFor::Group(pgid),
         _ => return Err(Errno::EINVAL),
     };
-    if options & 4 == 0 {
-        // Only stopped/continued children were asked for: none are modelled.
-        return if options & 1 != 0 { Ok(0) } else { Err(Errno::ECHILD) };
-    }
-    let found = wait_common(p, which, options & 1 != 0, options & 0x0100_0000 != 0)?;
+    let opts = WaitOptions {
+        nohang: options & 1 != 0,
+        stopped: options & 2 != 0,
+        exited: options & 4 != 0,
+        continued: options & 8 != 0,
+        keep: options & 0x0100_0000 != 0,
+    };
+    let found = wait_common(p, which, opts)?;
     if a.u(2) != 0 {
         let mut info = [0u8; 128];
-        if let Some((pid, status)) = found {
-            let (code, st): (i32, i32) = match status {
-                ExitStatus::Exited(c) => (1, c),
-                ExitStatus::Signaled { sig, core } => (if core { 3 } else { 2 }, sig),
+        if let Some((pid, ev)) = found {
+            let (code, st): (i32, i32) = match ev {
+                WaitEvent::Exited(ExitStatus::Exited(c)) => (1, c),
+                WaitEvent::Exited(ExitStatus::Signaled { sig, core }) => (if core { 3 } else { 2 }, sig),
+                WaitEvent::Stopped(sig) => (5, sig),
+                WaitEvent::Continued => (6, sig::SIGCONT),
             };
             info[0..4].copy_from_slice(&sig::SIGCHLD.to_le_bytes());
             info[8..12].copy_from_slice(&code.to_le_bytes());
