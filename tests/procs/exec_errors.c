@@ -1,4 +1,4 @@
-// Checks execve failures return -1 in the child with the right errno (ENOENT, EACCES for a non-executable file and a directory, ENOEXEC for garbage with the exec bit, ENOTDIR, ENOENT for a missing #! interpreter) and the process keeps running afterwards.
+// Checks execve failures return -1 in the child with the right errno (ENOENT, EACCES for a non-executable file and a directory, ENOEXEC for garbage or an empty file with the exec bit, ENOTDIR, ENOENT for a missing #! interpreter, ELOOP, ENOENT for an empty path) and the process keeps running afterwards.
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

@@ -12,18 +12,26 @@ static volatile int order_len;
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
     shared_flag = 1;
+    int p[2];
+    pipe(p);
     pid_t pid = vfork();
     if (pid == 0) {
         order[order_len++] = 1;     /* child runs first: the parent is suspended */
         shared_flag = 2;            /* shared address space until exec */
+        dup2(p[1], 1);              /* fd table is not shared: only the child's stdout changes */
         execl("/bin/busybox", "echo", "exec'd echo after vfork", (char *)NULL);
         _exit(127);
     }
     order[order_len++] = 2;
-    printf("parent resumed after exec: order=%d,%d flag seen=%d\n", order[0], order[1], shared_flag);
+    int first = order[0], second = order[1], seen = shared_flag;
     int st;
-    waitpid(pid, &st, 0);
-    printf("vfork+exec child status=%d\n", WEXITSTATUS(st));
+    waitpid(pid, &st, 0);   /* print only after the exec'd child is done: no race on stdout */
+    printf("parent resumed after exec: order=%d,%d flag seen=%d\n", first, second, seen);
+    close(p[1]);
+    char buf[64] = {0};
+    read(p[0], buf, sizeof buf - 1);
+    close(p[0]);
+    printf("vfork+exec child status=%d output: %s", WEXITSTATUS(st), buf);
 
     pid = vfork();
     if (pid == 0) {

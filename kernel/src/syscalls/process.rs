@@ -40,10 +40,15 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
     let pid = machine.alloc_pid(p.pid, exit_signal, Default::default(), thread)?;
     let mut child = if thread {
         p.thread_child(pid)
+    } else if flags & CLONE_VM != 0 {
+        // vfork and posix_spawn: the child runs in the parent's memory (the
+        // parent waits, with CLONE_VFORK) until it execs or exits.
+        let mut c = p.fork_child(pid, p.mm.clone());
+        if flags & CLONE_FILES != 0 {
+            c.fds = p.fds.share();
+        }
+        c
     } else {
-        // CLONE_VM without CLONE_THREAD (vfork, posix_spawn) is served as a
-        // copy: the child gets copy-on-write memory, and a vfork parent still
-        // waits for exec or exit.
         let mm = match p.mm.fork() {
             Ok(mm) => mm,
             Err(e) => {
@@ -72,7 +77,7 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = p.mm.copy_out(parent_tid, &pid.to_le_bytes());
     }
-    let _ = (CLONE_FS, CLONE_FILES);
+    let _ = CLONE_FS;
     machine.adopt_interrupts(pid, child.interrupts.clone());
     p.spawned = Some((Box::new(child), flags & CLONE_VFORK != 0));
     Ok(pid as u64)
@@ -83,7 +88,7 @@ pub fn sys_fork(p: &mut Process, _a: &Args) -> SysResult {
     clone_process(p, sig::SIGCHLD as u64, 0, 0, 0, 0)
 }
 
-/// Implements Linux `vfork(2)` (the child's memory is a copy; the parent waits).
+/// Implements Linux `vfork(2)`.
 pub fn sys_vfork(p: &mut Process, _a: &Args) -> SysResult {
     clone_process(p, CLONE_VM | CLONE_VFORK | sig::SIGCHLD as u64, 0, 0, 0, 0)
 }

@@ -121,16 +121,10 @@ pub static TABLE: &[Entry] = &[
         "clone",
         5,
         process::sys_clone,
-        "processes and threads; CLONE_VM without CLONE_THREAD is a copy (the vfork parent still waits); threads copy signal dispositions and the working directory instead of sharing them",
+        "processes and threads; threads copy signal dispositions and the working directory instead of sharing them",
     ),
     full(57, "fork", 0, process::sys_fork),
-    part(
-        58,
-        "vfork",
-        0,
-        process::sys_vfork,
-        "the child gets a copy-on-write copy of memory, not the parent's; the parent waits for exec or exit",
-    ),
+    full(58, "vfork", 0, process::sys_vfork),
     full(59, "execve", 3, process::sys_execve),
     full(60, "exit", 1, proc::sys_exit),
     part(
