@@ -372,3 +372,23 @@ pub fn setsockopt_int(fd: i32, level: i32, opt: i32, v: i32) -> Result<(), Errno
     };
     check(r as i64).map(|_| ())
 }
+
+fn times_ptr(times: Option<&[libc::timespec; 2]>) -> *const libc::timespec {
+    times.map(|t| t.as_ptr()).unwrap_or(std::ptr::null())
+}
+
+/// futimens on an open descriptor.
+pub fn futimens(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) -> Result<(), Errno> {
+    // SAFETY: `times` is null or points at two timespecs.
+    let r = unsafe { libc::futimens(fd.as_raw_fd(), times_ptr(times)) };
+    check(r as i64).map(|_| ())
+}
+
+/// utimensat on what an O_PATH descriptor names (a symlink itself, if that is
+/// what it was opened on), through its /proc/self/fd entry.
+pub fn utimens_path_fd(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) -> Result<(), Errno> {
+    let p = cstring(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_bytes())?;
+    // SAFETY: `p` is NUL-terminated and `times` is null or two timespecs.
+    let r = unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), times_ptr(times), 0) };
+    check(r as i64).map(|_| ())
+}

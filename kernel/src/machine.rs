@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use crate::errno::Errno;
 use crate::platform::{FpuState, Platform, PlatformError};
-use crate::signal;
+use crate::signal::{self, SigInfo};
 use crate::task::{ExitStatus, Interrupts, Process};
 
 /// Interrupts the host thread a process runs on (its vCPU, or a blocking call).
@@ -52,6 +52,10 @@ struct Entry {
     stop_report: Option<i32>,
     /// Leader: continued and not yet reported to a WCONTINUED wait.
     cont_report: bool,
+    /// Leader: ignores SIGCHLD or set SA_NOCLDWAIT, so its children leave no zombie.
+    auto_reap: bool,
+    /// Leader: a child subreaper (PR_SET_CHILD_SUBREAPER).
+    subreaper: bool,
     /// Leader: set when the whole process has ended and not yet been reaped.
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
@@ -63,7 +67,19 @@ struct Entry {
 }
 
 /// A process to signal after the table lock is released.
-type Wakeup = (Interrupts, Option<Arc<dyn Kick>>, i32);
+type Wakeup = (Interrupts, Option<Arc<dyn Kick>>, SigInfo);
+
+/// SIGCHLD details for a child's state change (si_code, si_status).
+fn chld(pid: i32, code: i32, status: i32) -> SigInfo {
+    SigInfo { signo: signal::SIGCHLD, code, pid, uid: crate::host::ids().0, addr: 0, value: status as u32 as u64 }
+}
+
+fn exit_info(pid: i32, s: ExitStatus) -> SigInfo {
+    match s {
+        ExitStatus::Exited(c) => chld(pid, 1, c),
+        ExitStatus::Signaled { sig, core } => chld(pid, if core { 3 } else { 2 }, sig),
+    }
+}
 
 struct Table {
     next_pid: i32,
@@ -86,6 +102,10 @@ pub struct WaitOptions {
     pub stopped: bool,
     pub continued: bool,
     pub exited: bool,
+    /// __WCLONE: only children whose exit signal is not SIGCHLD.
+    pub clone_only: bool,
+    /// __WALL: children of either kind.
+    pub all: bool,
 }
 
 /// Which children `wait4`/`waitid` accept.
@@ -161,6 +181,8 @@ impl Machine {
                 group_decided: false,
                 stop_report: None,
                 cont_report: false,
+                auto_reap: false,
+                subreaper: false,
                 status: None,
                 exit_signal: 0,
                 interrupts,
@@ -197,6 +219,8 @@ impl Machine {
                 group_decided: false,
                 stop_report: None,
                 cont_report: false,
+                auto_reap: false,
+                subreaper: false,
                 status: None,
                 exit_signal,
                 interrupts,
@@ -293,7 +317,11 @@ impl Machine {
             if whole_group {
                 for (other, o) in t.procs.iter() {
                     if o.tgid == g && *other != tid && !o.done {
-                        notify.push((o.interrupts.clone(), o.kicker.clone(), signal::SIGKILL));
+                        notify.push((
+                            o.interrupts.clone(),
+                            o.kicker.clone(),
+                            SigInfo { signo: signal::SIGKILL, ..Default::default() },
+                        ));
                     }
                 }
             }
@@ -306,8 +334,8 @@ impl Machine {
             }
         }
         self.changed.notify_all();
-        for (i, k, sig) in notify {
-            i.raise(sig);
+        for (i, k, info) in notify {
+            i.raise_info(info);
             if let Some(k) = k {
                 k.kick();
             }
@@ -317,23 +345,35 @@ impl Machine {
     /// The last thread of process `pid` stopped: make it a zombie.
     fn process_ended(&self, t: &mut Table, pid: i32, notify: &mut Vec<Wakeup>) {
         let Some(e) = t.procs.get_mut(&pid) else { return };
-        e.status = Some(e.group_status.unwrap_or(ExitStatus::Exited(0)));
+        let status = e.group_status.unwrap_or(ExitStatus::Exited(0));
+        e.status = Some(status);
         let (ppid, exit_signal) = (e.ppid, e.exit_signal);
         let orphans: Vec<i32> =
             t.procs.iter().filter(|(p, c)| c.ppid == pid && c.tgid == **p).map(|(p, _)| *p).collect();
+        // Orphans go to the nearest live subreaper ancestor, else to pid 1.
+        let mut reaper = ppid;
+        while reaper > 1 && !t.procs.get(&reaper).is_some_and(|a| a.subreaper && a.status.is_none()) {
+            reaper = t.procs.get(&reaper).map(|a| a.ppid).unwrap_or(1);
+        }
+        let reaper = reaper.max(1);
         let mut init_gets_zombie = false;
         for o in orphans {
             if let Some(c) = t.procs.get_mut(&o) {
-                c.ppid = 1;
+                c.ppid = reaper;
                 init_gets_zombie |= c.status.is_some();
             }
         }
-        if let Some(init) = t.procs.get(&1).filter(|_| init_gets_zombie && pid != 1) {
-            notify.push((init.interrupts.clone(), init.kicker.clone(), signal::SIGCHLD));
+        if let Some(init) = t.procs.get(&reaper).filter(|_| init_gets_zombie && pid != 1) {
+            notify.push((init.interrupts.clone(), init.kicker.clone(), chld(0, 1, 0)));
         }
         if let Some(parent) = t.procs.get(&ppid) {
             if exit_signal > 0 {
-                notify.push((parent.interrupts.clone(), parent.kicker.clone(), exit_signal));
+                let info = SigInfo { signo: exit_signal, ..exit_info(pid, status) };
+                notify.push((parent.interrupts.clone(), parent.kicker.clone(), info));
+            }
+            if parent.auto_reap {
+                // The parent ignores SIGCHLD (or set SA_NOCLDWAIT): no zombie.
+                t.procs.remove(&pid);
             }
         } else if pid != 1 {
             // No parent left to reap it.
@@ -355,8 +395,10 @@ impl Machine {
         let caller = t.procs.get(&caller).map(|e| e.tgid).unwrap_or(caller);
         loop {
             let caller_pgid = t.procs.get(&caller).map(|e| e.pgid).unwrap_or(0);
+            let kind_ok = |e: &Entry| opts.all || (e.exit_signal != signal::SIGCHLD) == opts.clone_only;
             let matches = |pid: i32, e: &Entry| {
                 e.tgid == pid
+                    && kind_ok(e)
                     && e.ppid == caller
                     && match which {
                         WaitFor::Pid(p) => p == pid,
@@ -434,11 +476,15 @@ impl Machine {
                 }
             }
             let ppid = e.ppid;
-            t.procs.get(&ppid).map(|p| (p.interrupts.clone(), p.kicker.clone()))
+            let info = match stopped_by {
+                Some(sig) => chld(g, 5, sig),
+                None => chld(g, 6, signal::SIGCONT),
+            };
+            t.procs.get(&ppid).map(|p| (p.interrupts.clone(), p.kicker.clone(), info))
         };
         self.changed.notify_all();
-        if let Some((i, k)) = wake {
-            i.raise(signal::SIGCHLD);
+        if let Some((i, k, info)) = wake {
+            i.raise_info(info);
             if let Some(k) = k {
                 k.kick();
             }
@@ -473,6 +519,7 @@ impl Machine {
 
     /// Sends `sig` (0 probes) from thread `sender`; ESRCH if nothing matched.
     pub fn kill(&self, sender: i32, target: Target, sig: i32) -> Result<(), Errno> {
+        let exists;
         let hits: Vec<(Interrupts, Option<Arc<dyn Kick>>)> = {
             let t = self.table();
             let sender_tgid = t.procs.get(&sender).map(|e| e.tgid).unwrap_or(sender);
@@ -488,21 +535,50 @@ impl Machine {
                     .map(|(p, _)| *p)
                     .collect(),
             };
+            // A zombie still exists for kill: the signal is accepted and dropped.
+            exists = !pids.is_empty();
             pids.into_iter()
                 .filter_map(|p| Self::receiver(&t, p))
                 .map(|e| (e.interrupts.clone(), e.kicker.clone()))
                 .collect()
         };
-        if hits.is_empty() {
+        if hits.is_empty() && !exists {
             return Err(Errno::ESRCH);
         }
         if sig != 0 {
+            let info = SigInfo {
+                signo: sig,
+                code: signal::SI_USER,
+                pid: self.tgid(sender),
+                uid: crate::host::ids().0,
+                addr: 0,
+                value: 0,
+            };
             for (i, k) in hits {
-                i.raise(sig);
+                i.raise_info(info);
                 if let Some(k) = k {
                     k.kick();
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Sends a signal with its siginfo to process `pid` (or, with `tid`, one
+    /// of its threads): sigqueue.
+    pub fn queue(&self, pid: i32, tid: Option<i32>, info: SigInfo) -> Result<(), Errno> {
+        let hit = {
+            let t = self.table();
+            let e = match tid {
+                Some(tid) => t.procs.get(&tid).filter(|e| e.tgid == pid && !e.done),
+                None => Self::receiver(&t, pid),
+            };
+            e.map(|e| (e.interrupts.clone(), e.kicker.clone()))
+        };
+        let (i, k) = hit.ok_or(Errno::ESRCH)?;
+        i.raise_info(info);
+        if let Some(k) = k {
+            k.kick();
         }
         Ok(())
     }
@@ -662,6 +738,30 @@ impl Machine {
             self.futex_woken.notify_all();
         }
         woken + if requeue.is_some() { moved } else { 0 }
+    }
+
+    /// PR_SET_CHILD_SUBREAPER.
+    pub fn set_subreaper(&self, pid: i32, on: bool) {
+        let mut t = self.table();
+        let g = t.procs.get(&pid).map(|e| e.tgid).unwrap_or(pid);
+        if let Some(e) = t.procs.get_mut(&g) {
+            e.subreaper = on;
+        }
+    }
+
+    /// PR_GET_CHILD_SUBREAPER.
+    pub fn subreaper(&self, pid: i32) -> bool {
+        Self::leader_of(&self.table(), pid).is_some_and(|e| e.subreaper)
+    }
+
+    /// The process ignores SIGCHLD or set SA_NOCLDWAIT: its children are
+    /// reaped as they exit.
+    pub fn set_auto_reap(&self, pid: i32, on: bool) {
+        let mut t = self.table();
+        let g = t.procs.get(&pid).map(|e| e.tgid).unwrap_or(pid);
+        if let Some(e) = t.procs.get_mut(&g) {
+            e.auto_reap = on;
+        }
     }
 
     /// Number of running threads (for tests and /proc).

@@ -139,6 +139,8 @@ pub struct SigInfo {
     pub addr: u64,
     pub pid: i32,
     pub uid: u32,
+    /// si_value (sigqueue) or si_status (SIGCHLD).
+    pub value: u64,
 }
 
 impl SigInfo {
@@ -151,6 +153,7 @@ impl SigInfo {
         } else {
             b[16..20].copy_from_slice(&self.pid.to_le_bytes());
             b[20..24].copy_from_slice(&self.uid.to_le_bytes());
+            b[24..32].copy_from_slice(&self.value.to_le_bytes());
         }
         b
     }

@@ -43,11 +43,32 @@ impl ExitStatus {
 /// Signals requested from outside the machine (timeouts, Ctrl-C on the host),
 /// as a bitmask; the host side sets bits and kicks the vCPU.
 #[derive(Clone, Default)]
-pub struct Interrupts(Arc<AtomicU64>);
+pub struct Interrupts(Arc<InterruptsInner>);
+
+#[derive(Default)]
+pub struct InterruptsInner {
+    bits: AtomicU64,
+    /// Details for raised signals that carry them (SIGCHLD, sigqueue, kill).
+    info: std::sync::Mutex<std::collections::BTreeMap<i32, SigInfo>>,
+}
 
 impl Interrupts {
     pub fn raise(&self, sig: i32) {
-        self.0.fetch_or(signal::bit(sig), Ordering::SeqCst);
+        self.0.bits.fetch_or(signal::bit(sig), Ordering::SeqCst);
+    }
+
+    /// Raises a signal with its siginfo (the first one wins until taken, as
+    /// standard signals do not queue).
+    pub fn raise_info(&self, info: SigInfo) {
+        if let Ok(mut m) = self.0.info.lock() {
+            m.entry(info.signo).or_insert(info);
+        }
+        self.raise(info.signo);
+    }
+
+    /// The details raised with `sig`, if any.
+    pub fn take_info(&self, sig: i32) -> Option<SigInfo> {
+        self.0.info.lock().ok()?.remove(&sig)
     }
 
     /// True when a signal has been raised and not yet taken.
@@ -57,12 +78,12 @@ impl Interrupts {
 
     /// The raised signals, left in place.
     pub fn peek(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.0.bits.load(Ordering::SeqCst)
     }
 
     /// Takes the raised signals, clearing them.
     pub fn take_pending(&self) -> u64 {
-        self.0.swap(0, Ordering::SeqCst)
+        self.0.bits.swap(0, Ordering::SeqCst)
     }
 }
 
@@ -280,7 +301,12 @@ impl Process {
                     self.exit = Some(ExitStatus::Signaled { sig, core: false });
                     return;
                 }
-                self.signals.post(SigInfo { signo: sig, code: signal::SI_USER, ..Default::default() });
+                let info = self.interrupts.take_info(sig).unwrap_or(SigInfo {
+                    signo: sig,
+                    code: signal::SI_USER,
+                    ..Default::default()
+                });
+                self.signals.post(info);
             }
         }
     }

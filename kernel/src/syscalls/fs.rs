@@ -483,9 +483,72 @@ pub fn sys_statfs(p: &mut Process, a: &Args) -> SysResult {
     put(p, a.u(1), &b)
 }
 
-/// Implements Linux `utimensat(2)` and friends: accepted, times unchanged.
-pub fn sys_utimes(_p: &mut Process, _a: &Args) -> SysResult {
-    Ok(0)
+/// UTIME_NOW and UTIME_OMIT, as tv_nsec values.
+const UTIME_NOW: i64 = (1 << 30) - 1;
+const UTIME_OMIT: i64 = (1 << 30) - 2;
+
+fn set_times(p: &mut Process, dirfd: i32, path_ptr: u64, times: Option<[libc::timespec; 2]>, flags: i32) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if let Some(t) = &times {
+        for ts in t {
+            if !(0..1_000_000_000).contains(&ts.tv_nsec) && ts.tv_nsec != UTIME_NOW && ts.tv_nsec != UTIME_OMIT {
+                return Err(Errno::EINVAL);
+            }
+        }
+    }
+    let path = if path_ptr == 0 { Vec::new() } else { read_path(p, path_ptr)? };
+    if path.is_empty() {
+        // futimens: the descriptor itself.
+        let f = p.fds.get(dirfd)?;
+        let h = f.file.host_fd().ok_or(Errno::EPERM)?;
+        return crate::host::futimens(h, times.as_ref()).map(|_| 0);
+    }
+    let (abs, _) = resolve_at(p, dirfd, &path)?;
+    p.vfs.utimes(&abs, times.as_ref(), flags & AT_SYMLINK_NOFOLLOW != 0).map(|_| 0)
+}
+
+fn read_times(p: &Process, ptr: u64, micros: bool) -> Result<Option<[libc::timespec; 2]>, Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    let mut b = [0u8; 32];
+    p.mm.copy_in(ptr, &mut b)?;
+    let w = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+    let scale = if micros { 1000 } else { 1 };
+    if micros && (!(0..1_000_000).contains(&w(8)) || !(0..1_000_000).contains(&w(24))) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some([
+        libc::timespec { tv_sec: w(0), tv_nsec: w(8) * scale },
+        libc::timespec { tv_sec: w(16), tv_nsec: w(24) * scale },
+    ]))
+}
+
+/// Implements Linux `utimensat(2)` (and futimens through a null path).
+pub fn sys_utimensat(p: &mut Process, a: &Args) -> SysResult {
+    let times = read_times(p, a.u(2), false)?;
+    set_times(p, a.i(0), a.u(1), times, a.i(3))
+}
+
+/// Implements Linux `utimes(2)`.
+pub fn sys_utimes(p: &mut Process, a: &Args) -> SysResult {
+    let times = read_times(p, a.u(1), true)?;
+    set_times(p, AT_FDCWD, a.u(0), times, 0)
+}
+
+/// Implements Linux `utime(2)` (whole seconds).
+pub fn sys_utime(p: &mut Process, a: &Args) -> SysResult {
+    let times = if a.u(1) == 0 {
+        None
+    } else {
+        let mut b = [0u8; 16];
+        p.mm.copy_in(a.u(1), &mut b)?;
+        let w = |o: usize| i64::from_le_bytes(b[o..o + 8].try_into().unwrap_or([0; 8]));
+        Some([libc::timespec { tv_sec: w(0), tv_nsec: 0 }, libc::timespec { tv_sec: w(8), tv_nsec: 0 }])
+    };
+    set_times(p, AT_FDCWD, a.u(0), times, 0)
 }
 
 /// Implements the xattr family: no extended attributes exist.

@@ -137,6 +137,17 @@ pub fn sys_prctl(p: &mut Process, a: &Args) -> SysResult {
         }
         1 | 4 | 38 | 0x5356_4d41 | 41 | 22 => Ok(0), // PDEATHSIG, SET_DUMPABLE, NO_NEW_PRIVS, SET_VMA, SET_THP_DISABLE, SET_SECCOMP(strict) refused below
         3 | 39 => Ok(1),
+        36 => {
+            // PR_SET_CHILD_SUBREAPER
+            if let Some(m) = &p.machine {
+                m.set_subreaper(p.pid, a.u(1) != 0);
+            }
+            Ok(0)
+        }
+        37 => {
+            let on = p.machine.as_ref().is_some_and(|m| m.subreaper(p.pid));
+            put(p, a.u(1), &(on as i32).to_le_bytes())
+        }
         21 => Ok(0),
         _ => Err(Errno::EINVAL),
     }

@@ -181,6 +181,8 @@ pub fn sys_wait4(p: &mut Process, a: &Args) -> SysResult {
         continued: options & 8 != 0,
         exited: true,
         keep: false,
+        clone_only: options & 0x8000_0000 != 0,
+        all: options & 0x4000_0000 != 0,
     };
     match wait_common(p, which, opts)? {
         None => Ok(0),
@@ -216,6 +218,8 @@ pub fn sys_waitid(p: &mut Process, a: &Args) -> SysResult {
         exited: options & 4 != 0,
         continued: options & 8 != 0,
         keep: options & 0x0100_0000 != 0,
+        clone_only: options & 0x8000_0000 != 0,
+        all: options & 0x4000_0000 != 0,
     };
     let found = wait_common(p, which, opts)?;
     if a.u(2) != 0 {
@@ -275,7 +279,7 @@ fn take_own_signals(p: &mut Process, code: i32) {
             p.exit = Some(ExitStatus::Signaled { sig: n, core: false });
             p.group_exit = true;
         } else {
-            p.signals.post(sig::SigInfo { signo: n, code, pid: p.tgid, uid: crate::host::ids().0, addr: 0 });
+            p.signals.post(sig::SigInfo { signo: n, code, pid: p.tgid, uid: crate::host::ids().0, addr: 0, value: 0 });
         }
     }
 }

@@ -5,6 +5,8 @@ use crate::errno::{Errno, SysResult};
 use crate::signal::{self as sig, AltStack, SigAction, SigInfo};
 use crate::task::Process;
 
+const SA_NOCLDWAIT: u64 = 2;
+
 fn check_signo(s: i32) -> Result<i32, Errno> {
     if (1..=sig::NSIG as i32).contains(&s) { Ok(s) } else { Err(Errno::EINVAL) }
 }
@@ -32,6 +34,11 @@ pub fn sys_rt_sigaction(p: &mut Process, a: &Args) -> SysResult {
     if let Some(mut n) = new {
         n.mask &= !sig::UNBLOCKABLE;
         p.signals.actions[(s - 1) as usize] = n;
+        if s == sig::SIGCHLD {
+            if let Some(m) = &p.machine {
+                m.set_auto_reap(p.pid, n.handler == sig::SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
+            }
+        }
         // Setting SIG_IGN discards a pending instance.
         if n.handler == sig::SIG_IGN {
             p.signals.pending &= !sig::bit(s);
@@ -139,7 +146,7 @@ fn send_self(p: &mut Process, s: i32, code: i32) -> SysResult {
         return Ok(0);
     }
     let (uid, _) = crate::host::ids();
-    p.signals.post(SigInfo { signo: s, code, pid: 1, uid, addr: 0 });
+    p.signals.post(SigInfo { signo: s, code, pid: 1, uid, addr: 0, value: 0 });
     Ok(0)
 }
 
@@ -148,5 +155,78 @@ pub fn sys_kill(p: &mut Process, a: &Args) -> SysResult {
     match a.i(0) {
         -1..=1 => send_self(p, a.i(1), sig::SI_USER),
         _ => Err(Errno::ESRCH),
+    }
+}
+
+/// Reads a guest siginfo for sigqueue: the sender chooses code and value; to
+/// another process the code must be negative (not pretending to be the kernel).
+fn queued_info(p: &Process, s: i32, ptr: u64, to_self: bool) -> Result<SigInfo, Errno> {
+    let mut b = [0u8; 128];
+    p.mm.copy_in(ptr, &mut b)?;
+    let code = i32::from_le_bytes(b[8..12].try_into().unwrap_or([0; 4]));
+    if !to_self && (code >= 0 || code == sig::SI_TKILL) {
+        return Err(Errno::EPERM);
+    }
+    let value = u64::from_le_bytes(b[24..32].try_into().unwrap_or([0; 8]));
+    Ok(SigInfo { signo: s, code, pid: p.tgid, uid: crate::host::ids().0, addr: 0, value })
+}
+
+/// Implements Linux `rt_sigqueueinfo(2)` (sigqueue).
+pub fn sys_rt_sigqueueinfo(p: &mut Process, a: &Args) -> SysResult {
+    let s = check_signo(a.i(1))?;
+    let info = queued_info(p, s, a.u(2), a.i(0) == p.tgid)?;
+    let Some(m) = p.machine.clone() else { return Err(Errno::ESRCH) };
+    m.queue(a.i(0), None, info).map(|_| 0)
+}
+
+/// Implements Linux `rt_tgsigqueueinfo(2)`.
+pub fn sys_rt_tgsigqueueinfo(p: &mut Process, a: &Args) -> SysResult {
+    let s = check_signo(a.i(2))?;
+    let info = queued_info(p, s, a.u(3), a.i(0) == p.tgid)?;
+    let Some(m) = p.machine.clone() else { return Err(Errno::ESRCH) };
+    m.queue(a.i(0), Some(a.i(1)), info).map(|_| 0)
+}
+
+/// Implements Linux `rt_sigtimedwait(2)` (sigwait, sigwaitinfo, sigtimedwait):
+/// takes a signal of the set without running its handler.
+pub fn sys_rt_sigtimedwait(p: &mut Process, a: &Args) -> SysResult {
+    if a.u(3) != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set = p.mm.read_u64(a.u(0))? & !sig::UNBLOCKABLE;
+    let deadline = if a.u(2) != 0 {
+        let t = super::read_timespec(p, a.u(2))?;
+        Some(std::time::Instant::now() + std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
+    } else {
+        None
+    };
+    loop {
+        // Signals raised from outside join the pending set first.
+        let raised = p.interrupts.take_pending();
+        for n in 1..=sig::NSIG as i32 {
+            if raised & sig::bit(n) != 0 {
+                let info =
+                    p.interrupts.take_info(n).unwrap_or(SigInfo { signo: n, code: sig::SI_USER, ..Default::default() });
+                p.signals.post(info);
+            }
+        }
+        let hit = p.signals.pending & set;
+        if hit != 0 {
+            let n = hit.trailing_zeros() as i32 + 1;
+            p.signals.pending &= !sig::bit(n);
+            let info = p.signals.info[(n - 1) as usize];
+            if a.u(1) != 0 {
+                put(p, a.u(1), &info.to_bytes())?;
+            }
+            return Ok(n as u64);
+        }
+        // Another deliverable signal ends the wait with EINTR.
+        if p.signals.pending & !p.signals.mask & !set != 0 {
+            return Err(Errno::EINTR);
+        }
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            return Err(Errno::EAGAIN);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
     }
 }

@@ -85,6 +85,10 @@ pub fn lookup(rel: &str) -> Result<Node, Errno> {
     if let Some((_, target)) = LINKS.iter().find(|(n, _)| *n == first) {
         return Ok(Node::Link(target.to_string(), rest.to_string()));
     }
+    if first == "tty" && rest.is_empty() {
+        // A machine's processes have no controlling terminal.
+        return Err(Errno::ENXIO);
+    }
     if let Some((name, kind, rdev)) = DEVICES.iter().find(|(n, _, _)| *n == first) {
         if !rest.is_empty() {
             return Err(Errno::ENOTDIR);

@@ -88,6 +88,15 @@ impl HostFs {
         host::faccess(fd.as_fd(), mode)
     }
 
+    /// Sets access and modification times (None: now) of `rel`.
+    pub fn utimes(&self, rel: &str, times: Option<&[libc::timespec; 2]>, nofollow: bool) -> Result<(), Errno> {
+        let (fd, _) = self.lookup(rel, nofollow)?;
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        host::utimens_path_fd(fd.as_fd(), times)
+    }
+
     /// Opens `rel` with the guest's `flags`; `path` is the guest path for /proc.
     pub fn open(&self, rel: &str, flags: i32, mode: u32, path: String) -> Result<HostFile, Errno> {
         let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;

@@ -248,6 +248,14 @@ impl Vfs {
         host::at_op(host::AtOp::Chmod, dir.as_fd(), name.as_bytes(), mode & 0o7777)
     }
 
+    /// utimensat on a path: the root is read-only, synthetic files refuse.
+    pub fn utimes(&self, abs: &str, times: Option<&[libc::timespec; 2]>, nofollow: bool) -> Result<(), Errno> {
+        match self.find(abs)? {
+            (Mount { fs: Fs::Host(h), .. }, rel) => h.utimes(&rel, times, nofollow),
+            _ => Err(Errno::EPERM),
+        }
+    }
+
     pub fn symlink(&self, target: &[u8], abs: &str) -> Result<(), Errno> {
         self.must_not_exist(abs)?;
         let (dir, name) = self.host_parent(abs)?;
