@@ -34,10 +34,8 @@ pub fn sys_rt_sigaction(p: &mut Process, a: &Args) -> SysResult {
     if let Some(mut n) = new {
         n.mask &= !sig::UNBLOCKABLE;
         p.signals.actions[(s - 1) as usize] = n;
-        if s == sig::SIGCHLD {
-            if let Some(m) = &p.machine {
-                m.set_auto_reap(p.pid, n.handler == sig::SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
-            }
+        if let Some(m) = p.machine.as_ref().filter(|_| s == sig::SIGCHLD) {
+            m.set_auto_reap(p.pid, n.handler == sig::SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
         }
         // Setting SIG_IGN discards a pending instance.
         if n.handler == sig::SIG_IGN {
