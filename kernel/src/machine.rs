@@ -333,9 +333,13 @@ impl Machine {
                 self.process_ended(&mut t, g, &mut notify);
             }
         }
+        // Signals are raised before waiters wake, so a parent whose wait
+        // returns already has its SIGCHLD pending.
+        for (i, _, info) in &notify {
+            i.raise_info(*info);
+        }
         self.changed.notify_all();
-        for (i, k, info) in notify {
-            i.raise_info(info);
+        for (_, k, _) in notify {
             if let Some(k) = k {
                 k.kick();
             }

@@ -78,7 +78,8 @@ pub fn sys_rt_sigreturn(p: &mut Process, _a: &Args) -> SysResult {
 
 /// Implements Linux `rt_sigpending(2)`.
 pub fn sys_rt_sigpending(p: &mut Process, a: &Args) -> SysResult {
-    p.mm.write_u64(a.u(0), p.signals.pending & p.signals.mask).map(|_| 0)
+    let raised = p.interrupts.peek();
+    p.mm.write_u64(a.u(0), (p.signals.pending | raised) & p.signals.mask).map(|_| 0)
 }
 
 /// Implements Linux `rt_sigsuspend(2)` and `pause(2)`: one process, so only a
