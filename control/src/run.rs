@@ -221,7 +221,15 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     let setup = t0.elapsed();
 
     let result = process.run(&mut vcpu);
-    // The machine ends with its first process, as a PID namespace does.
+    // Process 1's main thread stopped. With exit_group (or a fatal signal) the
+    // process ends now; with a plain exit its other threads run on until they
+    // finish. The machine ends with its first process, as a PID namespace does.
+    let result = result.map(|status| {
+        let whole = process.group_exit || matches!(status, wisp_kernel::ExitStatus::Signaled { .. });
+        process.thread_exit_cleanup();
+        machine.exited(1, status, whole);
+        machine.wait_ended(1, &|| timed_out.load(Ordering::SeqCst)).unwrap_or(status)
+    });
     machine.shut_down();
     done.store(true, Ordering::SeqCst);
     if let Some(w) = watchdog {

@@ -495,6 +495,21 @@ impl Machine {
         }
     }
 
+    /// Waits until every thread of process `pid` has stopped and returns the
+    /// process's status; None if `give_up()` says so first.
+    pub fn wait_ended(&self, pid: i32, give_up: &dyn Fn() -> bool) -> Option<ExitStatus> {
+        let mut t = self.table();
+        loop {
+            if let Some(s) = t.procs.get(&pid).and_then(|e| e.status) {
+                return Some(s);
+            }
+            if give_up() {
+                return None;
+            }
+            t = self.changed.wait_timeout(t, POLL).map(|(g, _)| g).unwrap_or_else(|p| p.into_inner().0);
+        }
+    }
+
     /// Blocks a vfork parent until `child` execs or exits.
     pub fn wait_vfork(&self, child: i32, interrupted: &dyn Fn() -> bool) {
         let mut t = self.table();
