@@ -172,10 +172,49 @@ impl AltStack {
     }
 }
 
-/// Per-process signal state.
+/// Signal dispositions: one table per process, shared by its threads
+/// (CLONE_SIGHAND); fork copies it.
+#[derive(Clone)]
+pub struct Actions(std::sync::Arc<std::sync::Mutex<[SigAction; NSIG]>>);
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions(std::sync::Arc::new(std::sync::Mutex::new([SigAction::default(); NSIG])))
+    }
+}
+
+impl Actions {
+    fn table(&self) -> std::sync::MutexGuard<'_, [SigAction; NSIG]> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn get(&self, sig: i32) -> SigAction {
+        self.table()[(sig - 1) as usize]
+    }
+
+    pub fn set(&self, sig: i32, act: SigAction) {
+        self.table()[(sig - 1) as usize] = act;
+    }
+
+    /// A separate copy (fork).
+    pub fn copy(&self) -> Actions {
+        Actions(std::sync::Arc::new(std::sync::Mutex::new(*self.table())))
+    }
+
+    /// exec: handlers go back to the default; ignored signals stay ignored.
+    pub fn reset_handlers(&self) {
+        for a in self.table().iter_mut() {
+            if a.handler != SIG_IGN {
+                *a = SigAction::default();
+            }
+        }
+    }
+}
+
+/// Per-thread signal state, with the process's shared dispositions.
 #[derive(Clone)]
 pub struct SignalState {
-    pub actions: [SigAction; NSIG],
+    pub actions: Actions,
     pub mask: u64,
     pub pending: u64,
     pub info: [SigInfo; NSIG],
@@ -185,7 +224,7 @@ pub struct SignalState {
 impl Default for SignalState {
     fn default() -> Self {
         SignalState {
-            actions: [SigAction::default(); NSIG],
+            actions: Actions::default(),
             mask: 0,
             pending: 0,
             info: [SigInfo::default(); NSIG],
@@ -196,7 +235,7 @@ impl Default for SignalState {
 
 impl SignalState {
     pub fn action(&self, sig: i32) -> SigAction {
-        self.actions[(sig - 1) as usize]
+        self.actions.get(sig)
     }
 
     /// Queues a signal (standard signals do not queue twice).

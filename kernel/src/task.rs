@@ -412,10 +412,9 @@ impl Process {
     /// Delivers a synchronous signal: if it is blocked or ignored, the default
     /// action is restored first, as Linux's force_sig does.
     pub fn force_signal(&mut self, info: SigInfo, fault: (u64, u64, u64)) {
-        let i = (info.signo - 1) as usize;
-        let act = self.signals.actions[i];
+        let act = self.signals.actions.get(info.signo);
         if self.signals.mask & signal::bit(info.signo) != 0 || act.handler == signal::SIG_IGN {
-            self.signals.actions[i].handler = signal::SIG_DFL;
+            self.signals.actions.set(info.signo, signal::SigAction { handler: signal::SIG_DFL, ..act });
             self.signals.mask &= !signal::bit(info.signo);
         }
         self.forced = Some((info, fault));
@@ -467,13 +466,12 @@ impl Process {
             return Ok(false);
         }
         self.stats.signals += 1;
-        let i = (sig - 1) as usize;
         if act.flags & signal::SA_NODEFER == 0 {
             self.signals.mask |= signal::bit(sig);
         }
         self.signals.mask |= act.mask & !signal::UNBLOCKABLE;
         if act.flags & signal::SA_RESETHAND != 0 {
-            self.signals.actions[i] = Default::default();
+            self.signals.actions.set(sig, Default::default());
         }
         Ok(true)
     }
@@ -561,6 +559,10 @@ impl Process {
         ctx.cr3 = mm.root();
         let mut signals = self.signals.clone();
         signals.pending = 0;
+        if tgid == pid {
+            // A new process gets its own copy of the dispositions.
+            signals.actions = signals.actions.copy();
+        }
         Process {
             pid,
             tgid,
@@ -633,11 +635,9 @@ impl Process {
     /// (ignored signals stay ignored), no alternate stack, a clean FPU, and
     /// without its close-on-exec descriptors.
     pub fn after_exec(&mut self) {
-        for a in self.signals.actions.iter_mut() {
-            if a.handler != signal::SIG_IGN {
-                *a = Default::default();
-            }
-        }
+        // A vfork child shared its parent's table until now.
+        self.signals.actions = self.signals.actions.copy();
+        self.signals.actions.reset_handlers();
         self.signals.altstack = Default::default();
         self.signals.altstack.flags = signal::SS_DISABLE;
         self.fds.close_on_exec();

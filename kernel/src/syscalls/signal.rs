@@ -33,7 +33,7 @@ pub fn sys_rt_sigaction(p: &mut Process, a: &Args) -> SysResult {
     }
     if let Some(mut n) = new {
         n.mask &= !sig::UNBLOCKABLE;
-        p.signals.actions[(s - 1) as usize] = n;
+        p.signals.actions.set(s, n);
         if let Some(m) = p.machine.as_ref().filter(|_| s == sig::SIGCHLD) {
             m.set_auto_reap(p.pid, n.handler == sig::SIG_IGN || n.flags & SA_NOCLDWAIT != 0);
         }

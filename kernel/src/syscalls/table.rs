@@ -121,7 +121,7 @@ pub static TABLE: &[Entry] = &[
         "clone",
         5,
         process::sys_clone,
-        "processes and threads; threads copy signal dispositions and the working directory instead of sharing them",
+        "processes and threads; threads copy the working directory instead of sharing it",
     ),
     full(57, "fork", 0, process::sys_fork),
     full(58, "vfork", 0, process::sys_vfork),
