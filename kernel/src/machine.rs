@@ -56,6 +56,8 @@ struct Entry {
     auto_reap: bool,
     /// Leader: a child subreaper (PR_SET_CHILD_SUBREAPER).
     subreaper: bool,
+    /// Leader: an orphan adopted by process 1, which reaps it when it ends.
+    adopted_by_init: bool,
     /// Leader: set when the whole process has ended and not yet been reaped.
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
@@ -183,6 +185,7 @@ impl Machine {
                 cont_report: false,
                 auto_reap: false,
                 subreaper: false,
+                adopted_by_init: false,
                 status: None,
                 exit_signal: 0,
                 interrupts,
@@ -221,6 +224,7 @@ impl Machine {
                 cont_report: false,
                 auto_reap: false,
                 subreaper: false,
+                adopted_by_init: false,
                 status: None,
                 exit_signal,
                 interrupts,
@@ -360,11 +364,19 @@ impl Machine {
             reaper = t.procs.get(&reaper).map(|a| a.ppid).unwrap_or(1);
         }
         let reaper = reaper.max(1);
+        // Process 1 reaps adopted orphans itself, unless it asked to wait for
+        // them as a subreaper.
+        let init_reaps = reaper == 1 && !t.procs.get(&1).is_some_and(|e| e.subreaper);
         let mut init_gets_zombie = false;
         for o in orphans {
             if let Some(c) = t.procs.get_mut(&o) {
                 c.ppid = reaper;
+                c.adopted_by_init = init_reaps;
                 init_gets_zombie |= c.status.is_some();
+            }
+            // ...so they never pile up as zombies.
+            if init_reaps && t.procs.get(&o).is_some_and(|c| c.status.is_some()) {
+                t.procs.remove(&o);
             }
         }
         if let Some(init) = t.procs.get(&reaper).filter(|_| init_gets_zombie && pid != 1) {
@@ -375,8 +387,10 @@ impl Machine {
                 let info = SigInfo { signo: exit_signal, ..exit_info(pid, status) };
                 notify.push((parent.interrupts.clone(), parent.kicker.clone(), info));
             }
-            if parent.auto_reap {
-                // The parent ignores SIGCHLD (or set SA_NOCLDWAIT): no zombie.
+            let adopted = t.procs.get(&pid).is_some_and(|e| e.adopted_by_init);
+            if t.procs.get(&ppid).is_some_and(|p| p.auto_reap) || adopted {
+                // The parent ignores SIGCHLD (or set SA_NOCLDWAIT), or this is
+                // an orphan process 1 adopted: no zombie.
                 t.procs.remove(&pid);
             }
         } else if pid != 1 {
