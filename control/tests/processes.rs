@@ -123,3 +123,15 @@ fn process_programs_match_native() {
         failures.join("\n")
     );
 }
+
+/// Orphans adopted by process 1 are reaped for it: 100 double-forks in a
+/// machine limited to 16 processes must not run out of process slots.
+#[test]
+fn adopted_orphans_do_not_pile_up() {
+    if !kvm_or_skip("adopted_orphans_do_not_pile_up") {
+        return;
+    }
+    let script = "import os\nfor i in range(100):\n    if os.fork() == 0:\n        if os.fork() == 0:\n            os._exit(0)\n        os._exit(0)\n    os.wait()\nprint('ok')";
+    let o = in_wisp(&["--pids", "16"], &["/usr/bin/python3".into(), "-c".into(), script.into()]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "ok\n", "{}", String::from_utf8_lossy(&o.stderr));
+}
