@@ -208,7 +208,11 @@ fn run(args: RunArgs) -> Result<i32, i32> {
 
     wisp_vmm::sys::install_kick_handler().map_err(fail)?;
     wisp_vmm::sys::forward_host_signals(machine.host_signals.clone()).map_err(fail)?;
-    machine.register_init(process.interrupts.clone());
+    let (comm, cmdline) = {
+        let view = ProcViewRef(&process);
+        (wisp_kernel::vfs::procfs::ProcView::comm(&view), wisp_kernel::vfs::procfs::ProcView::cmdline(&view))
+    };
+    machine.register_init(process.interrupts.clone(), comm, cmdline);
     let done = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let watchdog = match args.timeout {

@@ -135,3 +135,17 @@ fn adopted_orphans_do_not_pile_up() {
     let o = in_wisp(&["--pids", "16"], &["/usr/bin/python3".into(), "-c".into(), script.into()]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "ok\n", "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// `ps` inside a machine sees the machine's processes (and only those).
+#[test]
+fn ps_lists_the_machines_processes() {
+    if !kvm_or_skip("ps_lists_the_machines_processes") {
+        return;
+    }
+    let o = in_wisp(&[], &sh("/bin/busybox sleep 5 & ps -o pid,ppid,comm; kill $!"));
+    let text = String::from_utf8_lossy(&o.stdout).into_owned();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 3, "sh, sleep and ps:\n{text}");
+    assert!(rows.iter().any(|r| r == &["1", "0", "busybox"]), "{text}");
+    assert!(rows.iter().any(|r| r[1] == "1" && r[2] == "ps"), "{text}");
+}

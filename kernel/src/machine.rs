@@ -58,6 +58,9 @@ struct Entry {
     subreaper: bool,
     /// Leader: an orphan adopted by process 1, which reaps it when it ends.
     adopted_by_init: bool,
+    /// Leader: what /proc/<pid>/comm and cmdline show to other processes.
+    comm: String,
+    cmdline: Vec<u8>,
     /// Leader: set when the whole process has ended and not yet been reaped.
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
@@ -169,7 +172,7 @@ impl Machine {
     }
 
     /// Registers the machine's first process (pid 1) running on the calling thread.
-    pub fn register_init(&self, interrupts: Interrupts) {
+    pub fn register_init(&self, interrupts: Interrupts, comm: String, cmdline: Vec<u8>) {
         let kicker = self.host.kicker();
         self.table().procs.insert(
             1,
@@ -186,6 +189,8 @@ impl Machine {
                 auto_reap: false,
                 subreaper: false,
                 adopted_by_init: false,
+                comm: comm.clone(),
+                cmdline: cmdline.clone(),
                 status: None,
                 exit_signal: 0,
                 interrupts,
@@ -203,6 +208,7 @@ impl Machine {
             return Err(Errno::EAGAIN);
         }
         let ptgid = t.procs.get(&parent).map(|e| e.tgid).unwrap_or(1);
+        let (comm, cmdline) = t.procs.get(&ptgid).map(|e| (e.comm.clone(), e.cmdline.clone())).unwrap_or_default();
         let (pppid, pgid, sid) = t.procs.get(&ptgid).map(|e| (e.ppid, e.pgid, e.sid)).unwrap_or((0, 1, 1));
         let mut pid = t.next_pid;
         while t.procs.contains_key(&pid) {
@@ -225,6 +231,8 @@ impl Machine {
                 auto_reap: false,
                 subreaper: false,
                 adopted_by_init: false,
+                comm: comm.clone(),
+                cmdline: cmdline.clone(),
                 status: None,
                 exit_signal,
                 interrupts,
@@ -797,6 +805,41 @@ impl Machine {
         }
     }
 
+    /// Records what a process now runs (after exec), for other processes' /proc.
+    pub fn set_identity(&self, pid: i32, comm: String, cmdline: Vec<u8>) {
+        let mut t = self.table();
+        let g = t.procs.get(&pid).map(|e| e.tgid).unwrap_or(pid);
+        if let Some(e) = t.procs.get_mut(&g) {
+            e.comm = comm;
+            e.cmdline = cmdline;
+        }
+    }
+
+    /// One line per process for /proc: live ones and zombies.
+    pub fn processes(&self) -> Vec<crate::vfs::procfs::ProcSummary> {
+        let t = self.table();
+        t.procs
+            .iter()
+            .filter(|(pid, e)| e.tgid == **pid)
+            .map(|(pid, e)| crate::vfs::procfs::ProcSummary {
+                pid: *pid,
+                ppid: e.ppid,
+                pgid: e.pgid,
+                sid: e.sid,
+                state: if e.status.is_some() {
+                    'Z'
+                } else if e.stop_report.is_some() {
+                    'T'
+                } else {
+                    'S'
+                },
+                threads: t.procs.values().filter(|o| o.tgid == *pid && !o.done).count(),
+                comm: e.comm.clone(),
+                cmdline: e.cmdline.clone(),
+            })
+            .collect()
+    }
+
     /// Number of running threads (for tests and /proc).
     pub fn live(&self) -> usize {
         self.table().procs.values().filter(|e| !e.done).count()
@@ -827,7 +870,7 @@ mod tests {
     fn pids_waits_reparenting_and_groups() {
         let m = Machine::new(Arc::new(NoHost), 3);
         let init = Interrupts::default();
-        m.register_init(init.clone());
+        m.register_init(init.clone(), "init".into(), b"init\0".to_vec());
         let a_int = Interrupts::default();
         let a = m.alloc_pid(1, signal::SIGCHLD, a_int.clone(), false).unwrap();
         let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default(), false).unwrap();

@@ -218,6 +218,11 @@ impl Process {
         let vdso = self.config.vdso.map(|(image, data_pa)| Vdso { image, data_pages: 1, data_pa });
         let image: ExecImage = loader::exec(&mut mm, &self.vfs, &view, args, vdso.as_ref())?;
         self.mm = mm;
+        if let Some(m) = &self.machine {
+            let comm = image.exe.rsplit('/').next().unwrap_or("").chars().take(15).collect();
+            let cmdline = image.argv.iter().flat_map(|a| a.iter().copied().chain([0])).collect();
+            m.set_identity(self.tgid, comm, cmdline);
+        }
         self.exe = image.exe;
         self.argv = image.argv;
         self.envp = envp;
@@ -825,9 +830,15 @@ impl ProcView for ProcViewRef<'_> {
         let p = self.0;
         let rss_pages = p.mm.rss_bytes() / 4096;
         let vsize: u64 = p.mm.vmas().iter().map(|v| v.end - v.start).sum();
+        let (pgid, sid) = match &p.machine {
+            Some(m) => (m.pgid(p.tgid).unwrap_or(p.tgid), m.sid(p.tgid).unwrap_or(p.tgid)),
+            None => (1, 1),
+        };
         format!(
-            "1 ({}) R 0 1 1 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 {vsize} {rss_pages} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
-            self.comm()
+            "{} ({}) R {} {pgid} {sid} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 0 {vsize} {rss_pages} 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+            p.tgid,
+            self.comm(),
+            p.ppid()
         )
     }
     fn statm(&self) -> String {
@@ -875,5 +886,13 @@ impl ProcView for ProcViewRef<'_> {
     }
     fn mounts(&self) -> String {
         self.0.vfs.mount_table()
+    }
+    fn others(&self) -> Vec<crate::vfs::procfs::ProcSummary> {
+        let own = self.0.tgid;
+        self.0
+            .machine
+            .as_ref()
+            .map(|m| m.processes().into_iter().filter(|o| o.pid != own).collect())
+            .unwrap_or_default()
     }
 }

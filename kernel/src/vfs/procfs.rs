@@ -5,6 +5,36 @@ use super::file::{SynthDir, SynthFile};
 use super::{Node, synth_stat};
 use crate::errno::Errno;
 
+/// What /proc shows about another process of the machine.
+#[derive(Clone, Debug, Default)]
+pub struct ProcSummary {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub state: char,
+    pub threads: usize,
+    pub comm: String,
+    pub cmdline: Vec<u8>,
+}
+
+impl ProcSummary {
+    fn stat(&self) -> String {
+        format!(
+            "{} ({}) {} {} {} {} 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 {} 0 0 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n",
+            self.pid, self.comm, self.state, self.ppid, self.pgid, self.sid, self.threads
+        )
+    }
+
+    fn status(&self) -> String {
+        let (uid, gid) = crate::host::ids();
+        format!(
+            "Name:\t{}\nState:\t{}\nTgid:\t{}\nPid:\t{}\nPPid:\t{}\nUid:\t{uid}\t{uid}\t{uid}\t{uid}\nGid:\t{gid}\t{gid}\t{gid}\t{gid}\nThreads:\t{}\n",
+            self.comm, self.state, self.pid, self.pid, self.ppid, self.threads
+        )
+    }
+}
+
 /// What /proc shows about the machine's process. Implemented by the task layer.
 pub trait ProcView {
     fn pid(&self) -> i32;
@@ -28,6 +58,10 @@ pub trait ProcView {
     fn cpuinfo(&self) -> String;
     fn uptime(&self) -> String;
     fn mounts(&self) -> String;
+    /// The machine's other processes (for `ps`); empty when unknown.
+    fn others(&self) -> Vec<ProcSummary> {
+        Vec::new()
+    }
 }
 
 const PID_FILES: [&str; 12] =
@@ -52,6 +86,7 @@ pub fn lookup(view: &dyn ProcView, rel: &str) -> Result<Node, Errno> {
     let Some(first) = parts.next() else {
         let mut names: Vec<(String, u8)> = TOP_FILES.iter().map(|n| (n.to_string(), libc::DT_REG)).collect();
         names.push((pid.clone(), libc::DT_DIR));
+        names.extend(view.others().into_iter().map(|o| (o.pid.to_string(), libc::DT_DIR)));
         return Ok(dir("/proc".into(), names));
     };
     let rest: Vec<&str> = parts.collect();
@@ -69,8 +104,33 @@ pub fn lookup(view: &dyn ProcView, rel: &str) -> Result<Node, Errno> {
         "loadavg" => top("0.00 0.00 0.00 1/1 1\n".into()),
         "mounts" => top(view.mounts()),
         "filesystems" => top("nodev\tproc\nnodev\ttmpfs\n\text4\n".into()),
-        _ => Err(Errno::ENOENT),
+        other => {
+            let n: i32 = other.parse().map_err(|_| Errno::ENOENT)?;
+            let o = view.others().into_iter().find(|o| o.pid == n).ok_or(Errno::ENOENT)?;
+            other_lookup(&o, &rest)
+        }
     }
+}
+
+/// /proc/<pid> of another process: what `ps` reads.
+fn other_lookup(o: &ProcSummary, rest: &[&str]) -> Result<Node, Errno> {
+    let base = format!("/proc/{}", o.pid);
+    let Some((name, tail)) = rest.split_first() else {
+        let names = ["stat", "status", "cmdline", "comm"].iter().map(|n| (n.to_string(), libc::DT_REG)).collect();
+        return Ok(dir(base, names));
+    };
+    if !tail.is_empty() {
+        return Err(Errno::ENOTDIR);
+    }
+    let data = match *name {
+        "stat" => o.stat().into_bytes(),
+        "status" => o.status().into_bytes(),
+        "cmdline" => o.cmdline.clone(),
+        "comm" => format!("{}\n", o.comm).into_bytes(),
+        "exe" | "cwd" | "root" | "fd" | "maps" | "environ" | "mem" => return Err(Errno::EACCES),
+        _ => return Err(Errno::ENOENT),
+    };
+    Ok(file(format!("{base}/{name}"), data))
 }
 
 fn pid_lookup(view: &dyn ProcView, rest: &[&str]) -> Result<Node, Errno> {
