@@ -58,6 +58,9 @@ struct Entry {
     subreaper: bool,
     /// Leader: an orphan adopted by process 1, which reaps it when it ends.
     adopted_by_init: bool,
+    /// This thread's blocked signals, as it last set them (picks which thread
+    /// takes a signal sent to the process).
+    mask: u64,
     /// Leader: what /proc/<pid>/comm and cmdline show to other processes.
     comm: String,
     cmdline: Vec<u8>,
@@ -189,6 +192,7 @@ impl Machine {
                 auto_reap: false,
                 subreaper: false,
                 adopted_by_init: false,
+                mask: 0,
                 comm: comm.clone(),
                 cmdline: cmdline.clone(),
                 status: None,
@@ -231,6 +235,7 @@ impl Machine {
                 auto_reap: false,
                 subreaper: false,
                 adopted_by_init: false,
+                mask: 0,
                 comm: comm.clone(),
                 cmdline: cmdline.clone(),
                 status: None,
@@ -550,12 +555,26 @@ impl Machine {
 
     /// The thread that takes a signal sent to process `pid`: its leader if it
     /// still runs, otherwise any of its running threads.
-    fn receiver(t: &Table, pid: i32) -> Option<&Entry> {
+    /// (The main thread while it runs and does not block `sig`, else a thread
+    /// that does not block it, else any running thread.)
+    fn receiver(t: &Table, pid: i32, sig: i32) -> Option<&Entry> {
         let leader = t.procs.get(&pid)?;
-        if !leader.done {
+        let open = |e: &Entry| !e.done && (sig <= 0 || e.mask & signal::bit(sig) == 0);
+        if open(leader) {
             return Some(leader);
         }
-        t.procs.values().find(|e| e.tgid == pid && !e.done)
+        t.procs
+            .values()
+            .find(|e| e.tgid == pid && open(e))
+            .or_else(|| Some(leader).filter(|l| !l.done))
+            .or_else(|| t.procs.values().find(|e| e.tgid == pid && !e.done))
+    }
+
+    /// A thread changed its signal mask.
+    pub fn set_mask(&self, tid: i32, mask: u64) {
+        if let Some(e) = self.table().procs.get_mut(&tid) {
+            e.mask = mask;
+        }
     }
 
     /// Sends `sig` (0 probes) from thread `sender`; ESRCH if nothing matched.
@@ -579,7 +598,7 @@ impl Machine {
             // A zombie still exists for kill: the signal is accepted and dropped.
             exists = !pids.is_empty();
             pids.into_iter()
-                .filter_map(|p| Self::receiver(&t, p))
+                .filter_map(|p| Self::receiver(&t, p, sig))
                 .map(|e| (e.interrupts.clone(), e.kicker.clone()))
                 .collect()
         };
@@ -612,7 +631,7 @@ impl Machine {
             let t = self.table();
             let e = match tid {
                 Some(tid) => t.procs.get(&tid).filter(|e| e.tgid == pid && !e.done),
-                None => Self::receiver(&t, pid),
+                None => Self::receiver(&t, pid, info.signo),
             };
             e.map(|e| (e.interrupts.clone(), e.kicker.clone()))
         };

@@ -59,6 +59,9 @@ pub fn sys_rt_sigprocmask(p: &mut Process, a: &Args) -> SysResult {
             libc::SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
         } & !sig::UNBLOCKABLE;
+        if let Some(m) = &p.machine {
+            m.set_mask(p.pid, p.signals.mask);
+        }
     }
     if a.u(2) != 0 {
         p.mm.write_u64(a.u(2), old)?;
@@ -193,6 +196,19 @@ pub fn sys_rt_sigtimedwait(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let set = p.mm.read_u64(a.u(0))? & !sig::UNBLOCKABLE;
+    // While waiting, the set counts as unblocked for choosing which thread
+    // takes a signal sent to the process (as Linux treats sigwait).
+    if let Some(m) = &p.machine {
+        m.set_mask(p.pid, p.signals.mask & !set);
+    }
+    let r = sigtimedwait_loop(p, a, set);
+    if let Some(m) = &p.machine {
+        m.set_mask(p.pid, p.signals.mask);
+    }
+    r
+}
+
+fn sigtimedwait_loop(p: &mut Process, a: &Args, set: u64) -> SysResult {
     let deadline = if a.u(2) != 0 {
         let t = super::read_timespec(p, a.u(2))?;
         Some(std::time::Instant::now() + std::time::Duration::new(t.tv_sec as u64, t.tv_nsec as u32))
