@@ -29,7 +29,8 @@ pub fn kvm_or_skip(test: &str) -> bool {
     if let Some(log) = std::env::var_os("WISP_KVM_GATE_LOG") {
         use std::io::Write;
         if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(log) {
-            let _ = writeln!(f, "{line}");
+            // One write per line: tests run in parallel and append to the same file.
+            let _ = f.write_all(format!("{line}\n").as_bytes());
         }
     }
     ran
