@@ -212,7 +212,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         let view = ProcViewRef(&process);
         (wisp_kernel::vfs::procfs::ProcView::comm(&view), wisp_kernel::vfs::procfs::ProcView::cmdline(&view))
     };
-    machine.register_init(process.interrupts.clone(), comm, cmdline);
+    machine.register_init(process.interrupts.clone(), process.shared_signals.clone(), comm, cmdline);
     let done = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let watchdog = match args.timeout {

@@ -7,7 +7,7 @@
 #![allow(unsafe_code)]
 
 use std::ffi::CString;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 
 use crate::errno::Errno;
 
@@ -246,6 +246,39 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     // SAFETY: `fds` is a valid array of pollfd of the given length.
     let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
     check(r as i64).map(|n| n as usize)
+}
+
+/// An anonymous host memory file of `size` bytes, close-on-exec.
+pub fn memfd(name: &std::ffi::CStr, size: u64) -> Result<OwnedFd, Errno> {
+    // SAFETY: `name` is a valid NUL-terminated string.
+    let r = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    let fd = own_fd(check(r as i64)? as i32)?;
+    ftruncate(fd.as_fd(), size)?;
+    Ok(fd)
+}
+
+/// A host epoll instance, close-on-exec.
+pub fn epoll_create() -> Result<OwnedFd, Errno> {
+    // SAFETY: plain syscall with an integer argument.
+    let r = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
+    own_fd(check(r as i64)? as i32)
+}
+
+/// epoll_ctl on a host instance; `token` comes back with each event.
+pub fn epoll_ctl(ep: BorrowedFd<'_>, op: i32, fd: BorrowedFd<'_>, events: u32, token: u64) -> Result<(), Errno> {
+    let mut ev = libc::epoll_event { events, u64: token };
+    // SAFETY: `ev` is a valid epoll_event that lives across the call.
+    let r = unsafe { libc::epoll_ctl(ep.as_raw_fd(), op, fd.as_raw_fd(), &mut ev) };
+    check(r as i64).map(|_| ())
+}
+
+/// epoll_wait on a host instance: (events, token) pairs.
+pub fn epoll_wait(ep: BorrowedFd<'_>, max: usize, timeout_ms: i32) -> Result<Vec<(u32, u64)>, Errno> {
+    let mut evs = vec![libc::epoll_event { events: 0, u64: 0 }; max.max(1)];
+    // SAFETY: `evs` has room for `max` events.
+    let r = unsafe { libc::epoll_wait(ep.as_raw_fd(), evs.as_mut_ptr(), evs.len() as i32, timeout_ms) };
+    let n = check(r as i64)? as usize;
+    Ok(evs[..n].iter().map(|e| (e.events, e.u64)).collect())
 }
 
 /// A host pipe: (read end, write end), close-on-exec.

@@ -68,10 +68,48 @@ struct Entry {
     status: Option<ExitStatus>,
     /// Signal sent to the parent on exit (SIGCHLD unless clone said otherwise).
     exit_signal: i32,
+    /// Signals for this thread alone.
     interrupts: Interrupts,
+    /// Signals for the process that every thread blocked when they arrived;
+    /// the first thread to unblock one takes it. One handle per process.
+    shared: Interrupts,
     kicker: Option<Arc<dyn Kick>>,
     /// A vfork parent waits until this is set (the child exec'd or exited).
     vfork_released: bool,
+}
+
+impl Entry {
+    fn new(
+        tgid: i32,
+        ppid: i32,
+        (pgid, sid): (i32, i32),
+        (comm, cmdline): (String, Vec<u8>),
+        exit_signal: i32,
+    ) -> Entry {
+        Entry {
+            tgid,
+            ppid,
+            pgid,
+            sid,
+            done: false,
+            group_status: None,
+            group_decided: false,
+            stop_report: None,
+            cont_report: false,
+            auto_reap: false,
+            subreaper: false,
+            adopted_by_init: false,
+            mask: 0,
+            comm,
+            cmdline,
+            status: None,
+            exit_signal,
+            interrupts: Interrupts::default(),
+            shared: Interrupts::default(),
+            kicker: None,
+            vfork_released: false,
+        }
+    }
 }
 
 /// A process to signal after the table lock is released.
@@ -174,39 +212,20 @@ impl Machine {
         self.table.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Registers the machine's first process (pid 1) running on the calling thread.
-    pub fn register_init(&self, interrupts: Interrupts, comm: String, cmdline: Vec<u8>) {
-        let kicker = self.host.kicker();
-        self.table().procs.insert(
-            1,
-            Entry {
-                tgid: 1,
-                ppid: 0,
-                pgid: 1,
-                sid: 1,
-                done: false,
-                group_status: None,
-                group_decided: false,
-                stop_report: None,
-                cont_report: false,
-                auto_reap: false,
-                subreaper: false,
-                adopted_by_init: false,
-                mask: 0,
-                comm: comm.clone(),
-                cmdline: cmdline.clone(),
-                status: None,
-                exit_signal: 0,
-                interrupts,
-                kicker: Some(kicker),
-                vfork_released: true,
-            },
-        );
+    /// Registers the machine's first process (pid 1) running on the calling
+    /// thread, with its own and its process-wide signal handles.
+    pub fn register_init(&self, interrupts: Interrupts, shared: Interrupts, comm: String, cmdline: Vec<u8>) {
+        let mut e = Entry::new(1, 0, (1, 1), (comm, cmdline), 0);
+        e.interrupts = interrupts;
+        e.shared = shared;
+        e.kicker = Some(self.host.kicker());
+        e.vfork_released = true;
+        self.table().procs.insert(1, e);
     }
 
     /// Reserves an id for a new process made by thread `parent` (or, with
     /// `thread`, a new thread in `parent`'s process); EAGAIN past the limit.
-    pub fn alloc_pid(&self, parent: i32, exit_signal: i32, interrupts: Interrupts, thread: bool) -> Result<i32, Errno> {
+    pub fn alloc_pid(&self, parent: i32, exit_signal: i32, thread: bool) -> Result<i32, Errno> {
         let mut t = self.table();
         if t.procs.len() >= self.max_pids {
             return Err(Errno::EAGAIN);
@@ -220,38 +239,17 @@ impl Machine {
         }
         t.next_pid = if pid >= 4_194_304 { 2 } else { pid + 1 };
         let (tgid, ppid, exit_signal) = if thread { (ptgid, pppid, 0) } else { (pid, ptgid, exit_signal) };
-        t.procs.insert(
-            pid,
-            Entry {
-                tgid,
-                ppid,
-                pgid,
-                sid,
-                done: false,
-                group_status: None,
-                group_decided: false,
-                stop_report: None,
-                cont_report: false,
-                auto_reap: false,
-                subreaper: false,
-                adopted_by_init: false,
-                mask: 0,
-                comm: comm.clone(),
-                cmdline: cmdline.clone(),
-                status: None,
-                exit_signal,
-                interrupts,
-                kicker: None,
-                vfork_released: false,
-            },
-        );
+        t.procs.insert(pid, Entry::new(tgid, ppid, (pgid, sid), (comm, cmdline), exit_signal));
         Ok(pid)
     }
 
-    /// Points the table at the child's own interrupt mask (made with it).
-    pub fn adopt_interrupts(&self, pid: i32, interrupts: Interrupts) {
+    /// Points the table at a new task's signal handles (made with it) and
+    /// the mask it starts with.
+    pub fn adopt_signals(&self, pid: i32, own: Interrupts, shared: Interrupts, mask: u64) {
         if let Some(e) = self.table().procs.get_mut(&pid) {
-            e.interrupts = interrupts;
+            e.interrupts = own;
+            e.shared = shared;
+            e.mask = mask;
         }
     }
 
@@ -557,17 +555,21 @@ impl Machine {
     /// still runs, otherwise any of its running threads.
     /// (The main thread while it runs and does not block `sig`, else a thread
     /// that does not block it, else any running thread.)
-    fn receiver(t: &Table, pid: i32, sig: i32) -> Option<&Entry> {
+    /// Where a signal sent to process `pid` goes: the main thread unless it
+    /// blocks it, else a thread that does not, else the process-wide set.
+    fn receiver(t: &Table, pid: i32, sig: i32) -> Option<(Interrupts, Option<Arc<dyn Kick>>)> {
         let leader = t.procs.get(&pid)?;
         let open = |e: &Entry| !e.done && (sig <= 0 || e.mask & signal::bit(sig) == 0);
+        let to = |e: &Entry| (e.interrupts.clone(), e.kicker.clone());
         if open(leader) {
-            return Some(leader);
+            return Some(to(leader));
         }
-        t.procs
-            .values()
-            .find(|e| e.tgid == pid && open(e))
-            .or_else(|| Some(leader).filter(|l| !l.done))
-            .or_else(|| t.procs.values().find(|e| e.tgid == pid && !e.done))
+        if let Some(e) = t.procs.values().find(|e| e.tgid == pid && open(e)) {
+            return Some(to(e));
+        }
+        // Every live thread blocks it (or the process is a zombie, which
+        // drops it): it waits in the process-wide set.
+        t.procs.values().any(|e| e.tgid == pid && !e.done).then(|| (leader.shared.clone(), None))
     }
 
     /// A thread changed its signal mask.
@@ -597,10 +599,7 @@ impl Machine {
             };
             // A zombie still exists for kill: the signal is accepted and dropped.
             exists = !pids.is_empty();
-            pids.into_iter()
-                .filter_map(|p| Self::receiver(&t, p, sig))
-                .map(|e| (e.interrupts.clone(), e.kicker.clone()))
-                .collect()
+            pids.into_iter().filter_map(|p| Self::receiver(&t, p, sig)).collect()
         };
         if hits.is_empty() && !exists {
             return Err(Errno::ESRCH);
@@ -629,11 +628,14 @@ impl Machine {
     pub fn queue(&self, pid: i32, tid: Option<i32>, info: SigInfo) -> Result<(), Errno> {
         let hit = {
             let t = self.table();
-            let e = match tid {
-                Some(tid) => t.procs.get(&tid).filter(|e| e.tgid == pid && !e.done),
+            match tid {
+                Some(tid) => t
+                    .procs
+                    .get(&tid)
+                    .filter(|e| e.tgid == pid && !e.done)
+                    .map(|e| (e.interrupts.clone(), e.kicker.clone())),
                 None => Self::receiver(&t, pid, info.signo),
-            };
-            e.map(|e| (e.interrupts.clone(), e.kicker.clone()))
+            }
         };
         let (i, k) = hit.ok_or(Errno::ESRCH)?;
         i.raise_info(info);
@@ -657,6 +659,11 @@ impl Machine {
             }
         }
         Ok(())
+    }
+
+    /// True while thread `tid` runs.
+    pub fn alive(&self, tid: i32) -> bool {
+        self.table().procs.get(&tid).is_some_and(|e| !e.done)
     }
 
     /// The process a thread belongs to.
@@ -889,11 +896,10 @@ mod tests {
     fn pids_waits_reparenting_and_groups() {
         let m = Machine::new(Arc::new(NoHost), 3);
         let init = Interrupts::default();
-        m.register_init(init.clone(), "init".into(), b"init\0".to_vec());
-        let a_int = Interrupts::default();
-        let a = m.alloc_pid(1, signal::SIGCHLD, a_int.clone(), false).unwrap();
-        let b = m.alloc_pid(a, signal::SIGCHLD, Interrupts::default(), false).unwrap();
-        assert_eq!(m.alloc_pid(1, signal::SIGCHLD, Interrupts::default(), false), Err(Errno::EAGAIN), "--pids limit");
+        m.register_init(init.clone(), Interrupts::default(), "init".into(), b"init\0".to_vec());
+        let a = m.alloc_pid(1, signal::SIGCHLD, false).unwrap();
+        let b = m.alloc_pid(a, signal::SIGCHLD, false).unwrap();
+        assert_eq!(m.alloc_pid(1, signal::SIGCHLD, false), Err(Errno::EAGAIN), "--pids limit");
         let no = || false;
         let exits = WaitOptions { exited: true, ..Default::default() };
         let nohang = WaitOptions { nohang: true, ..exits };
@@ -914,5 +920,24 @@ mod tests {
         assert_eq!(m.kill(1, Target::Pid(999), signal::SIGTERM), Err(Errno::ESRCH));
         assert_eq!(m.setsid(b), Err(Errno::EPERM), "already a group leader");
         assert_eq!(m.wait(1, WaitFor::Any, exits, &|| true), Err(Errno::EINTR));
+    }
+
+    #[test]
+    fn a_signal_every_thread_blocks_waits_for_the_process() {
+        let m = Machine::new(Arc::new(NoHost), 8);
+        let (main, shared) = (Interrupts::default(), Interrupts::default());
+        m.register_init(Interrupts::default(), Interrupts::default(), "init".into(), Vec::new());
+        let pid = m.alloc_pid(1, signal::SIGCHLD, false).unwrap();
+        m.adopt_signals(pid, main.clone(), shared.clone(), signal::bit(signal::SIGTERM));
+        let tid = m.alloc_pid(pid, 0, true).unwrap();
+        let thread = Interrupts::default();
+        m.adopt_signals(tid, thread.clone(), shared.clone(), 0);
+        m.kill(1, Target::Pid(pid), signal::SIGTERM).unwrap();
+        assert_eq!(thread.take_pending(), signal::bit(signal::SIGTERM), "the thread that does not block it");
+        m.set_mask(tid, signal::bit(signal::SIGTERM));
+        m.kill(1, Target::Pid(pid), signal::SIGTERM).unwrap();
+        assert_eq!(main.peek() | thread.peek(), 0, "no thread takes it while all block it");
+        assert_eq!(shared.take_unblocked(signal::bit(signal::SIGTERM)), 0, "still blocked");
+        assert_eq!(shared.take_unblocked(0), signal::bit(signal::SIGTERM), "taken once unblocked");
     }
 }

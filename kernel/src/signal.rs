@@ -219,6 +219,10 @@ pub struct SignalState {
     pub pending: u64,
     pub info: [SigInfo; NSIG],
     pub altstack: AltStack,
+    /// The mask to restore after a wait that ran under a temporary one
+    /// (sigsuspend, ppoll, pselect6, epoll_pwait) was interrupted: the handler
+    /// frame saves it, or it comes back once no handler runs.
+    pub saved_mask: Option<u64>,
 }
 
 impl Default for SignalState {
@@ -229,6 +233,7 @@ impl Default for SignalState {
             pending: 0,
             info: [SigInfo::default(); NSIG],
             altstack: AltStack { sp: 0, flags: SS_DISABLE, size: 0 },
+            saved_mask: None,
         }
     }
 }

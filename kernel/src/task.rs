@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use crate::errno::Errno;
+use crate::errno::{Errno, SysResult};
 use crate::fd::FdTable;
 use crate::loader::{self, ExecArgs, ExecError, ExecImage, Vdso};
 use crate::machine::Machine;
@@ -85,6 +85,15 @@ impl Interrupts {
     pub fn take_pending(&self) -> u64 {
         self.0.bits.swap(0, Ordering::SeqCst)
     }
+
+    /// Takes the raised signals outside `mask`, leaving the others.
+    pub fn take_unblocked(&self, mask: u64) -> u64 {
+        let want = self.peek() & !mask;
+        if want == 0 {
+            return 0;
+        }
+        self.0.bits.fetch_and(!want, Ordering::SeqCst) & want
+    }
 }
 
 /// Settings that do not change while a process runs.
@@ -123,15 +132,22 @@ pub struct Process {
     pub stats: Stats,
     pub config: Arc<ProcessConfig>,
     pub interrupts: Interrupts,
+    /// Signals sent to the process while every thread blocked them; shared by
+    /// its threads, taken by the first one that unblocks them.
+    pub shared_signals: Interrupts,
     pub started: Instant,
     pub vdso_base: Option<u64>,
     /// The guest clock, when the vDSO is in use.
     pub clock: Option<crate::vdso::Clock>,
     /// alarm/setitimer(ITIMER_REAL), shared by the process's threads.
     pub itimer: Arc<crate::syscalls::RealTimer>,
+    /// timer_create timers, shared by the process's threads.
+    pub posix_timers: Arc<crate::syscalls::PosixTimers>,
     /// Name set by prctl(PR_SET_NAME).
     pub comm: Option<String>,
     pub clear_child_tid: u64,
+    /// The head of this thread's robust futex list (set_robust_list).
+    pub robust_list: u64,
     pub rlimits: [(u64, u64); 16],
     /// A synchronous signal from a fault, delivered before anything pending.
     forced: Option<(SigInfo, (u64, u64, u64))>,
@@ -173,12 +189,15 @@ impl Process {
             stats: Stats::default(),
             config,
             interrupts: Interrupts::default(),
+            shared_signals: Interrupts::default(),
             started: Instant::now(),
             vdso_base: None,
             clock: None,
             itimer: Default::default(),
+            posix_timers: Default::default(),
             comm: None,
             clear_child_tid: 0,
+            robust_list: 0,
             rlimits: crate::syscalls::default_rlimits(0),
             forced: None,
             regs_replaced: false,
@@ -280,9 +299,9 @@ impl Process {
     /// A probe for blocking waits: true once a signal that must interrupt the
     /// wait has arrived (for process 1 that includes signals sent to wisp).
     pub fn interrupt_probe(&self) -> impl Fn() -> bool + Send + 'static {
-        let (own, watch) = (self.interrupts.clone(), self.deliverable_mask());
+        let (own, shared, watch) = (self.interrupts.clone(), self.shared_signals.clone(), self.deliverable_mask());
         let host = if self.pid == 1 { self.machine.as_ref().map(|m| m.host_signals.clone()) } else { None };
-        move || own.peek() & watch != 0 || host.as_ref().is_some_and(|h| h.pending())
+        move || (own.peek() | shared.peek()) & watch != 0 || host.as_ref().is_some_and(|h| h.pending())
     }
 
     fn take_interrupts(&mut self) {
@@ -299,21 +318,49 @@ impl Process {
                 }
             }
         }
-        let bits = self.interrupts.take_pending();
-        for sig in 1..=64 {
+        if self.interrupts.peek() & signal::bit(signal::SIGKILL) != 0 {
+            self.exit = Some(ExitStatus::Signaled { sig: signal::SIGKILL, core: false });
+            return;
+        }
+        let own = self.interrupts.clone();
+        self.post_raised(&own, own.take_pending());
+        let shared = self.shared_signals.clone();
+        self.post_raised(&shared, shared.take_unblocked(self.signals.mask));
+    }
+
+    /// Moves signals taken from `from` into the pending set, with their details.
+    pub fn post_raised(&mut self, from: &Interrupts, bits: u64) {
+        for sig in 1..=signal::NSIG as i32 {
             if bits & signal::bit(sig) != 0 {
-                if sig == signal::SIGKILL {
-                    self.exit = Some(ExitStatus::Signaled { sig, core: false });
-                    return;
-                }
-                let info = self.interrupts.take_info(sig).unwrap_or(SigInfo {
-                    signo: sig,
-                    code: signal::SI_USER,
-                    ..Default::default()
-                });
+                let info =
+                    from.take_info(sig).unwrap_or(SigInfo { signo: sig, code: signal::SI_USER, ..Default::default() });
                 self.signals.post(info);
             }
         }
+    }
+
+    /// Sets this thread's signal mask (SIGKILL and SIGSTOP stay unblocked).
+    pub fn set_mask(&mut self, mask: u64) {
+        self.signals.mask = mask & !signal::UNBLOCKABLE;
+        if let Some(m) = &self.machine {
+            m.set_mask(self.pid, self.signals.mask);
+        }
+    }
+
+    /// Runs a wait under a temporary signal mask (sigsuspend, ppoll, pselect6,
+    /// epoll_pwait). The old mask comes back when the call returns, or, when
+    /// a signal interrupted it, once that signal's handler returns.
+    pub fn with_temp_mask(&mut self, mask: Option<u64>, wait: impl FnOnce(&mut Process) -> SysResult) -> SysResult {
+        let Some(mask) = mask else { return wait(self) };
+        let old = self.signals.mask;
+        self.set_mask(mask);
+        let r = wait(self);
+        if r == Err(Errno::EINTR) {
+            self.signals.saved_mask = Some(old);
+        } else {
+            self.set_mask(old);
+        }
+        r
     }
 
     /// True when a signal from outside is waiting that would do something
@@ -435,6 +482,10 @@ impl Process {
                 break;
             }
         }
+        // No handler saved the mask a wait replaced: it comes back now.
+        if let Some(old) = self.signals.saved_mask.take() {
+            self.set_mask(old);
+        }
         Ok(())
     }
 
@@ -471,10 +522,11 @@ impl Process {
             return Ok(false);
         }
         self.stats.signals += 1;
+        let mut mask = self.signals.mask | act.mask;
         if act.flags & signal::SA_NODEFER == 0 {
-            self.signals.mask |= signal::bit(sig);
+            mask |= signal::bit(sig);
         }
-        self.signals.mask |= act.mask & !signal::UNBLOCKABLE;
+        self.set_mask(mask);
         if act.flags & signal::SA_RESETHAND != 0 {
             self.signals.actions.set(sig, Default::default());
         }
@@ -496,11 +548,14 @@ impl Process {
     fn stop(&mut self, sig: i32) {
         let Some(m) = self.machine.clone() else { return };
         m.job_state(self.tgid, Some(sig));
+        // SIGCONT continues a stopped process even while it is blocked (then it
+        // stays pending, possibly in the process-wide set).
         let wake = signal::bit(signal::SIGCONT) | signal::bit(signal::SIGKILL);
-        while self.interrupts.peek() & wake == 0 {
+        let raised = |p: &Process| p.interrupts.peek() | p.shared_signals.peek();
+        while raised(self) & wake == 0 {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
-        if self.interrupts.peek() & signal::bit(signal::SIGCONT) != 0 {
+        if raised(self) & signal::bit(signal::SIGCONT) != 0 {
             m.job_state(self.tgid, None);
         }
         // No handler ran: a call the stop interrupted carries on, as on Linux.
@@ -524,7 +579,8 @@ impl Process {
         self.mm.ensure_stack(at);
         let fpu = p.fpu().map_err(|_| Errno::EFAULT)?;
         self.mm.copy_out(fp_at, &fpu.0)?;
-        let frame = signal::build_frame(&regs, act, info, self.signals.mask, &alt, fault, fp_at);
+        let old_mask = self.signals.saved_mask.take().unwrap_or(self.signals.mask);
+        let frame = signal::build_frame(&regs, act, info, old_mask, &alt, fault, fp_at);
         self.mm.copy_out(at, &frame)?;
         p.set_fpu(&FpuState::default()).map_err(|_| Errno::EFAULT)?;
         let r = &mut self.ctx.regs;
@@ -587,12 +643,15 @@ impl Process {
             stats: Stats::default(),
             config: self.config.clone(),
             interrupts: Interrupts::default(),
+            shared_signals: if tgid == pid { Interrupts::default() } else { self.shared_signals.clone() },
             started: Instant::now(),
             vdso_base: self.vdso_base,
             clock: self.clock,
             itimer: Default::default(),
+            posix_timers: Default::default(),
             comm: self.comm.clone(),
             clear_child_tid: 0,
+            robust_list: 0,
             rlimits: self.rlimits,
             forced: None,
             regs_replaced: false,
@@ -612,10 +671,11 @@ impl Process {
 
     /// A new thread of this process (clone with CLONE_THREAD): same memory,
     /// descriptors, filesystem view and interval timer; its own registers, mask
-    /// and tid. Signal dispositions are copied rather than shared.
+    /// and tid. Signal dispositions are shared; the pending set is its own.
     pub fn thread_child(&mut self, tid: i32) -> Process {
         let mut t = self.spawn_like(tid, self.tgid, self.mm.clone(), self.fds.share());
         t.itimer = self.itimer.clone();
+        t.posix_timers = self.posix_timers.clone();
         t.signals.altstack = Default::default();
         t.signals.altstack.flags = signal::SS_DISABLE;
         t
@@ -624,6 +684,7 @@ impl Process {
     /// What a thread does on its way out: clear its tid word and wake a
     /// joiner waiting on it (CLONE_CHILD_CLEARTID), as pthread_join expects.
     pub fn thread_exit_cleanup(&mut self) {
+        self.release_robust_futexes();
         let addr = std::mem::take(&mut self.clear_child_tid);
         if addr == 0 || self.group_exit {
             return;
@@ -633,6 +694,67 @@ impl Process {
         }
         if let (Some(m), Some(key)) = (&self.machine, self.mm.futex_key(addr)) {
             m.futex_wake(key, 1, u32::MAX);
+        }
+    }
+
+    /// Marks the robust futexes this thread still holds as owned by a dead
+    /// thread and wakes one waiter of each (set_robust_list), so the next
+    /// pthread_mutex_lock returns EOWNERDEAD instead of hanging. Walks at most
+    /// ROBUST_LIST_LIMIT entries of a list the guest may have corrupted.
+    fn release_robust_futexes(&mut self) {
+        const ROBUST_LIST_LIMIT: usize = 2048;
+        let head = std::mem::take(&mut self.robust_list);
+        if head == 0 {
+            return;
+        }
+        let mut b = [0u8; 24];
+        if self.mm.copy_in(head, &mut b).is_err() {
+            return;
+        }
+        let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+        let (mut entry, offset, pending) = (word(0), word(1) as i64, word(2));
+        let futex_of = |e: u64| e.wrapping_add_signed(offset);
+        for _ in 0..ROBUST_LIST_LIMIT {
+            if entry == head || entry == 0 {
+                break;
+            }
+            let Ok(next) = self.mm.read_u64(entry) else { break };
+            if entry != pending {
+                self.release_robust(futex_of(entry));
+            }
+            entry = next;
+        }
+        if pending != 0 {
+            self.release_robust(futex_of(pending));
+        }
+    }
+
+    fn release_robust(&mut self, uaddr: u64) {
+        const FUTEX_WAITERS: u32 = 0x8000_0000;
+        const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+        const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+        for _ in 0..64 {
+            let mut b = [0u8; 4];
+            if self.mm.copy_in(uaddr, &mut b).is_err() {
+                return;
+            }
+            let val = u32::from_le_bytes(b);
+            if val & FUTEX_TID_MASK != self.pid as u32 {
+                return;
+            }
+            let new = (val & FUTEX_WAITERS) | FUTEX_OWNER_DIED;
+            match self.mm.cmpxchg_u32(uaddr, val, new) {
+                Ok(seen) if seen == val => {
+                    if val & FUTEX_WAITERS != 0
+                        && let (Some(m), Some(key)) = (&self.machine, self.mm.futex_key(uaddr))
+                    {
+                        m.futex_wake(key, 1, u32::MAX);
+                    }
+                    return;
+                }
+                Ok(_) => continue, // a waiter changed it meanwhile: look again
+                Err(_) => return,
+            }
         }
     }
 
@@ -648,6 +770,9 @@ impl Process {
         self.fds.close_on_exec();
         self.comm = None;
         self.clear_child_tid = 0;
+        self.robust_list = 0;
+        // POSIX timers do not survive exec; the interval timer does.
+        self.posix_timers = Default::default();
         self.pending_fpu = Some(FpuState::default());
         if let Some(m) = &self.machine {
             m.release_vfork(self.pid);
@@ -666,7 +791,7 @@ impl Process {
         let mut uc = [0u8; 304];
         self.mm.copy_in(frame + 8, &mut uc)?;
         let (mask, fpstate) = signal::parse_ucontext(&uc, &mut self.ctx.regs);
-        self.signals.mask = mask;
+        self.set_mask(mask);
         if fpstate != 0 {
             let mut fpu = FpuState([0; 512]);
             self.mm.copy_in(fpstate, &mut fpu.0)?;

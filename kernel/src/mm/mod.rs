@@ -728,6 +728,19 @@ impl AddressSpace {
         done
     }
 
+    /// Atomic compare-and-exchange of the aligned u32 at `va` (robust futexes).
+    pub fn cmpxchg_u32(&mut self, va: u64, old: u32, new: u32) -> Result<u32, Errno> {
+        if !va.is_multiple_of(4) {
+            return Err(Errno::EINVAL);
+        }
+        if va.checked_add(4).is_none_or(|e| e > USER_END) {
+            return Err(Errno::EFAULT);
+        }
+        self.prepare_write(va, 4);
+        let pa = self.pt.translate(&self.phys, va, true).ok_or(Errno::EFAULT)?;
+        self.phys.cmpxchg_u32(pa, old, new)
+    }
+
     pub fn read_u64(&self, va: u64) -> Result<u64, Errno> {
         let mut b = [0u8; 8];
         self.copy_in(va, &mut b)?;
@@ -931,6 +944,9 @@ impl MemoryManager {
     }
     pub fn poke(&self, va: u64, buf: &[u8]) -> Result<(), Errno> {
         self.lock().poke(va, buf)
+    }
+    pub fn cmpxchg_u32(&self, va: u64, old: u32, new: u32) -> Result<u32, Errno> {
+        self.lock().cmpxchg_u32(va, old, new)
     }
     pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
         self.lock().accessible(va, len, write)

@@ -124,6 +124,17 @@ impl PhysMem {
         self.mem.read_obj::<u64>(GuestAddress(pa)).unwrap_or(0)
     }
 
+    /// Atomically replaces the aligned u32 at `pa` with `new` if it holds
+    /// `old`; returns what it held. Guest threads may race with it.
+    pub fn cmpxchg_u32(&self, pa: u64, old: u32, new: u32) -> Result<u32, Errno> {
+        use vm_memory::VolatileMemory;
+        let slice = self.mem.get_slice(GuestAddress(pa), 4).map_err(|_| Errno::EFAULT)?;
+        let word = slice.get_atomic_ref::<std::sync::atomic::AtomicU32>(0).map_err(|_| Errno::EINVAL)?;
+        let seen =
+            word.compare_exchange(old, new, std::sync::atomic::Ordering::SeqCst, std::sync::atomic::Ordering::SeqCst);
+        Ok(seen.unwrap_or_else(|v| v))
+    }
+
     pub fn write_u64(&self, pa: u64, v: u64) {
         // Page-table frames always lie inside the range; a failure here would be
         // a bug in the frame allocator, and writing nothing is the safe outcome.

@@ -1,13 +1,11 @@
-//! eventfd, timerfd, epoll and the real-time interval timer (alarm/setitimer).
+//! eventfd, timerfd and epoll.
 
 use std::collections::BTreeMap;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
 
 use super::{Args, put};
 use crate::errno::{Errno, SysResult};
-use crate::signal::SIGALRM;
 use crate::task::Process;
 use crate::vfs::file::{File, OpenFile, Stat};
 use crate::vfs::hostfs::HostFile;
@@ -83,23 +81,58 @@ const EPOLLPRI: u32 = 0x002;
 const EPOLLOUT: u32 = 0x004;
 const EPOLLERR: u32 = 0x008;
 const EPOLLHUP: u32 = 0x010;
+const EPOLLRDNORM: u32 = 0x040;
+const EPOLLRDBAND: u32 = 0x080;
+const EPOLLWRNORM: u32 = 0x100;
+const EPOLLWRBAND: u32 = 0x200;
+const EPOLLMSG: u32 = 0x400;
 const EPOLLRDHUP: u32 = 0x2000;
+const EPOLLEXCLUSIVE: u32 = 1 << 28;
+const EPOLLWAKEUP: u32 = 1 << 29;
 const EPOLLONESHOT: u32 = 1 << 30;
+const EPOLLET: u32 = 1 << 31;
 const EPOLL_CTL_ADD: i32 = 1;
 const EPOLL_CTL_DEL: i32 = 2;
 const EPOLL_CTL_MOD: i32 = 3;
+/// The event bits and flags passed on to the host.
+const EPOLL_VALID: u32 = EPOLLIN
+    | EPOLLPRI
+    | EPOLLOUT
+    | EPOLLERR
+    | EPOLLHUP
+    | EPOLLRDNORM
+    | EPOLLRDBAND
+    | EPOLLWRNORM
+    | EPOLLWRBAND
+    | EPOLLMSG
+    | EPOLLRDHUP
+    | EPOLLEXCLUSIVE
+    | EPOLLWAKEUP
+    | EPOLLONESHOT
+    | EPOLLET;
 
 struct Interest {
+    /// The open file registered. When the interest list holds its last
+    /// reference, every guest descriptor of it is closed and Linux would have
+    /// dropped the registration: so do we.
     file: Arc<OpenFile>,
     events: u32,
     data: u64,
-    /// EPOLLONESHOT entries stop reporting until re-armed with EPOLL_CTL_MOD.
+    /// Host-backed files: a duplicate of the host descriptor, registered with
+    /// the host epoll instance (so level, edge and one-shot triggering are
+    /// the host kernel's own). Each registration has its own duplicate, so a
+    /// guest may add two descriptors of one open file, as on Linux.
+    host: Option<OwnedFd>,
+    /// Synthetic files (always ready): EPOLLONESHOT entries stop reporting
+    /// until re-armed with EPOLL_CTL_MOD.
     disarmed: bool,
 }
 
-/// An epoll instance: an interest list over guest descriptors. Readiness comes
-/// from the host's poll on the files behind them.
+/// An epoll instance: an interest list over guest descriptors, backed by a
+/// host epoll instance for the files that have host descriptors. Its own
+/// host descriptor makes it pollable and nestable.
 pub struct Epoll {
+    host: OwnedFd,
     interest: Mutex<BTreeMap<i32, Interest>>,
 }
 
@@ -116,6 +149,9 @@ impl File for Epoll {
     fn path(&self) -> String {
         "anon_inode:[eventpoll]".into()
     }
+    fn host_fd(&self) -> Option<BorrowedFd<'_>> {
+        Some(self.host.as_fd())
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
@@ -126,7 +162,7 @@ pub fn sys_epoll_create1(p: &mut Process, a: &Args) -> SysResult {
     if a.i(0) & !libc::EPOLL_CLOEXEC != 0 {
         return Err(Errno::EINVAL);
     }
-    let ep = Epoll { interest: Mutex::new(BTreeMap::new()) };
+    let ep = Epoll { host: crate::host::epoll_create()?, interest: Mutex::new(BTreeMap::new()) };
     p.fds
         .insert(Arc::new(OpenFile::new(Box::new(ep), libc::O_RDWR as u32)), a.i(0) & libc::EPOLL_CLOEXEC != 0, 0)
         .map(|fd| fd as u64)
@@ -149,6 +185,7 @@ fn with_epoll<T>(p: &Process, epfd: i32, f: impl FnOnce(&Epoll) -> Result<T, Err
 /// Implements Linux `epoll_ctl(2)`.
 pub fn sys_epoll_ctl(p: &mut Process, a: &Args) -> SysResult {
     let (epfd, op, fd) = (a.i(0), a.i(1), a.i(2));
+    p.fds.get(epfd)?;
     let target = p.fds.get(fd)?;
     if fd == epfd {
         return Err(Errno::EINVAL);
@@ -159,23 +196,46 @@ pub fn sys_epoll_ctl(p: &mut Process, a: &Args) -> SysResult {
     }
     let events = u32::from_le_bytes(ev[0..4].try_into().unwrap_or([0; 4]));
     let data = u64::from_le_bytes(ev[4..12].try_into().unwrap_or([0; 8]));
+    // Linux ignores unknown bits; EPOLLWAKEUP needs CAP_BLOCK_SUSPEND and is
+    // dropped silently without it.
+    let host_events = (events & EPOLL_VALID & !EPOLLWAKEUP) | EPOLLERR | EPOLLHUP;
     with_epoll(p, epfd, |ep| {
         let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
         match op {
             EPOLL_CTL_ADD => {
-                if list.contains_key(&fd) {
-                    return Err(Errno::EEXIST);
+                match list.get(&fd) {
+                    Some(old) if Arc::ptr_eq(&old.file, &target) => return Err(Errno::EEXIST),
+                    // The number was closed and reused: the old registration is gone.
+                    Some(_) => drop(list.remove(&fd)),
+                    None => {}
                 }
-                list.insert(fd, Interest { file: target, events, data, disarmed: false });
+                let host = match target.file.host_fd() {
+                    Some(h) => {
+                        let dup = crate::host::dup(h)?;
+                        crate::host::epoll_ctl(ep.host.as_fd(), op, dup.as_fd(), host_events, fd as u64)?;
+                        Some(dup)
+                    }
+                    None => None,
+                };
+                list.insert(fd, Interest { file: target, events, data, host, disarmed: false });
             }
             EPOLL_CTL_MOD => {
                 let e = list.get_mut(&fd).ok_or(Errno::ENOENT)?;
+                if events & EPOLLEXCLUSIVE != 0 || e.events & EPOLLEXCLUSIVE != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                if let Some(h) = &e.host {
+                    crate::host::epoll_ctl(ep.host.as_fd(), op, h.as_fd(), host_events, fd as u64)?;
+                }
                 e.events = events;
                 e.data = data;
                 e.disarmed = false;
             }
             EPOLL_CTL_DEL => {
-                list.remove(&fd).ok_or(Errno::ENOENT)?;
+                let e = list.remove(&fd).ok_or(Errno::ENOENT)?;
+                if let Some(h) = &e.host {
+                    let _ = crate::host::epoll_ctl(ep.host.as_fd(), op, h.as_fd(), 0, 0);
+                }
             }
             _ => return Err(Errno::EINVAL),
         }
@@ -187,220 +247,61 @@ fn epoll_wait_common(p: &mut Process, epfd: i32, out: u64, max: i32, timeout_ms:
     if max <= 0 || max > 1 << 20 {
         return Err(Errno::EINVAL);
     }
-    // Snapshot the interest list; readiness is polled without holding it.
-    let entries: Vec<(i32, Arc<OpenFile>, u32, u64)> = with_epoll(p, epfd, |ep| {
+    // Synthetic files never block: they are ready for what they were asked.
+    let (file, mut ready) = {
+        let file = p.fds.get(epfd)?;
+        let ep = file.file.as_any().and_then(|a| a.downcast_ref::<Epoll>()).ok_or(Errno::EINVAL)?;
+        let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
+        // Dropping a closed file's duplicate also ends its host registration.
+        list.retain(|_, i| Arc::strong_count(&i.file) > 1);
+        let mut ready = Vec::new();
+        for i in list.values_mut().filter(|i| i.host.is_none() && !i.disarmed) {
+            let r = i.events & (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM);
+            if r != 0 && ready.len() < max as usize {
+                ready.push((r, i.data));
+                i.disarmed = i.events & EPOLLONESHOT != 0;
+            }
+        }
+        drop(list);
+        (file, ready)
+    };
+    let Some(ep) = file.file.as_any().and_then(|a| a.downcast_ref::<Epoll>()) else { return Err(Errno::EINVAL) };
+    let room = max as usize - ready.len();
+    if room > 0 {
+        let timeout = if ready.is_empty() { timeout_ms } else { 0 };
+        let probe = p.interrupt_probe();
+        let events = loop {
+            match crate::host::epoll_wait(ep.host.as_fd(), room, timeout) {
+                Err(Errno::EINTR) if !probe() => continue,
+                r => break r?,
+            }
+        };
         let list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
-        Ok(list.iter().filter(|(_, i)| !i.disarmed).map(|(fd, i)| (*fd, i.file.clone(), i.events, i.data)).collect())
-    })?;
-    let mut host = Vec::new();
-    let mut ready: Vec<(i32, u32, u64)> = Vec::new();
-    for (fd, file, events, data) in &entries {
-        match file.file.host_fd() {
-            Some(h) => {
-                let mask = (*events & (EPOLLIN | EPOLLPRI | EPOLLOUT | EPOLLRDHUP)) as i16;
-                host.push((libc::pollfd { fd: h.as_raw_fd(), events: mask, revents: 0 }, *fd, *events, *data));
-            }
-            None => {
-                let r = *events & (EPOLLIN | EPOLLOUT);
-                if r != 0 {
-                    ready.push((*fd, r, *data));
-                }
+        for (r, token) in events {
+            // An entry deleted meanwhile reports nothing.
+            if let Some(i) = list.get(&(token as i32)) {
+                ready.push((r, i.data));
             }
         }
     }
-    let mut fds: Vec<libc::pollfd> = host.iter().map(|h| h.0).collect();
-    let timeout = if ready.is_empty() { timeout_ms } else { 0 };
-    let probe = p.interrupt_probe();
-    loop {
-        match crate::host::poll(&mut fds, timeout) {
-            Err(Errno::EINTR) if !probe() => continue,
-            Err(e) => return Err(e),
-            Ok(_) => break,
-        }
-    }
-    for (pf, (_, fd, events, data)) in fds.iter().zip(&host) {
-        let r = (pf.revents as u32) & (*events | EPOLLERR | EPOLLHUP);
-        if r != 0 {
-            ready.push((*fd, r, *data));
-        }
-    }
-    ready.truncate(max as usize);
     let mut buf = Vec::with_capacity(ready.len() * 12);
-    for (_, r, data) in &ready {
+    for (r, data) in &ready {
         buf.extend_from_slice(&r.to_le_bytes());
         buf.extend_from_slice(&data.to_le_bytes());
     }
     if !buf.is_empty() {
         p.mm.copy_out(out, &buf)?;
     }
-    let oneshot: Vec<i32> = ready
-        .iter()
-        .map(|(fd, _, _)| *fd)
-        .filter(|fd| entries.iter().any(|e| e.0 == *fd && e.2 & EPOLLONESHOT != 0))
-        .collect();
-    if !oneshot.is_empty() {
-        with_epoll(p, epfd, |ep| {
-            let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
-            for fd in oneshot {
-                if let Some(i) = list.get_mut(&fd) {
-                    i.disarmed = true;
-                }
-            }
-            Ok(())
-        })?;
-    }
     Ok(ready.len() as u64)
 }
 
-/// Implements Linux `epoll_wait(2)`. Edge-triggered interest is reported like
-/// level-triggered (callers that drain to EAGAIN see no difference).
+/// Implements Linux `epoll_wait(2)`.
 pub fn sys_epoll_wait(p: &mut Process, a: &Args) -> SysResult {
     epoll_wait_common(p, a.i(0), a.u(1), a.i(2), a.i(3))
 }
 
-/// Implements Linux `epoll_pwait(2)` (the signal mask is not applied).
+/// Implements Linux `epoll_pwait(2)`.
 pub fn sys_epoll_pwait(p: &mut Process, a: &Args) -> SysResult {
-    epoll_wait_common(p, a.i(0), a.u(1), a.i(2), a.i(3))
-}
-
-// ---- alarm / setitimer(ITIMER_REAL) ----
-
-/// A process's real-time interval timer. Arming spawns a host thread that
-/// sleeps to the deadline and sends SIGALRM; re-arming bumps the generation,
-/// which retires the old thread.
-#[derive(Default)]
-pub struct RealTimer {
-    state: Mutex<TimerState>,
-}
-
-#[derive(Default)]
-struct TimerState {
-    generation: u64,
-    deadline: Option<Instant>,
-    interval: Duration,
-}
-
-impl RealTimer {
-    /// (remaining, interval) of the current setting.
-    fn get(&self) -> (Duration, Duration) {
-        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let left = s.deadline.map(|d| d.saturating_duration_since(Instant::now())).unwrap_or_default();
-        (left, s.interval)
-    }
-
-    fn set(
-        self: &Arc<Self>,
-        value: Duration,
-        interval: Duration,
-        fire: Arc<dyn Fn() + Send + Sync>,
-    ) -> (Duration, Duration) {
-        let old = self.get();
-        let generation = {
-            let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-            s.generation += 1;
-            s.deadline = (!value.is_zero()).then(|| Instant::now() + value);
-            s.interval = interval;
-            s.generation
-        };
-        if !value.is_zero() {
-            let timer = self.clone();
-            let _ = std::thread::Builder::new().name("itimer".into()).spawn(move || timer.run(generation, fire));
-        }
-        old
-    }
-
-    fn run(&self, generation: u64, fire: Arc<dyn Fn() + Send + Sync>) {
-        loop {
-            let deadline = {
-                let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                match (s.generation == generation, s.deadline) {
-                    (true, Some(d)) => d,
-                    _ => return,
-                }
-            };
-            let now = Instant::now();
-            if now < deadline {
-                std::thread::sleep((deadline - now).min(Duration::from_millis(50)));
-                continue;
-            }
-            {
-                let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
-                if s.generation != generation {
-                    return;
-                }
-                s.deadline = (!s.interval.is_zero()).then(|| deadline + s.interval);
-            }
-            fire();
-        }
-    }
-}
-
-fn timeval_at(b: &[u8], off: usize) -> Result<Duration, Errno> {
-    let s = i64::from_le_bytes(b[off..off + 8].try_into().unwrap_or([0; 8]));
-    let us = i64::from_le_bytes(b[off + 8..off + 16].try_into().unwrap_or([0; 8]));
-    if s < 0 || !(0..1_000_000).contains(&us) {
-        return Err(Errno::EINVAL);
-    }
-    Ok(Duration::new(s as u64, us as u32 * 1000))
-}
-
-fn timeval_bytes(d: Duration) -> [u8; 16] {
-    super::timespec_bytes(d.as_secs() as i64, d.subsec_micros() as i64)
-}
-
-fn alarm_fire(p: &Process) -> Arc<dyn Fn() + Send + Sync> {
-    let machine = p.machine.clone();
-    let tgid = p.tgid;
-    let own = p.interrupts.clone();
-    Arc::new(move || match &machine {
-        Some(m) => {
-            let _ = m.kill(0, crate::machine::Target::Pid(tgid), SIGALRM);
-        }
-        None => own.raise(SIGALRM),
-    })
-}
-
-/// Implements Linux `setitimer(2)` for ITIMER_REAL.
-pub fn sys_setitimer(p: &mut Process, a: &Args) -> SysResult {
-    if a.i(0) != libc::ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
-    let (value, interval) = if a.u(1) != 0 {
-        let mut b = [0u8; 32];
-        p.mm.copy_in(a.u(1), &mut b)?;
-        (timeval_at(&b, 16)?, timeval_at(&b, 0)?)
-    } else {
-        (Duration::ZERO, Duration::ZERO)
-    };
-    let fire = alarm_fire(p);
-    let (left, old_interval) = p.itimer.set(value, interval, fire);
-    if a.u(2) != 0 {
-        let mut b = [0u8; 32];
-        b[..16].copy_from_slice(&timeval_bytes(old_interval));
-        b[16..].copy_from_slice(&timeval_bytes(left));
-        put(p, a.u(2), &b)?;
-    }
-    Ok(0)
-}
-
-/// Implements Linux `getitimer(2)` for ITIMER_REAL.
-pub fn sys_getitimer(p: &mut Process, a: &Args) -> SysResult {
-    if a.i(0) != libc::ITIMER_REAL {
-        return Err(Errno::EINVAL);
-    }
-    let (left, interval) = p.itimer.get();
-    let mut b = [0u8; 32];
-    b[..16].copy_from_slice(&timeval_bytes(interval));
-    b[16..].copy_from_slice(&timeval_bytes(left));
-    put(p, a.u(1), &b)
-}
-
-/// Implements Linux `alarm(2)`.
-pub fn sys_alarm(p: &mut Process, a: &Args) -> SysResult {
-    let fire = alarm_fire(p);
-    let (left, _) = p.itimer.set(Duration::from_secs(a.u32(0) as u64), Duration::ZERO, fire);
-    // Linux rounds the remaining time to the nearest second, and reports at
-    // least 1 while a timer is pending.
-    let secs = (left.as_millis() as u64).div_ceil(1000);
-    Ok(if left.is_zero() { 0 } else { secs.max(1) })
+    let mask = super::signal::read_wait_mask(p, a.u(4), a.u(5))?;
+    p.with_temp_mask(mask, |p| epoll_wait_common(p, a.i(0), a.u(1), a.i(2), a.i(3)))
 }

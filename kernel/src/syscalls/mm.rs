@@ -32,8 +32,24 @@ pub fn sys_mmap(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     page_up(len).ok_or(Errno::ENOMEM)?;
-    let backing = if flags & MAP_ANONYMOUS != 0 {
+    let backing = if flags & MAP_ANONYMOUS != 0 && kind == MAP_PRIVATE {
         Backing::Anon
+    } else if flags & MAP_ANONYMOUS != 0 {
+        // Shared anonymous memory outlives fork in both processes: back it by
+        // a host memory file, as Linux backs it by a shmem file.
+        let size = page_up(len).ok_or(Errno::ENOMEM)?;
+        let fd = crate::host::memfd(c"wisp-shared-anon", size)?;
+        let st = crate::host::fstat(std::os::fd::AsFd::as_fd(&fd))?;
+        Backing::File(FileBacking {
+            fd: std::sync::Arc::new(fd),
+            offset: 0,
+            size,
+            shared: true,
+            copy: false,
+            path: "/dev/zero (deleted)".into(),
+            dev: 0,
+            ino: st.st_ino,
+        })
     } else {
         let f = p.fds.get(fd)?.clone();
         let host = f.file.host_fd().ok_or(Errno::ENODEV)?;

@@ -14,14 +14,15 @@ mod signal;
 mod socket;
 pub mod table;
 mod time;
+mod timers;
 
 use crate::errno::{Errno, SysResult};
 use crate::task::Process;
 use crate::vfs::normalize;
 use crate::vfs::path::PATH_MAX;
-pub use events::RealTimer;
 pub use proc::default_rlimits;
 pub use table::{Entry, Support, TABLE};
+pub use timers::{PosixTimers, RealTimer};
 
 /// The six raw syscall arguments.
 #[derive(Clone, Copy, Debug)]

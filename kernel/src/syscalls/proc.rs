@@ -156,13 +156,29 @@ pub fn sys_prctl(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `set_tid_address(2)`.
 pub fn sys_set_tid_address(p: &mut Process, a: &Args) -> SysResult {
     p.clear_child_tid = a.u(0);
-    Ok(1)
+    Ok(p.pid as u64)
 }
 
-/// Implements Linux `set_robust_list(2)`: recorded; with one thread nothing
-/// else can observe the list.
-pub fn sys_set_robust_list(_p: &mut Process, a: &Args) -> SysResult {
-    if a.u(1) != 24 { Err(Errno::EINVAL) } else { Ok(0) }
+/// Implements Linux `set_robust_list(2)`; the list is walked when the thread exits.
+pub fn sys_set_robust_list(p: &mut Process, a: &Args) -> SysResult {
+    if a.u(1) != 24 {
+        return Err(Errno::EINVAL);
+    }
+    p.robust_list = a.u(0);
+    Ok(0)
+}
+
+/// Implements Linux `get_robust_list(2)` for this process's threads.
+pub fn sys_get_robust_list(p: &mut Process, a: &Args) -> SysResult {
+    let tid = a.i(0);
+    if tid != 0 && tid != p.pid {
+        // Another thread's list lives in its own task; only the tid is checked.
+        let ours = p.machine.as_ref().is_some_and(|m| m.tgid(tid) == p.tgid && m.alive(tid));
+        return Err(if ours { Errno::EPERM } else { Errno::ESRCH });
+    }
+    p.mm.write_u64(a.u(1), p.robust_list)?;
+    p.mm.write_u64(a.u(2), 24)?;
+    Ok(0)
 }
 
 const RLIMIT_STACK: usize = 3;

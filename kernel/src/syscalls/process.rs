@@ -37,7 +37,7 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
     if exit_signal > sig::NSIG as i32 {
         return Err(Errno::EINVAL);
     }
-    let pid = machine.alloc_pid(p.pid, exit_signal, Default::default(), thread)?;
+    let pid = machine.alloc_pid(p.pid, exit_signal, thread)?;
     let mut child = if thread {
         p.thread_child(pid)
     } else if flags & CLONE_VM != 0 {
@@ -78,7 +78,7 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
         let _ = p.mm.copy_out(parent_tid, &pid.to_le_bytes());
     }
     let _ = CLONE_FS;
-    machine.adopt_interrupts(pid, child.interrupts.clone());
+    machine.adopt_signals(pid, child.interrupts.clone(), child.shared_signals.clone(), child.signals.mask);
     p.spawned = Some((Box::new(child), flags & CLONE_VFORK != 0));
     Ok(pid as u64)
 }

@@ -323,10 +323,11 @@ fn timeout_ms(p: &Process, ts: u64) -> Result<i32, Errno> {
     Ok((t.tv_sec.saturating_mul(1000).saturating_add(t.tv_nsec / 1_000_000)).min(i32::MAX as i64) as i32)
 }
 
-/// Implements Linux `ppoll(2)` (the signal mask argument is not applied).
+/// Implements Linux `ppoll(2)`.
 pub fn sys_ppoll(p: &mut Process, a: &Args) -> SysResult {
     let t = timeout_ms(p, a.u(2))?;
-    poll_common(p, a.u(0), a.u(1), t)
+    let mask = super::signal::read_wait_mask(p, a.u(3), a.u(4))?;
+    p.with_temp_mask(mask, |p| poll_common(p, a.u(0), a.u(1), t))
 }
 
 fn select_common(p: &mut Process, nfds: i32, sets: [u64; 3], timeout_ms: i32) -> SysResult {
@@ -402,5 +403,17 @@ pub fn sys_select(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `pselect6(2)` (the signal mask argument is not applied).
 pub fn sys_pselect6(p: &mut Process, a: &Args) -> SysResult {
     let t = timeout_ms(p, a.u(4))?;
-    select_common(p, a.i(0), [a.u(1), a.u(2), a.u(3)], t)
+    // The last argument points at { const sigset_t *set; size_t size; }.
+    let mask = if a.u(5) != 0 {
+        let mut b = [0u8; 16];
+        p.mm.copy_in(a.u(5), &mut b)?;
+        let (ptr, size) = (
+            u64::from_le_bytes(b[..8].try_into().unwrap_or([0; 8])),
+            u64::from_le_bytes(b[8..].try_into().unwrap_or([0; 8])),
+        );
+        super::signal::read_wait_mask(p, ptr, size)?
+    } else {
+        None
+    };
+    p.with_temp_mask(mask, |p| select_common(p, a.i(0), [a.u(1), a.u(2), a.u(3)], t))
 }

@@ -53,15 +53,13 @@ pub fn sys_rt_sigprocmask(p: &mut Process, a: &Args) -> SysResult {
     let old = p.signals.mask;
     if a.u(1) != 0 {
         let set = p.mm.read_u64(a.u(1))?;
-        p.signals.mask = match a.i(0) {
+        let mask = match a.i(0) {
             libc::SIG_BLOCK => old | set,
             libc::SIG_UNBLOCK => old & !set,
             libc::SIG_SETMASK => set,
             _ => return Err(Errno::EINVAL),
-        } & !sig::UNBLOCKABLE;
-        if let Some(m) = &p.machine {
-            m.set_mask(p.pid, p.signals.mask);
-        }
+        };
+        p.set_mask(mask);
     }
     if a.u(2) != 0 {
         p.mm.write_u64(a.u(2), old)?;
@@ -81,25 +79,46 @@ pub fn sys_rt_sigreturn(p: &mut Process, _a: &Args) -> SysResult {
 
 /// Implements Linux `rt_sigpending(2)`.
 pub fn sys_rt_sigpending(p: &mut Process, a: &Args) -> SysResult {
-    let raised = p.interrupts.peek();
+    let raised = p.interrupts.peek() | p.shared_signals.peek();
     p.mm.write_u64(a.u(0), (p.signals.pending | raised) & p.signals.mask).map(|_| 0)
 }
 
-/// Implements Linux `rt_sigsuspend(2)` and `pause(2)`: one process, so only a
-/// signal from outside the machine can end the wait.
+/// Reads the optional signal-mask argument of a wait (`size` must be 8).
+pub fn read_wait_mask(p: &Process, ptr: u64, size: u64) -> Result<Option<u64>, Errno> {
+    if ptr == 0 {
+        return Ok(None);
+    }
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    p.mm.read_u64(ptr).map(Some)
+}
+
+/// Implements Linux `rt_sigsuspend(2)`: waits under the given mask until a
+/// signal arrives that runs a handler or ends the process.
 pub fn sys_rt_sigsuspend(p: &mut Process, a: &Args) -> SysResult {
-    let old = p.signals.mask;
-    if a.u(0) != 0 && a.u(1) == 8 {
-        p.signals.mask = p.mm.read_u64(a.u(0))? & !sig::UNBLOCKABLE;
+    if a.u(1) != 8 {
+        return Err(Errno::EINVAL);
     }
-    if p.signals.pending & !p.signals.mask == 0 {
-        while !p.interrupted() {
-            std::thread::sleep(std::time::Duration::from_millis(10));
+    let mask = p.mm.read_u64(a.u(0))?;
+    p.with_temp_mask(Some(mask), |p| {
+        if p.signals.pending & !p.signals.mask == 0 {
+            while !p.interrupted() {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
         }
-    }
-    // Delivery happens on the way out; the handler's frame restores `old`.
-    let _ = old;
-    Err(Errno::EINTR)
+        Err(Errno::EINTR)
+    })
+}
+
+/// Implements Linux `pause(2)`.
+pub fn sys_pause(p: &mut Process, _a: &Args) -> SysResult {
+    p.with_temp_mask(None, |p| {
+        while !p.interrupted() && p.signals.pending & !p.signals.mask == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        Err(Errno::EINTR)
+    })
 }
 
 /// Implements Linux `sigaltstack(2)`.
@@ -216,15 +235,12 @@ fn sigtimedwait_loop(p: &mut Process, a: &Args, set: u64) -> SysResult {
         None
     };
     loop {
-        // Signals raised from outside join the pending set first.
-        let raised = p.interrupts.take_pending();
-        for n in 1..=sig::NSIG as i32 {
-            if raised & sig::bit(n) != 0 {
-                let info =
-                    p.interrupts.take_info(n).unwrap_or(SigInfo { signo: n, code: sig::SI_USER, ..Default::default() });
-                p.signals.post(info);
-            }
-        }
+        // Signals raised from outside join the pending set first, with those
+        // of the set that wait for the whole process.
+        let own = p.interrupts.clone();
+        p.post_raised(&own, own.take_pending());
+        let shared = p.shared_signals.clone();
+        p.post_raised(&shared, shared.take_unblocked(!set));
         let hit = p.signals.pending & set;
         if hit != 0 {
             let n = hit.trailing_zeros() as i32 + 1;
