@@ -599,6 +599,9 @@ impl Machine {
             };
             // A zombie still exists for kill: the signal is accepted and dropped.
             exists = !pids.is_empty();
+            if sig == signal::SIGCONT {
+                pids.iter().for_each(|p| Self::continue_process(&t, *p));
+            }
             pids.into_iter().filter_map(|p| Self::receiver(&t, p, sig)).collect()
         };
         if hits.is_empty() && !exists {
@@ -623,11 +626,34 @@ impl Machine {
         Ok(())
     }
 
+    /// SIGCONT continues a stopped process when it is sent, whatever its mask.
+    fn continue_process(t: &Table, tgid: i32) {
+        if let Some(leader) = t.procs.get(&tgid) {
+            leader.shared.set_stopped(false);
+        }
+    }
+
+    /// Kicks every running thread of process `tgid` but `except` out of the
+    /// guest, so it looks at its signals and stop state.
+    pub fn kick_threads(&self, tgid: i32, except: i32) {
+        let kickers: Vec<Arc<dyn Kick>> = self
+            .table()
+            .procs
+            .iter()
+            .filter(|(pid, e)| e.tgid == tgid && **pid != except && !e.done)
+            .filter_map(|(_, e)| e.kicker.clone())
+            .collect();
+        kickers.iter().for_each(|k| k.kick());
+    }
+
     /// Sends a signal with its siginfo to process `pid` (or, with `tid`, one
     /// of its threads): sigqueue.
     pub fn queue(&self, pid: i32, tid: Option<i32>, info: SigInfo) -> Result<(), Errno> {
         let hit = {
             let t = self.table();
+            if info.signo == signal::SIGCONT {
+                Self::continue_process(&t, t.procs.get(&pid).map_or(pid, |e| e.tgid));
+            }
             match tid {
                 Some(tid) => t
                     .procs
@@ -649,6 +675,9 @@ impl Machine {
     pub fn kill_thread(&self, tgid: i32, tid: i32, sig: i32) -> Result<(), Errno> {
         let hit = {
             let t = self.table();
+            if sig == signal::SIGCONT && t.procs.get(&tid).is_some_and(|e| e.tgid == tgid) {
+                Self::continue_process(&t, tgid);
+            }
             t.procs.get(&tid).filter(|e| e.tgid == tgid && !e.done).map(|e| (e.interrupts.clone(), e.kicker.clone()))
         };
         let (i, k) = hit.ok_or(Errno::ESRCH)?;

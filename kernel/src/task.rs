@@ -48,6 +48,9 @@ pub struct Interrupts(Arc<InterruptsInner>);
 #[derive(Default)]
 pub struct InterruptsInner {
     bits: AtomicU64,
+    /// On a process's shared handle: the process is stopped (job control);
+    /// every thread waits until SIGCONT clears it or SIGKILL arrives.
+    stopped: std::sync::atomic::AtomicBool,
     /// Details for raised signals that carry them (SIGCHLD, sigqueue, kill).
     info: std::sync::Mutex<std::collections::BTreeMap<i32, SigInfo>>,
 }
@@ -86,6 +89,16 @@ impl Interrupts {
         self.0.bits.swap(0, Ordering::SeqCst)
     }
 
+    /// Marks the process stopped (true) or continued (false).
+    pub fn set_stopped(&self, stopped: bool) {
+        self.0.stopped.store(stopped, Ordering::SeqCst);
+    }
+
+    /// True while the process is stopped.
+    pub fn stopped(&self) -> bool {
+        self.0.stopped.load(Ordering::SeqCst)
+    }
+
     /// Takes the raised signals outside `mask`, leaving the others.
     pub fn take_unblocked(&self, mask: u64) -> u64 {
         let want = self.peek() & !mask;
@@ -93,6 +106,38 @@ impl Interrupts {
             return 0;
         }
         self.0.bits.fetch_and(!want, Ordering::SeqCst) & want
+    }
+}
+
+/// The working directory and umask of a process: shared by its threads (and
+/// by clone(CLONE_FS) children), copied by fork.
+#[derive(Clone)]
+pub struct FsContext(Arc<std::sync::Mutex<(String, u32)>>);
+
+impl FsContext {
+    pub fn new(cwd: String, umask: u32) -> FsContext {
+        FsContext(Arc::new(std::sync::Mutex::new((cwd, umask))))
+    }
+    fn get(&self) -> std::sync::MutexGuard<'_, (String, u32)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+    pub fn cwd(&self) -> String {
+        self.get().0.clone()
+    }
+    pub fn set_cwd(&self, cwd: String) {
+        self.get().0 = cwd;
+    }
+    pub fn umask(&self) -> u32 {
+        self.get().1
+    }
+    /// Sets the umask; returns the old one.
+    pub fn set_umask(&self, umask: u32) -> u32 {
+        std::mem::replace(&mut self.get().1, umask)
+    }
+    /// An unshared copy (fork).
+    pub fn copy(&self) -> FsContext {
+        let (cwd, umask) = self.get().clone();
+        FsContext::new(cwd, umask)
     }
 }
 
@@ -121,13 +166,13 @@ pub struct Process {
     pub mm: MemoryManager,
     pub vfs: Arc<Vfs>,
     pub fds: FdTable,
-    pub cwd: String,
+    /// Working directory and umask.
+    pub fs: FsContext,
     pub exe: String,
     pub argv: Vec<Vec<u8>>,
     pub envp: Vec<Vec<u8>>,
     pub ctx: Context,
     pub signals: SignalState,
-    pub umask: u32,
     pub exit: Option<ExitStatus>,
     pub stats: Stats,
     pub config: Arc<ProcessConfig>,
@@ -178,13 +223,12 @@ impl Process {
             mm,
             vfs,
             fds: FdTable::default(),
-            cwd,
+            fs: FsContext::new(cwd, 0o022),
             exe: String::new(),
             argv: Vec::new(),
             envp: Vec::new(),
             ctx: Context::default(),
             signals: SignalState::default(),
-            umask: 0o022,
             exit: None,
             stats: Stats::default(),
             config,
@@ -256,6 +300,11 @@ impl Process {
     pub fn run(&mut self, p: &mut dyn Platform) -> Result<ExitStatus, PlatformError> {
         loop {
             self.take_interrupts();
+            if self.shared_signals.stopped() && self.exit.is_none() {
+                // Another thread stopped the process.
+                self.wait_while_stopped();
+                self.take_interrupts();
+            }
             self.deliver_signals(p)?;
             if let Some(s) = self.exit {
                 return Ok(s);
@@ -544,24 +593,30 @@ impl Process {
     }
 
     /// Stops the process (SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU) until SIGCONT or
-    /// SIGKILL arrives. Only this thread stops; the parent is told either way.
+    /// SIGKILL arrives: every thread of it stops (the others at their next
+    /// return from the guest or from the call they are blocked in), and the
+    /// parent is told once.
     fn stop(&mut self, sig: i32) {
         let Some(m) = self.machine.clone() else { return };
+        self.shared_signals.set_stopped(true);
         m.job_state(self.tgid, Some(sig));
-        // SIGCONT continues a stopped process even while it is blocked (then it
-        // stays pending, possibly in the process-wide set).
-        let wake = signal::bit(signal::SIGCONT) | signal::bit(signal::SIGKILL);
-        let raised = |p: &Process| p.interrupts.peek() | p.shared_signals.peek();
-        while raised(self) & wake == 0 {
-            std::thread::sleep(std::time::Duration::from_millis(5));
-        }
-        if raised(self) & signal::bit(signal::SIGCONT) != 0 {
+        m.kick_threads(self.tgid, self.pid);
+        self.wait_while_stopped();
+        if !self.shared_signals.stopped() {
             m.job_state(self.tgid, None);
         }
         // No handler ran: a call the stop interrupted carries on, as on Linux.
         if let Some(nr) = self.restart.take() {
             self.ctx.regs.rax = nr;
             self.ctx.regs.rip = self.ctx.regs.rip.wrapping_sub(2);
+        }
+    }
+
+    /// Waits while the process is stopped; SIGCONT (which clears the stop
+    /// when it is sent, blocked or not) or SIGKILL ends the wait.
+    fn wait_while_stopped(&self) {
+        while self.shared_signals.stopped() && self.interrupts.peek() & signal::bit(signal::SIGKILL) == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
 
@@ -632,13 +687,12 @@ impl Process {
             mm,
             vfs: self.vfs.clone(),
             fds,
-            cwd: self.cwd.clone(),
+            fs: self.fs.copy(),
             exe: self.exe.clone(),
             argv: self.argv.clone(),
             envp: self.envp.clone(),
             ctx,
             signals,
-            umask: self.umask,
             exit: None,
             stats: Stats::default(),
             config: self.config.clone(),
@@ -670,8 +724,8 @@ impl Process {
     }
 
     /// A new thread of this process (clone with CLONE_THREAD): same memory,
-    /// descriptors, filesystem view and interval timer; its own registers, mask
-    /// and tid. Signal dispositions are shared; the pending set is its own.
+    /// descriptors and timers (the working directory too, with CLONE_FS); its
+    /// own registers, mask and tid. Signal dispositions are shared; the pending set is its own.
     pub fn thread_child(&mut self, tid: i32) -> Process {
         let mut t = self.spawn_like(tid, self.tgid, self.mm.clone(), self.fds.share());
         t.itimer = self.itimer.clone();
@@ -928,7 +982,7 @@ impl ProcView for ProcViewRef<'_> {
         self.0.exe.clone()
     }
     fn cwd(&self) -> String {
-        self.0.cwd.clone()
+        self.0.fs.cwd()
     }
     fn maps(&self) -> String {
         self.0.mm.maps()
@@ -946,7 +1000,7 @@ impl ProcView for ProcViewRef<'_> {
              SigQ:\t0/0\nSigPnd:\t0000000000000000\nShdPnd:\t{:016x}\nSigBlk:\t{:016x}\n\
              Cpus_allowed:\t1\nCpus_allowed_list:\t0\n",
             self.comm(),
-            p.umask,
+            p.fs.umask(),
             p.signals.pending,
             p.signals.mask
         )

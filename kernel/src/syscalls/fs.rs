@@ -14,7 +14,7 @@ const AT_EMPTY_PATH: i32 = 0x1000;
 
 fn open_common(p: &mut Process, dirfd: i32, ptr: u64, flags: i32, mode: u32) -> SysResult {
     let (abs, must_dir) = path_at(p, dirfd, ptr)?;
-    let mode = mode & !p.umask;
+    let mode = mode & !p.fs.umask();
     let opened = {
         let view = ProcViewRef(p);
         p.vfs.open(&view, &abs, must_dir, flags, mode)?
@@ -184,7 +184,7 @@ pub fn sys_getdents64(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `getcwd(2)`.
 pub fn sys_getcwd(p: &mut Process, a: &Args) -> SysResult {
-    let mut cwd = p.cwd.clone().into_bytes();
+    let mut cwd = p.fs.cwd().into_bytes();
     cwd.push(0);
     if (a.u(1) as usize) < cwd.len() {
         return Err(Errno::ERANGE);
@@ -198,7 +198,7 @@ fn chdir_to(p: &mut Process, abs: String) -> SysResult {
     if !st.is_dir() {
         return Err(Errno::ENOTDIR);
     }
-    p.cwd = abs;
+    p.fs.set_cwd(abs);
     Ok(0)
 }
 
@@ -220,13 +220,13 @@ pub fn sys_fchdir(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `mkdir(2)`.
 pub fn sys_mkdir(p: &mut Process, a: &Args) -> SysResult {
     let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
-    p.vfs.mkdir(&abs, a.u32(1) & !p.umask).map(|_| 0)
+    p.vfs.mkdir(&abs, a.u32(1) & !p.fs.umask()).map(|_| 0)
 }
 
 /// Implements Linux `mkdirat(2)`.
 pub fn sys_mkdirat(p: &mut Process, a: &Args) -> SysResult {
     let (abs, _) = path_at(p, a.i(0), a.u(1))?;
-    p.vfs.mkdir(&abs, a.u32(2) & !p.umask).map(|_| 0)
+    p.vfs.mkdir(&abs, a.u32(2) & !p.fs.umask()).map(|_| 0)
 }
 
 /// Implements Linux `unlink(2)`.
@@ -334,9 +334,7 @@ pub fn sys_fchownat(_p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `umask(2)`.
 pub fn sys_umask(p: &mut Process, a: &Args) -> SysResult {
-    let old = p.umask;
-    p.umask = a.u32(0) & 0o777;
-    Ok(old as u64)
+    Ok(p.fs.set_umask(a.u32(0) & 0o777) as u64)
 }
 
 /// Implements Linux `ftruncate(2)`.

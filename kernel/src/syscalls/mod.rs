@@ -133,7 +133,7 @@ pub const AT_FDCWD: i32 = -100;
 /// Makes `path` absolute against `dirfd` (or the working directory).
 pub fn resolve_at(p: &Process, dirfd: i32, path: &[u8]) -> Result<(String, bool), Errno> {
     if path.first() == Some(&b'/') || dirfd == AT_FDCWD {
-        return normalize(&p.cwd, path);
+        return normalize(&p.fs.cwd(), path);
     }
     let f = p.fds.get(dirfd)?;
     if !f.file.is_dir() {

@@ -77,7 +77,9 @@ fn clone_process(p: &mut Process, flags: u64, stack: u64, parent_tid: u64, child
     if flags & CLONE_PARENT_SETTID != 0 {
         let _ = p.mm.copy_out(parent_tid, &pid.to_le_bytes());
     }
-    let _ = CLONE_FS;
+    if flags & CLONE_FS != 0 {
+        child.fs = p.fs.clone();
+    }
     machine.adopt_signals(pid, child.interrupts.clone(), child.shared_signals.clone(), child.signals.mask);
     p.spawned = Some((Box::new(child), flags & CLONE_VFORK != 0));
     Ok(pid as u64)
@@ -140,7 +142,7 @@ pub fn sys_execve(p: &mut Process, a: &Args) -> SysResult {
     let envp = read_strings(p, a.u(2))?;
     let mut random = [0u8; 16];
     let _ = crate::host::getrandom(&mut random);
-    let cwd = p.cwd.clone();
+    let cwd = p.fs.cwd();
     let hwcap = p.config.hwcap;
     let args = ExecArgs { path: &path, argv, envp, cwd: &cwd, random, hwcap };
     p.exec(args).map_err(|e| exec_errno(&e))?;
