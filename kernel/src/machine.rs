@@ -32,7 +32,15 @@ pub trait Host: Send + Sync {
     fn kicker(&self) -> Arc<dyn Kick>;
     /// Prepares a new process thread (signal masks).
     fn thread_init(&self);
+    /// Makes the hypervisor drop every translation it caches for the guest
+    /// (all vCPUs briefly leave the guest); true on success. Page-table frames
+    /// of ended processes are reused only after this.
+    fn flush_translations(&self) -> bool;
 }
+
+/// Retired page-table frames gathered before a flush frees them: 2 MiB, about
+/// two dozen small processes, well inside the tables' share of guest memory.
+const RECLAIM_TABLES_AT: usize = 512;
 
 /// One thread. A process is the thread group whose leader has `tid == tgid`;
 /// the leader's entry carries the process's parent, group, session and status.
@@ -302,10 +310,12 @@ impl Machine {
         let pid = p.pid;
         let whole_group = p.group_exit || matches!(status, ExitStatus::Signaled { .. });
         p.thread_exit_cleanup();
+        let pool = p.mm.pool();
         // Memory and descriptors go before the exit is reported, so a reader of
         // this process's pipes sees end-of-file by the time its parent is told.
         drop(p);
         self.exited(pid, status, whole_group);
+        pool.reclaim_tables(RECLAIM_TABLES_AT, || self.host.flush_translations());
     }
 
     /// Records that thread `tid` stopped. With `whole_group` (exit_group, or a
@@ -919,6 +929,9 @@ mod tests {
             Arc::new(NoKick)
         }
         fn thread_init(&self) {}
+        fn flush_translations(&self) -> bool {
+            true
+        }
     }
 
     #[test]

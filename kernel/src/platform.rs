@@ -110,4 +110,7 @@ pub trait Platform {
     fn tsc(&mut self) -> Option<(i64, u64)> {
         None
     }
+    /// The calling thread gives the vCPU up (it goes idle, for reuse by
+    /// another thread).
+    fn detach(&mut self) {}
 }

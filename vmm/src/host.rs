@@ -35,7 +35,8 @@ impl Host for KvmHost {
         self.vm.vcpu().map(|v| Box::new(v) as Box<dyn Platform + Send>).map_err(|e| PlatformError::Ioctl(e.to_string()))
     }
 
-    fn recycle(&self, vcpu: Box<dyn Platform + Send>) {
+    fn recycle(&self, mut vcpu: Box<dyn Platform + Send>) {
+        vcpu.detach();
         // Creating a vCPU costs about half a millisecond; a finished process's
         // vCPU serves the next one (its first switch reloads every register).
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(vcpu);
@@ -47,5 +48,15 @@ impl Host for KvmHost {
 
     fn thread_init(&self) {
         sys::block_forwarded_signals();
+    }
+
+    fn flush_translations(&self) -> bool {
+        match self.vm.flush_translations() {
+            Ok(()) => true,
+            Err(e) => {
+                eprintln!("wisp: page-table frames not recycled: {e}");
+                false
+            }
+        }
     }
 }

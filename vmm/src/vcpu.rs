@@ -6,8 +6,10 @@
 //! kernel stack. Registers travel through KVM_CAP_SYNC_REGS, so a syscall costs
 //! one KVM_RUN and no other ioctl.
 
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use kvm_bindings::{CpuId, KVM_MAX_CPUID_ENTRIES, Msrs, kvm_fpu, kvm_msr_entry, kvm_regs, kvm_userspace_memory_region};
 use kvm_ioctls::{Cap, Kvm, SyncReg, VcpuExit, VcpuFd, VmFd};
@@ -19,6 +21,7 @@ use wisp_kernel::platform::{Context, Fault, FpuState, Platform, PlatformError, S
 use crate::VmmError;
 use crate::cpu;
 use crate::exit::{self, ReturnPath, SyscallSite};
+use crate::sys::Kicker;
 
 /// What the next switch must restore besides the general registers.
 #[derive(Default)]
@@ -38,6 +41,14 @@ pub struct KvmVm {
     /// 1 no, 2 yes (learnt at the first syscall through the entry stub).
     pio_advanced: AtomicU8,
     next_id: Mutex<u64>,
+    /// The guest memory region, for re-registering it (see `flush_translations`).
+    region: kvm_userspace_memory_region,
+    /// While set, no vCPU enters the guest.
+    gate_closed: AtomicBool,
+    /// vCPUs attached to a thread: the thread's kicker and whether the vCPU
+    /// is in KVM_RUN (or about to be).
+    bound: Mutex<BTreeMap<u64, (Kicker, Arc<AtomicBool>)>>,
+    flushing: Mutex<()>,
 }
 
 /// One vCPU of a [`KvmVm`].
@@ -53,6 +64,10 @@ pub struct KvmVcpu {
     pending: Pending,
     /// The privilege level `syscall` left us at, once seen (PVM: 3, hardware: 0).
     pub syscall_cpl: Option<u8>,
+    /// Set while this vCPU is in KVM_RUN or about to enter it.
+    running: Arc<AtomicBool>,
+    /// Registered with the VM as attached to the current thread.
+    bound: bool,
 }
 
 fn ioctl_err(what: &str, e: kvm_ioctls::Error) -> PlatformError {
@@ -108,6 +123,10 @@ impl KvmVm {
             root: mm.root(),
             pio_advanced: AtomicU8::new(0),
             next_id: Mutex::new(0),
+            region,
+            gate_closed: AtomicBool::new(false),
+            bound: Mutex::new(BTreeMap::new()),
+            flushing: Mutex::new(()),
         }))
     }
 
@@ -149,7 +168,55 @@ impl KvmVm {
             cur_cr3: self.root,
             pending: Pending { segments: true },
             syscall_cpl: None,
+            running: Arc::new(AtomicBool::new(false)),
+            bound: false,
         })
+    }
+
+    /// Makes KVM drop every shadow translation it holds for the guest: every
+    /// vCPU is held out of the guest (kicked out if it is in), the memory slot
+    /// is deleted and registered again (which zaps all shadow pages), and the
+    /// vCPUs go on. Page-table frames of ended processes are reused only after
+    /// this, so a reused frame never meets a cached shadow of its old contents.
+    pub fn flush_translations(&self) -> Result<(), VmmError> {
+        let _one = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
+        self.gate_closed.store(true, Ordering::SeqCst);
+        let r = self.wait_out_of_guest().and_then(|_| self.reregister_memory());
+        self.gate_closed.store(false, Ordering::SeqCst);
+        r
+    }
+
+    fn wait_out_of_guest(&self) -> Result<(), VmmError> {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            {
+                // Kicking under the lock: a bound thread cannot detach (and
+                // exit) meanwhile. A kick that lands just before KVM_RUN is lost,
+                // hence the repeats.
+                let bound = self.bound.lock().unwrap_or_else(|p| p.into_inner());
+                let busy: Vec<&Kicker> =
+                    bound.values().filter(|(_, r)| r.load(Ordering::SeqCst)).map(|(k, _)| k).collect();
+                if busy.is_empty() {
+                    return Ok(());
+                }
+                busy.iter().for_each(|k| k.kick());
+            }
+            if Instant::now() > deadline {
+                return Err(VmmError::Setup("a vCPU did not leave the guest for a translation flush"));
+            }
+            std::thread::sleep(Duration::from_micros(100));
+        }
+    }
+
+    fn reregister_memory(&self) -> Result<(), VmmError> {
+        let gone = kvm_userspace_memory_region { memory_size: 0, ..self.region };
+        // SAFETY: deleting our own slot, then registering the same region as at
+        // creation (`self.phys` keeps the mapping alive); no vCPU is in the guest.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.vm.set_user_memory_region(gone).map_err(|e| VmmError::Kvm("delete guest memory", e))?;
+            self.vm.set_user_memory_region(self.region).map_err(|e| VmmError::Kvm("register guest memory", e))
+        }
     }
 
     pub fn cpuinfo(&self) -> String {
@@ -243,8 +310,16 @@ impl KvmVcpu {
     /// Runs the vCPU until the next trap.
     fn run(&mut self, ctx: &mut Context) -> Result<Trap, PlatformError> {
         self.load(ctx);
+        if !self.bound {
+            let mut bound = self.vm.bound.lock().unwrap_or_else(|p| p.into_inner());
+            bound.insert(self.index, (Kicker::current(), self.running.clone()));
+            self.bound = true;
+        }
         loop {
-            let port = match self.vcpu.run() {
+            self.enter_guest();
+            let result = self.vcpu.run();
+            self.running.store(false, Ordering::SeqCst);
+            let port = match result {
                 Ok(VcpuExit::IoOut(port, _)) => port,
                 Ok(VcpuExit::Hlt) => return Err(self.unexpected("HLT")),
                 Ok(VcpuExit::Shutdown) => {
@@ -277,13 +352,44 @@ impl KvmVcpu {
         }
     }
 
+    /// Waits while a translation flush holds vCPUs out of the guest, then
+    /// marks this one as entering (the flush waits for it to leave).
+    fn enter_guest(&self) {
+        loop {
+            self.running.store(true, Ordering::SeqCst);
+            if !self.vm.gate_closed.load(Ordering::SeqCst) {
+                return;
+            }
+            self.running.store(false, Ordering::SeqCst);
+            while self.vm.gate_closed.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
+
+    fn unbind(&mut self) {
+        if std::mem::take(&mut self.bound) {
+            self.vm.bound.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.index);
+        }
+    }
+
     fn unexpected(&mut self, what: &str) -> PlatformError {
         let sr = self.vcpu.sync_regs_mut();
         PlatformError::UnexpectedExit(format!("{what} at rip {:#x} (cpl {})", sr.regs.rip, sr.sregs.cs.dpl))
     }
 }
 
+impl Drop for KvmVcpu {
+    fn drop(&mut self) {
+        self.unbind();
+    }
+}
+
 impl Platform for KvmVcpu {
+    fn detach(&mut self) {
+        self.unbind();
+    }
+
     fn switch(&mut self, ctx: &mut Context) -> Result<Trap, PlatformError> {
         self.run(ctx)
     }

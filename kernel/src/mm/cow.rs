@@ -116,12 +116,18 @@ impl AddressSpace {
 
 impl Drop for AddressSpace {
     /// Gives back every frame this address space maps. Its page-table frames
-    /// are deliberately never reused: the hypervisor may still hold shadows of
-    /// them, and a recycled table would reach stale translations.
+    /// are retired, not freed: the hypervisor may still hold shadows of them,
+    /// and a table reused before those are dropped would reach stale
+    /// translations. `FramePool::reclaim_tables` frees them after a flush.
     fn drop(&mut self) {
         let vmas: Vec<(u64, u64)> = self.vmas.iter().map(|v| (v.start, v.end)).collect();
         for (s, e) in vmas {
             self.release(s, e);
+        }
+        let tables = self.pt.table_frames(&self.phys);
+        let mut frames = self.frames();
+        for pa in tables {
+            frames.retire_table(pa);
         }
     }
 }

@@ -22,6 +22,11 @@ pub struct Frames {
     /// References to each frame (address spaces sharing it copy-on-write).
     refs: Vec<u16>,
     free: Vec<u64>,
+    /// Page-table frames of ended address spaces. They become free only after
+    /// the hypervisor has dropped every cached translation (see
+    /// `FramePool::reclaim_tables`), so a reused frame never meets a stale
+    /// shadow of its old contents.
+    retired: Vec<u64>,
     user_used: u64,
     user_limit: u64,
     table_used: u64,
@@ -31,7 +36,17 @@ impl Frames {
     /// Frames in `start..end` are allocatable; at most `user_limit` of them for user memory.
     pub fn new(start: u64, end: u64, user_limit: u64) -> Frames {
         let n = (end.saturating_sub(start) / PAGE_SIZE) as usize;
-        Frames { start, next: start, end, refs: vec![0; n], free: Vec::new(), user_used: 0, user_limit, table_used: 0 }
+        Frames {
+            start,
+            next: start,
+            end,
+            refs: vec![0; n],
+            free: Vec::new(),
+            retired: Vec::new(),
+            user_used: 0,
+            user_limit,
+            table_used: 0,
+        }
     }
 
     fn charge(&mut self, kind: FrameUse, n: u64) -> Result<(), Errno> {
@@ -137,6 +152,34 @@ impl Frames {
         self.free.push(pa);
     }
 
+    /// Retires a page-table frame of an ended address space.
+    pub fn retire_table(&mut self, pa: u64) {
+        self.uncharge(FrameUse::Table, 1);
+        self.set_ref(pa, 0);
+        self.retired.push(pa);
+    }
+
+    /// How many retired table frames wait for a translation flush.
+    pub fn retired(&self) -> usize {
+        self.retired.len()
+    }
+
+    /// Takes the retired table frames (the caller flushes, then frees them).
+    pub fn take_retired(&mut self) -> Vec<u64> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// Puts back table frames whose flush failed.
+    pub fn unretire(&mut self, frames: Vec<u64>) {
+        self.retired.extend(frames);
+    }
+
+    /// Frees retired table frames once no translation of them is cached and
+    /// their contents are discarded.
+    pub fn free_retired(&mut self, frames: Vec<u64>) {
+        self.free.extend(frames);
+    }
+
     pub fn user_bytes(&self) -> u64 {
         self.user_used * PAGE_SIZE
     }
@@ -179,6 +222,20 @@ mod tests {
         assert_eq!(f.user_bytes(), 0);
         assert_eq!(f.alloc(FrameUse::User), Ok(a), "recycled");
         assert_eq!(f.share(0x1000), Err(Errno::EFAULT), "outside the pool");
+    }
+
+    #[test]
+    fn retired_tables_wait_for_a_flush() {
+        let mut f = Frames::new(0, 2 * PAGE_SIZE, 100);
+        let a = f.alloc(FrameUse::Table).unwrap();
+        let _b = f.alloc(FrameUse::Table).unwrap();
+        f.retire_table(a);
+        assert_eq!(f.table_bytes(), PAGE_SIZE);
+        assert_eq!(f.alloc(FrameUse::Table), Err(Errno::ENOMEM), "not reused before the flush");
+        let r = f.take_retired();
+        assert_eq!((r.clone(), f.retired()), (vec![a], 0));
+        f.free_retired(r);
+        assert_eq!(f.alloc(FrameUse::User), Ok(a), "free after the flush");
     }
 
     #[test]

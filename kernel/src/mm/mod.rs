@@ -79,6 +79,48 @@ pub enum FaultOutcome {
 pub const SEGV_MAPERR: i32 = 1;
 pub const SEGV_ACCERR: i32 = 2;
 
+/// A handle on a machine's frames, shared by all its address spaces.
+#[derive(Clone)]
+pub struct FramePool {
+    phys: Arc<PhysMem>,
+    frames: Arc<Mutex<Frames>>,
+}
+
+impl FramePool {
+    /// Frees the page-table frames of ended address spaces once `threshold`
+    /// of them have gathered: `flush` must make the hypervisor drop every
+    /// cached translation first (true on success). The frames' contents are
+    /// discarded, so they come back zeroed. Returns how many were freed.
+    pub fn reclaim_tables(&self, threshold: usize, flush: impl FnOnce() -> bool) -> usize {
+        let taken = {
+            let mut f = self.frames.lock().unwrap_or_else(|p| p.into_inner());
+            if f.retired() < threshold.max(1) {
+                return 0;
+            }
+            f.take_retired()
+        };
+        if !flush() {
+            self.frames.lock().unwrap_or_else(|p| p.into_inner()).unretire(taken);
+            return 0;
+        }
+        let mut freed = Vec::with_capacity(taken.len());
+        for pa in taken {
+            // A frame that cannot be zeroed is not handed out again.
+            if self.phys.discard(pa, PAGE_SIZE).is_ok() {
+                freed.push(pa);
+            }
+        }
+        let n = freed.len();
+        self.frames.lock().unwrap_or_else(|p| p.into_inner()).free_retired(freed);
+        n
+    }
+
+    /// Page-table frames waiting for a flush.
+    pub fn retired_tables(&self) -> usize {
+        self.frames.lock().unwrap_or_else(|p| p.into_inner()).retired()
+    }
+}
+
 /// One address space: page tables and VMAs over the machine's frames. Shared
 /// by the threads of a process through [`MemoryManager`].
 pub struct AddressSpace {
@@ -1005,6 +1047,11 @@ impl MemoryManager {
     pub fn fork(&self) -> Result<MemoryManager, Errno> {
         let child = self.lock().fork()?;
         Ok(MemoryManager::wrap(child))
+    }
+    /// The machine's frame pool, for reclaiming page-table frames.
+    pub fn pool(&self) -> FramePool {
+        let a = self.lock();
+        FramePool { phys: a.phys.clone(), frames: a.pool.clone() }
     }
     /// An empty address space for exec.
     pub fn new_address_space(&self) -> Result<MemoryManager, Errno> {

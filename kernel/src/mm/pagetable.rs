@@ -69,6 +69,26 @@ impl PageTable {
         Ok(Some(table + 8 * Self::index(va, 0)))
     }
 
+    /// Every table frame of this tree, the root included.
+    pub fn table_frames(&self, phys: &PhysMem) -> Vec<u64> {
+        let mut out = vec![self.root];
+        let mut level_tables = vec![self.root];
+        for _ in 1..4 {
+            let mut next = Vec::new();
+            for t in level_tables {
+                for i in 0..512 {
+                    let e = phys.read_u64(t + 8 * i);
+                    if e & PTE_P != 0 && e & PTE_PS == 0 {
+                        next.push(e & PTE_ADDR);
+                    }
+                }
+            }
+            out.extend_from_slice(&next);
+            level_tables = next;
+        }
+        out
+    }
+
     /// The leaf entry for `va`, or 0.
     pub fn get(&self, phys: &PhysMem, va: u64) -> u64 {
         match self.leaf(phys, None, va) {
@@ -160,5 +180,11 @@ mod tests {
         assert_eq!(pt.get(&phys, va) & PTE_ADDR, 0x20000, "frame is kept");
         assert!(pte_flags(libc::PROT_READ as u32) & PTE_NX != 0);
         assert!(pte_flags((libc::PROT_READ | libc::PROT_EXEC) as u32) & PTE_NX == 0);
+        // Root, then one table per level for `va`, and a second leaf table.
+        pt.set(&phys, &mut frames, va + (1 << 21), 0x21000 | pte_flags(0)).unwrap();
+        let tables = pt.table_frames(&phys);
+        assert_eq!(tables.len(), 5);
+        assert_eq!(tables[0], pt.root());
+        assert_eq!(frames.table_bytes(), 5 * PAGE_SIZE);
     }
 }
