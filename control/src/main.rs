@@ -2,8 +2,13 @@
 
 #![deny(unsafe_code)]
 
+mod image;
+mod progress;
+mod rootfs;
 mod run;
+mod state;
 mod units;
+mod volume;
 
 use clap::{Parser, Subcommand};
 
@@ -11,6 +16,10 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(name = "wisp", version, about, long_about = None)]
 struct Cli {
+    /// State directory for images, volumes and writable layers [default:
+    /// $WISP_STATE, else /var/lib/wisp as root, else ~/.local/share/wisp].
+    #[arg(long, global = true, value_name = "DIR")]
+    state: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -19,12 +28,18 @@ struct Cli {
 enum Command {
     /// Run a Linux program inside a fresh kernel-less machine.
     Run(run::RunArgs),
+    /// Manage images: read-only root filesystems for machines.
+    Image(image::ImageArgs),
+    /// Manage volumes: host storage that outlives machines.
+    Volume(volume::VolumeArgs),
 }
 
 fn main() {
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Run(args) => run::main(args),
+        Command::Run(args) => run::main(args, cli.state.as_deref()),
+        Command::Image(args) => image::main(cli.state.as_deref(), args),
+        Command::Volume(args) => volume::main(cli.state.as_deref(), args),
     };
     std::process::exit(status);
 }

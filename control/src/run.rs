@@ -27,8 +27,19 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 #[derive(Args, Debug)]
 pub struct RunArgs {
     /// Host directory to use as the machine's read-only root filesystem.
-    #[arg(long, default_value = "/", value_name = "DIR")]
+    #[arg(long, default_value = "/", value_name = "DIR", conflicts_with = "image")]
     root: PathBuf,
+    /// Run from image NAME (see `wisp image`): its layers under a writable
+    /// layer of this machine's own, kept afterwards unless --rm.
+    #[arg(long, value_name = "NAME")]
+    image: Option<String>,
+    /// With --image: discard the writable layer when the machine ends.
+    #[arg(long, requires = "image")]
+    rm: bool,
+    /// With --image: the writable layer's name; a later run with the same
+    /// name continues from it [default: IMAGE-<random>]. Also the hostname.
+    #[arg(long, value_name = "NAME", requires = "image", conflicts_with = "rm")]
+    name: Option<String>,
     /// Memory limit of the machine (e.g. 256M, 1G); past it the guest gets ENOMEM.
     #[arg(long, default_value = "512M", value_name = "SIZE", value_parser = parse_size)]
     mem: u64,
@@ -49,6 +60,10 @@ pub struct RunArgs {
     /// of a private in-memory one.
     #[arg(long, value_name = "DIR")]
     tmp: Option<PathBuf>,
+    /// Mount volume NAME at PATH inside the machine (repeatable); add `:ro`
+    /// for read-only. Create volumes with `wisp volume create`.
+    #[arg(long = "volume", short = 'v', value_name = "NAME:PATH[:ro]")]
+    volumes: Vec<String>,
     /// Print every syscall the program makes to stderr.
     #[arg(long)]
     strace: bool,
@@ -109,14 +124,41 @@ fn build_env(args: &RunArgs) -> Result<Vec<Vec<u8>>, String> {
     Ok(env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect())
 }
 
-pub fn main(args: RunArgs) -> i32 {
-    match run(args) {
+pub fn main(args: RunArgs, state: Option<&Path>) -> i32 {
+    match run(args, state) {
         Ok(code) => code,
         Err(code) => code,
     }
 }
 
-fn run(args: RunArgs) -> Result<i32, i32> {
+/// A `-v NAME:PATH[:ro]` argument.
+struct VolumeSpec {
+    name: String,
+    path: String,
+    read_only: bool,
+}
+
+fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
+    let bad = || format!("-v {spec:?}: expected NAME:PATH or NAME:PATH:ro with an absolute PATH");
+    let mut parts = spec.split(':');
+    let (name, path) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+    let read_only = match parts.next() {
+        None => false,
+        Some("ro") => true,
+        Some("rw") => false,
+        Some(_) => return Err(bad()),
+    };
+    if parts.next().is_some() || !path.starts_with('/') {
+        return Err(bad());
+    }
+    let (path, _) = wisp_kernel::vfs::normalize("/", path.as_bytes()).map_err(|_| bad())?;
+    if path == "/" || ["/proc", "/dev", "/tmp"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        return Err(format!("-v {spec:?}: cannot mount over {path}"));
+    }
+    Ok(VolumeSpec { name: name.to_string(), path, read_only })
+}
+
+fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
     let t0 = Instant::now();
     let env = build_env(&args).map_err(fail)?;
     if !args.root.is_dir() {
@@ -130,15 +172,46 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         None => Some(TmpDir::create("tmp").map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
     };
     let tmp_dir = args.tmp.clone().or_else(|| tmp.as_ref().map(|t| t.0.clone())).unwrap_or_default();
+    let state = match (&args.image, args.volumes.is_empty()) {
+        (None, true) => None,
+        _ => Some(crate::state::State::open(state_dir).map_err(fail)?),
+    };
+    let layered = match (&args.image, &state) {
+        (Some(img), Some(st)) => {
+            let root = crate::rootfs::prepare(st, img, args.rm, args.name.as_deref()).map_err(fail)?;
+            root.synthesize_etc(args.name.as_deref().unwrap_or("wisp")).map_err(fail)?;
+            Some(root)
+        }
+        _ => None,
+    };
     let mut vfs = Vfs::new();
-    vfs.mount(
-        "/",
-        Fs::Host(HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?),
-    );
+    let root_fs = match &layered {
+        Some(l) => HostFs::new(&l.merged, true).map_err(|e| fail(format!("the image root: {e}")))?,
+        None => HostFs::new(&args.root, false).map_err(|e| fail(format!("--root {}: {e}", args.root.display())))?,
+    };
+    vfs.mount("/", Fs::Host(root_fs));
     let tmp_fs = HostFs::new(&tmp_dir, true).map_err(|e| fail(format!("--tmp {}: {e}", tmp_dir.display())))?;
     vfs.mount("/tmp", Fs::Host(tmp_fs));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
+    let specs = args.volumes.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
+    let mut attached = Vec::new();
+    if let Some(state) = &state {
+        for v in &specs {
+            if specs.iter().filter(|o| o.path == v.path).count() > 1 {
+                return Err(fail(format!("two volumes mounted at {}", v.path)));
+            }
+            let a = crate::volume::attach(state, &v.name).map_err(fail)?;
+            let fs = if v.read_only {
+                HostFs::new(&a.data, false)
+            } else {
+                let quota = wisp_kernel::vfs::hostfs::Quota::new(a.size, crate::state::tree_bytes(&a.data));
+                HostFs::with_quota(&a.data, quota)
+            };
+            vfs.mount(&v.path, Fs::Host(fs.map_err(|e| fail(format!("volume {}: {e}", v.name)))?));
+            attached.push(a);
+        }
+    }
     // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
     let shm = TmpDir::create("shm").map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
     vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
@@ -165,7 +238,7 @@ fn run(args: RunArgs) -> Result<i32, i32> {
         strace: args.strace,
         patch_syscalls: std::env::var_os("WISP_NO_PATCH").is_none(),
         cpuinfo: vm.cpuinfo(),
-        hostname: "wisp".into(),
+        hostname: args.name.clone().unwrap_or_else(|| "wisp".into()),
         hwcap: vm.hwcap(),
         vdso: clock.map(|_| (wisp_vmm::vdso_image(), wisp_vmm::VVAR)),
     };
@@ -252,6 +325,13 @@ fn run(args: RunArgs) -> Result<i32, i32> {
     }
     drop(tmp);
     drop(shm);
+    drop(attached);
+    if let Some(l) = layered {
+        if let Some((name, true)) = &l.kept {
+            eprintln!("wisp: writable layer kept as {name} (continue with --name {name}, or use --rm)");
+        }
+        drop(l);
+    }
     match result {
         Err(e) => Err(fail(format!("machine failed: {e}"))),
         Ok(_) if timed_out.load(Ordering::SeqCst) => {

@@ -14,12 +14,28 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         "k" | "kb" | "kib" => 1 << 10,
         "m" | "mb" | "mib" => 1 << 20,
         "g" | "gb" | "gib" => 1 << 30,
-        _ => return Err(format!("invalid size {s:?}: unknown unit {unit:?} (use K, M or G)")),
+        "t" | "tb" | "tib" => 1 << 40,
+        _ => return Err(format!("invalid size {s:?}: unknown unit {unit:?} (use K, M, G or T)")),
     };
     n.checked_mul(mul).ok_or_else(|| format!("invalid size {s:?}: too large"))
 }
 
 /// Parses `10s`, `500ms`, `2m`, `1h`, or plain seconds (`1.5`).
+/// A byte count for people: 512B, 1.5K, 20.0M, 3.2G.
+pub fn format_size(n: u64) -> String {
+    const UNITS: [&str; 4] = ["K", "M", "G", "T"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut v = n as f64 / 1024.0;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    format!("{v:.1}{}", UNITS[u])
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let t = s.trim();
     let split = t.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(t.len());

@@ -170,6 +170,15 @@ pub fn ftruncate(fd: BorrowedFd<'_>, len: u64) -> Result<(), Errno> {
     check(r as i64).map(|_| ())
 }
 
+pub fn fallocate(fd: BorrowedFd<'_>, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+    if off > i64::MAX as u64 || len > i64::MAX as u64 {
+        return Err(Errno::EFBIG);
+    }
+    // SAFETY: plain syscall with integer arguments.
+    let r = unsafe { libc::fallocate(fd.as_raw_fd(), mode, off as libc::off_t, len as libc::off_t) };
+    check(r as i64).map(|_| ())
+}
+
 pub fn fsync(fd: BorrowedFd<'_>, data_only: bool) -> Result<(), Errno> {
     // SAFETY: plain syscall on a valid descriptor.
     let r = unsafe { if data_only { libc::fdatasync(fd.as_raw_fd()) } else { libc::fsync(fd.as_raw_fd()) } };
@@ -246,6 +255,90 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     // SAFETY: `fds` is a valid array of pollfd of the given length.
     let r = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
     check(r as i64).map(|n| n as usize)
+}
+
+/// flock(2) without blocking: true when taken, false when someone else
+/// holds a conflicting lock.
+pub fn flock(f: &impl AsRawFd, exclusive: bool) -> Result<bool, Errno> {
+    let op = if exclusive { libc::LOCK_EX } else { libc::LOCK_SH } | libc::LOCK_NB;
+    // SAFETY: plain syscall on a descriptor the caller owns.
+    let r = unsafe { libc::flock(f.as_raw_fd(), op) };
+    match check(r as i64) {
+        Ok(_) => Ok(true),
+        Err(Errno::EAGAIN) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Moves the calling (still single-threaded) process into a private mount
+/// namespace, so mounts it makes (a machine's layered root) are invisible to
+/// the host and vanish when it exits. As root that is CLONE_NEWNS alone;
+/// otherwise a user namespace mapping our own uid and gid comes first.
+pub fn enter_mount_namespace() -> Result<(), Errno> {
+    let (uid, gid) = ids();
+    // SAFETY: plain syscalls with integer arguments.
+    let euid = unsafe { libc::geteuid() };
+    if euid == 0 {
+        // SAFETY: as above.
+        check(unsafe { libc::unshare(libc::CLONE_NEWNS) } as i64)?;
+    } else {
+        // SAFETY: as above.
+        check(unsafe { libc::unshare(libc::CLONE_NEWUSER | libc::CLONE_NEWNS) } as i64)?;
+        std::fs::write("/proc/self/setgroups", "deny")?;
+        std::fs::write("/proc/self/uid_map", format!("{uid} {uid} 1"))?;
+        std::fs::write("/proc/self/gid_map", format!("{gid} {gid} 1"))?;
+    }
+    // Nothing we mount may propagate back to the host's namespace.
+    // SAFETY: NUL-terminated literals; no data argument.
+    let r = unsafe {
+        libc::mount(
+            c"none".as_ptr(),
+            c"/".as_ptr(),
+            std::ptr::null(),
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        )
+    };
+    check(r as i64).map(|_| ())
+}
+
+/// Mounts an overlay at `target`: `lower` layers (top first), read-only, under
+/// the writable `upper` (with its `work` directory on the same filesystem).
+pub fn mount_overlay(
+    lower: &[&std::path::Path],
+    upper: &std::path::Path,
+    work: &std::path::Path,
+    target: &std::path::Path,
+) -> Result<(), Errno> {
+    let path = |p: &std::path::Path| -> Result<String, Errno> {
+        let s = p.to_str().ok_or(Errno::EINVAL)?;
+        // Separators of the option string cannot be escaped reliably.
+        if s.contains([',', ':', '\\', '\0']) { Err(Errno::EINVAL) } else { Ok(s.to_string()) }
+    };
+    let lowers = lower.iter().map(|p| path(p)).collect::<Result<Vec<_>, _>>()?.join(":");
+    let base = format!("lowerdir={lowers},upperdir={},workdir={}", path(upper)?, path(work)?);
+    let target = CString::new(path(target)?).map_err(|_| Errno::EINVAL)?;
+    // Unprivileged overlays keep their metadata in user.* xattrs.
+    let mut last = Errno::EINVAL;
+    for opts in [base.clone(), format!("{base},userxattr")] {
+        let data = CString::new(opts).map_err(|_| Errno::EINVAL)?;
+        // SAFETY: all pointers are NUL-terminated strings that outlive the call.
+        let r = unsafe {
+            libc::mount(c"wisp-root".as_ptr(), target.as_ptr(), c"overlay".as_ptr(), 0, data.as_ptr().cast())
+        };
+        match check(r as i64) {
+            Ok(_) => return Ok(()),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Detaches the mount at `target` (lazily: it goes once nothing uses it).
+pub fn umount(target: &std::path::Path) -> Result<(), Errno> {
+    let t = CString::new(target.as_os_str().as_encoded_bytes()).map_err(|_| Errno::EINVAL)?;
+    // SAFETY: `t` is a NUL-terminated string that outlives the call.
+    check(unsafe { libc::umount2(t.as_ptr(), libc::MNT_DETACH) } as i64).map(|_| ())
 }
 
 /// An anonymous host memory file of `size` bytes, close-on-exec.

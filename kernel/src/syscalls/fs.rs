@@ -349,6 +349,20 @@ pub fn sys_ftruncate(p: &mut Process, a: &Args) -> SysResult {
     f.file.truncate(a.u(1)).map(|_| 0)
 }
 
+/// Implements Linux `fallocate(2)` on host files (the mount's quota is charged
+/// when the size grows).
+pub fn sys_fallocate(p: &mut Process, a: &Args) -> SysResult {
+    let f = p.fds.get(a.i(0))?.clone();
+    let (mode, off, len) = (a.i(1), a.u(2) as i64, a.u(3) as i64);
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !f.writable() {
+        return Err(Errno::EBADF);
+    }
+    f.file.allocate(mode, off as u64, len as u64).map(|_| 0)
+}
+
 /// Implements Linux `truncate(2)`.
 pub fn sys_truncate(p: &mut Process, a: &Args) -> SysResult {
     let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;

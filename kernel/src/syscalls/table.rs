@@ -289,7 +289,7 @@ pub static TABLE: &[Entry] = &[
     full(281, "epoll_pwait", 6, events::sys_epoll_pwait),
     full(283, "timerfd_create", 2, events::sys_timerfd_create),
     full(284, "eventfd", 1, events::sys_eventfd),
-    none(285, "fallocate", 4, "storage (issue 3)"),
+    full(285, "fallocate", 4, fs::sys_fallocate),
     full(286, "timerfd_settime", 4, events::sys_timerfd_settime),
     full(287, "timerfd_gettime", 2, events::sys_timerfd_gettime),
     none(288, "accept4", 4, NET),

@@ -119,6 +119,10 @@ pub trait File: Send + Sync {
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// fallocate(2) on the file; only host files support it.
+    fn allocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }

@@ -9,6 +9,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::file::{File, Stat};
 use crate::errno::Errno;
@@ -31,14 +32,59 @@ const REFUSED_FS: [i64; 9] = [
     0x7472_6163,           // tracefs
 ];
 
+/// A byte limit on a writable host mount (a volume's `--size`). File growth
+/// through write, truncate and fallocate is charged by logical size (holes
+/// count); shrinking and unlinking the last link refund. Past the limit the
+/// guest gets a short write, then ENOSPC, and the host disk never fills.
+pub struct Quota {
+    limit: u64,
+    used: AtomicU64,
+}
+
+impl Quota {
+    pub fn new(limit: u64, used: u64) -> Arc<Quota> {
+        Arc::new(Quota { limit, used: AtomicU64::new(used) })
+    }
+
+    /// Bytes charged so far.
+    pub fn used(&self) -> u64 {
+        self.used.load(Ordering::SeqCst)
+    }
+
+    /// Takes up to `want` bytes; returns how many it got.
+    fn reserve(&self, want: u64) -> u64 {
+        let mut got = 0;
+        let _ = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
+            got = want.min(self.limit.saturating_sub(u));
+            Some(u + got)
+        });
+        got
+    }
+
+    /// Gives back `n` bytes.
+    pub fn release(&self, n: u64) {
+        let _ = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| Some(u.saturating_sub(n)));
+    }
+}
+
 pub struct HostFs {
     root: OwnedFd,
     writable: bool,
+    quota: Option<Arc<Quota>>,
 }
 
 impl HostFs {
     pub fn new(dir: &std::path::Path, writable: bool) -> Result<HostFs, Errno> {
-        Ok(HostFs { root: host::open_dir_path(dir)?, writable })
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable, quota: None })
+    }
+
+    /// A writable mount whose files may grow to `quota` bytes in all.
+    pub fn with_quota(dir: &std::path::Path, quota: Arc<Quota>) -> Result<HostFs, Errno> {
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable: true, quota: Some(quota) })
+    }
+
+    pub fn quota(&self) -> Option<&Arc<Quota>> {
+        self.quota.as_ref()
     }
 
     pub fn writable(&self) -> bool {
@@ -105,7 +151,7 @@ impl HostFs {
             let fd =
                 host::openat2(self.root.as_fd(), rel.as_bytes(), open_flags as u64, (mode & 0o7777) as u64, RESOLVE)?;
             self.check(&fd)?;
-            return Ok(HostFile { fd: Arc::new(fd), path });
+            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone() });
         }
         if wants_write {
             return Err(Errno::EROFS);
@@ -126,10 +172,10 @@ impl HostFs {
             return Err(Errno::ENOTDIR);
         }
         if flags & libc::O_PATH != 0 {
-            return Ok(HostFile { fd: Arc::new(opath), path });
+            return Ok(HostFile { fd: Arc::new(opath), path, quota: None });
         }
         let fd = host::reopen(opath.as_fd(), open_flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))?;
-        Ok(HostFile { fd: Arc::new(fd), path })
+        Ok(HostFile { fd: Arc::new(fd), path, quota: None })
     }
 
     /// Resolves the parent of `rel` and returns it with the last component,
@@ -156,12 +202,72 @@ impl HostFs {
 pub struct HostFile {
     pub fd: Arc<OwnedFd>,
     path: String,
+    /// The mount's byte limit, charged as the file grows.
+    quota: Option<Arc<Quota>>,
 }
 
 impl HostFile {
     /// Wraps an already-open host descriptor (the standard streams).
     pub fn from_fd(fd: OwnedFd, path: String) -> HostFile {
-        HostFile { fd: Arc::new(fd), path }
+        HostFile { fd: Arc::new(fd), path, quota: None }
+    }
+
+    /// A write at `off` (None: the file offset) charged to `q`: it is cut
+    /// short where the quota ends, and fails with ENOSPC when nothing fits.
+    fn charged_write(&self, q: &Quota, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
+        let fd = self.fd.as_fd();
+        let st = host::fstat(fd)?;
+        if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+            return match off {
+                Some(o) => host::pwrite(fd, buf, o),
+                None => host::write(fd, buf),
+            };
+        }
+        let size = st.st_size.max(0) as u64;
+        let pos = match off {
+            Some(o) => o,
+            None if host::fcntl_getfl(fd)? & libc::O_APPEND != 0 => size,
+            None => host::lseek(fd, 0, libc::SEEK_CUR)?,
+        };
+        let len = buf.len() as u64;
+        let growth = pos.saturating_add(len).saturating_sub(size);
+        let got = q.reserve(growth);
+        let fits = len.saturating_sub(growth - got) as usize;
+        if fits == 0 && !buf.is_empty() {
+            q.release(got);
+            return Err(Errno::ENOSPC);
+        }
+        let r = match off {
+            Some(o) => host::pwrite(fd, &buf[..fits], o),
+            None => host::write(fd, &buf[..fits]),
+        };
+        let grew = match r {
+            Ok(n) => pos.saturating_add(n as u64).saturating_sub(size),
+            Err(_) => 0,
+        };
+        q.release(got.saturating_sub(grew));
+        r
+    }
+
+    /// Charges growing the file to `len` bytes (or refunds shrinking it).
+    fn charge_resize(&self, q: &Quota, len: u64, op: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
+        let size = host::fstat(self.fd.as_fd())?.st_size.max(0) as u64;
+        let growth = len.saturating_sub(size);
+        let got = q.reserve(growth);
+        if got < growth {
+            q.release(got);
+            return Err(Errno::ENOSPC);
+        }
+        match op() {
+            Ok(()) => {
+                q.release(size.saturating_sub(len));
+                Ok(())
+            }
+            Err(e) => {
+                q.release(got);
+                Err(e)
+            }
+        }
     }
 }
 
@@ -180,13 +286,19 @@ impl File for HostFile {
         host::read(self.fd.as_fd(), buf)
     }
     fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        host::write(self.fd.as_fd(), buf)
+        match &self.quota {
+            Some(q) => self.charged_write(q, buf, None),
+            None => host::write(self.fd.as_fd(), buf),
+        }
     }
     fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         host::pread(self.fd.as_fd(), buf, off)
     }
     fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        host::pwrite(self.fd.as_fd(), buf, off)
+        match &self.quota {
+            Some(q) => self.charged_write(q, buf, Some(off)),
+            None => host::pwrite(self.fd.as_fd(), buf, off),
+        }
     }
     fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
         host::lseek(self.fd.as_fd(), off, whence)
@@ -204,7 +316,22 @@ impl File for HostFile {
         }
     }
     fn truncate(&self, len: u64) -> Result<(), Errno> {
-        host::ftruncate(self.fd.as_fd(), len)
+        match &self.quota {
+            Some(q) => self.charge_resize(q, len, || host::ftruncate(self.fd.as_fd(), len)),
+            None => host::ftruncate(self.fd.as_fd(), len),
+        }
+    }
+    fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        let end = off.checked_add(len).ok_or(Errno::EFBIG)?;
+        let alloc = || host::fallocate(self.fd.as_fd(), mode, off, len);
+        match &self.quota {
+            // Only a size change is charged; KEEP_SIZE and hole punching are not.
+            Some(q) if mode & libc::FALLOC_FL_KEEP_SIZE == 0 => {
+                let size = host::fstat(self.fd.as_fd())?.st_size.max(0) as u64;
+                self.charge_resize(q, end.max(size), alloc)
+            }
+            _ => alloc(),
+        }
     }
     fn sync(&self) -> Result<(), Errno> {
         host::fsync(self.fd.as_fd(), false)

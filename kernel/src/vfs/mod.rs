@@ -239,8 +239,26 @@ impl Vfs {
     }
 
     pub fn unlink(&self, abs: &str, rmdir: bool) -> Result<(), Errno> {
+        // Removing a file's last link gives its bytes back to the mount's quota.
+        let refund = match self.find(abs)? {
+            (Mount { fs: Fs::Host(h), .. }, rel) if !rmdir => h.quota().and_then(|q| {
+                let (_, st) = h.lookup(&rel, true).ok()?;
+                let last = st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink == 1;
+                last.then(|| (q.clone(), st.st_size.max(0) as u64))
+            }),
+            _ => None,
+        };
         let (dir, name) = self.host_parent(abs)?;
-        host::at_op(host::AtOp::Unlink, dir.as_fd(), name.as_bytes(), if rmdir { libc::AT_REMOVEDIR as u32 } else { 0 })
+        host::at_op(
+            host::AtOp::Unlink,
+            dir.as_fd(),
+            name.as_bytes(),
+            if rmdir { libc::AT_REMOVEDIR as u32 } else { 0 },
+        )?;
+        if let Some((q, n)) = refund {
+            q.release(n);
+        }
+        Ok(())
     }
 
     pub fn chmod(&self, abs: &str, mode: u32) -> Result<(), Errno> {

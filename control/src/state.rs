@@ -1,0 +1,140 @@
+//! The state directory: images, layers, volumes and named writable layers.
+//!
+//! `--state DIR`, else `WISP_STATE`, else /var/lib/wisp as root and
+//! `$XDG_DATA_HOME/wisp` (or ~/.local/share/wisp) otherwise. The daemon uses
+//! the same directory.
+
+use std::path::{Path, PathBuf};
+
+pub struct State {
+    root: PathBuf,
+}
+
+impl State {
+    /// Finds (and creates, mode 0700) the state directory.
+    pub fn open(flag: Option<&Path>) -> Result<State, String> {
+        let root = match flag {
+            Some(p) => p.to_path_buf(),
+            None => default_dir()?,
+        };
+        for sub in ["", "volumes", "images", "layers", "rootfs", "tmp"] {
+            let d = root.join(sub);
+            if let Err(e) = std::fs::create_dir_all(&d) {
+                return Err(format!("state directory {}: {e}", d.display()));
+            }
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700));
+        let root = root.canonicalize().map_err(|e| format!("state directory {}: {e}", root.display()))?;
+        Ok(State { root })
+    }
+
+    pub fn volumes(&self) -> PathBuf {
+        self.root.join("volumes")
+    }
+
+    pub fn images(&self) -> PathBuf {
+        self.root.join("images")
+    }
+
+    pub fn layers(&self) -> PathBuf {
+        self.root.join("layers")
+    }
+
+    /// Named writable layers of machines run without `--rm`.
+    pub fn rootfs(&self) -> PathBuf {
+        self.root.join("rootfs")
+    }
+
+    /// Scratch space on the same filesystem (imports in progress, `--rm` layers).
+    pub fn tmp(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// A fresh directory under tmp/, named `purpose-<random>`.
+    pub fn scratch(&self, purpose: &str) -> Result<PathBuf, String> {
+        let dir = self.tmp().join(format!("{purpose}-{}", random_hex(8)));
+        std::fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        Ok(dir)
+    }
+}
+
+fn default_dir() -> Result<PathBuf, String> {
+    if let Some(d) = std::env::var_os("WISP_STATE").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d));
+    }
+    if wisp_kernel::host::ids().0 == 0 {
+        return Ok(PathBuf::from("/var/lib/wisp"));
+    }
+    if let Some(d) = std::env::var_os("XDG_DATA_HOME").filter(|d| !d.is_empty()) {
+        return Ok(PathBuf::from(d).join("wisp"));
+    }
+    match std::env::var_os("HOME").filter(|d| !d.is_empty()) {
+        Some(h) => Ok(PathBuf::from(h).join(".local/share/wisp")),
+        None => Err("no state directory: pass --state DIR or set WISP_STATE".into()),
+    }
+}
+
+/// `n` random bytes as hex.
+pub fn random_hex(n: usize) -> String {
+    let mut b = vec![0u8; n];
+    let _ = wisp_kernel::host::getrandom(&mut b);
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Names of volumes, images and layers: 1-64 characters of [A-Za-z0-9_.-],
+/// starting with a letter or digit.
+pub fn check_name(kind: &str, name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.as_bytes()[0].is_ascii_alphanumeric()
+        && name.bytes().all(|c| c.is_ascii_alphanumeric() || b"_.-".contains(&c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("{kind} name {name:?}: use 1-64 letters, digits, '_', '.' or '-', starting with a letter or digit"))
+    }
+}
+
+/// Total logical size of the regular files under `dir` (symlinks not followed).
+pub fn tree_bytes(dir: &Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let Ok(md) = e.path().symlink_metadata() else { continue };
+            if md.is_dir() {
+                stack.push(e.path());
+            } else if md.is_file() {
+                total += md.len();
+            }
+        }
+    }
+    total
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        assert!(check_name("volume", "db-1.data_x").is_ok());
+        for bad in ["", "-x", ".x", "a/b", "a b", "..", &"x".repeat(65)] {
+            assert!(check_name("volume", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tree_bytes_counts_files() {
+        let d = std::env::temp_dir().join(format!("wisp-state-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(d.join("sub")).unwrap();
+        std::fs::write(d.join("a"), [0u8; 100]).unwrap();
+        std::fs::write(d.join("sub/b"), [0u8; 50]).unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", d.join("l")).unwrap();
+        assert_eq!(tree_bytes(&d), 150);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
