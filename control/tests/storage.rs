@@ -1,0 +1,246 @@
+//! Storage: volumes that outlive machines (sqlite across machines and a
+//! kill -9), volume size limits, images with kept and discarded writable
+//! layers, and OCI tarballs with whiteouts.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use common::*;
+
+/// A private state directory for one test.
+fn state_dir(test: &str) -> PathBuf {
+    let d = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("state-{test}"));
+    let _ = Command::new("rm").arg("-rf").arg(&d).status();
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn wisp_cmd(state: &Path, args: &[&str]) -> Output {
+    let o = Command::new(wisp())
+        .arg("--state")
+        .arg(state)
+        .args(args)
+        .stdin(Stdio::null())
+        .env_remove("TERM")
+        .output()
+        .expect("run wisp");
+    o
+}
+
+fn text(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn py(code: &str) -> Vec<&str> {
+    vec!["/usr/bin/python3", "-c", code]
+}
+
+fn run_in(state: &Path, flags: &[&str], argv: &[&str]) -> Output {
+    let mut args = vec!["run"];
+    args.extend_from_slice(flags);
+    args.push("--");
+    args.extend_from_slice(argv);
+    wisp_cmd(state, &args)
+}
+
+#[test]
+fn sqlite_on_a_volume_outlives_machines_and_kill_9() {
+    if !kvm_or_skip("sqlite_on_a_volume_outlives_machines_and_kill_9") {
+        return;
+    }
+    let st = state_dir("sqlite");
+    assert!(wisp_cmd(&st, &["volume", "create", "db", "--size", "64M"]).status.success());
+    let create = "import sqlite3\nc = sqlite3.connect('/data/t.db')\nc.execute('create table t(x integer)')\n\
+                  c.executemany('insert into t values (?)', [(i,) for i in range(1000)])\nc.commit()\nprint('created')";
+    let o = run_in(&st, &["-v", "db:/data"], &py(create));
+    assert_eq!(text(&o), "created\n", "{}", String::from_utf8_lossy(&o.stderr));
+    let read = "import sqlite3\nc = sqlite3.connect('/data/t.db')\nprint(c.execute('select count(*), sum(x) from t').fetchone())";
+    let o = run_in(&st, &["-v", "db:/data"], &py(read));
+    assert_eq!(text(&o), "(1000, 499500)\n", "a second machine reads the rows back");
+
+    // A third machine writes in a loop and is killed with SIGKILL mid-way.
+    let writer = "import sqlite3\nc = sqlite3.connect('/data/t.db')\ni = 0\nwhile True:\n\
+                  \x20   c.execute('insert into t values (?)', (i,))\n    c.execute('update t set x = x + 1 where x % 7 = 0')\n\
+                  \x20   c.commit()\n    i += 1\n    if i == 20:\n        print('going', flush=True)";
+    let mut child = Command::new(wisp())
+        .arg("--state")
+        .arg(&st)
+        .args(["run", "-v", "db:/data", "--", "/usr/bin/python3", "-c", writer])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut first = [0u8; 6];
+    let started = std::io::Read::read_exact(&mut out, &mut first).is_ok();
+    std::thread::sleep(Duration::from_millis(300));
+    child.kill().unwrap(); // SIGKILL
+    let _ = child.wait();
+    assert!(started, "the writer ran");
+    let check = "import sqlite3\nc = sqlite3.connect('/data/t.db')\nprint(c.execute('pragma integrity_check').fetchone()[0])\n\
+                 print(c.execute('select count(*) >= 1020 from t').fetchone()[0])";
+    let o = run_in(&st, &["-v", "db:/data"], &py(check));
+    assert_eq!(text(&o), "ok\n1\n", "{}", String::from_utf8_lossy(&o.stderr));
+    // The same file, read natively on the host.
+    let host = Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3,sys\nprint(sqlite3.connect(sys.argv[1]).execute('pragma integrity_check').fetchone()[0])",
+        ])
+        .arg(st.join("volumes/db/data/t.db"))
+        .output()
+        .unwrap();
+    assert_eq!(text(&host), "ok\n");
+}
+
+#[test]
+fn a_full_volume_gives_enospc_and_the_host_disk_stays_free() {
+    if !kvm_or_skip("a_full_volume_gives_enospc_and_the_host_disk_stays_free") {
+        return;
+    }
+    let st = state_dir("quota");
+    assert!(wisp_cmd(&st, &["volume", "create", "small", "--size", "1M"]).status.success());
+    let script = "dd if=/dev/zero of=/v/a bs=64k count=40 2>/dev/null; echo dd=$?; \
+                  echo x >> /v/a; echo append=$?; rm /v/a; \
+                  dd if=/dev/zero of=/v/b bs=64k count=8 2>/dev/null; echo again=$?; \
+                  truncate -s 4M /v/b; echo grow=$?";
+    let o = run_in(&st, &["-v", "small:/v"], &["/bin/busybox", "sh", "-c", script]);
+    assert_eq!(text(&o), "dd=1\nappend=1\nagain=0\ngrow=1\n", "{}", String::from_utf8_lossy(&o.stderr));
+    let used: u64 =
+        std::fs::read_dir(st.join("volumes/small/data")).unwrap().map(|e| e.unwrap().metadata().unwrap().len()).sum();
+    assert!(used <= 1 << 20, "the volume holds {used} bytes");
+    let ls = text(&wisp_cmd(&st, &["volume", "ls"]));
+    assert!(ls.lines().any(|l| l.starts_with("small ") && l.contains("1.0M") && l.contains("512.0K")), "{ls}");
+    let busy = Command::new(wisp())
+        .arg("--state")
+        .arg(&st)
+        .args(["run", "-v", "small:/v", "--", "/bin/busybox", "sleep", "2"])
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    let rm = wisp_cmd(&st, &["volume", "rm", "small"]);
+    assert!(!rm.status.success() && String::from_utf8_lossy(&rm.stderr).contains("in use"));
+    let mut busy = busy;
+    let _ = busy.wait();
+    assert!(wisp_cmd(&st, &["volume", "rm", "small"]).status.success());
+    let o = run_in(&st, &["-v", "small:/v"], &["/bin/busybox", "true"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no volume named small"));
+    assert_eq!(status(&o), 125);
+}
+
+/// A small image: busybox and a few files.
+fn mini_image(st: &Path, name: &str) {
+    let src = st.join(format!("src-{name}"));
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::create_dir_all(src.join("etc")).unwrap();
+    std::fs::copy("/bin/busybox", src.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", src.join("bin/sh")).unwrap();
+    std::fs::write(src.join("etc/motd"), "from the image\n").unwrap();
+    let o = wisp_cmd(st, &["image", "import", src.to_str().unwrap(), "--name", name]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn writable_layers_are_kept_by_name_or_discarded() {
+    if !kvm_or_skip("writable_layers_are_kept_by_name_or_discarded") {
+        return;
+    }
+    let st = state_dir("layers");
+    mini_image(&st, "mini");
+    let change = "cat /etc/motd; echo new > /etc/added; rm /etc/motd; mkdir -p /opt/x; echo y > /opt/x/f; \
+                  mv /opt/x/f /opt/x/g; ln /opt/x/g /opt/x/h; cat /etc/hostname";
+    let o = run_in(&st, &["--image", "mini", "--rm"], &["/bin/sh", "-c", change]);
+    assert_eq!(text(&o), "from the image\nwisp\n", "{}", String::from_utf8_lossy(&o.stderr));
+    let look = "cat /etc/motd 2>&1; cat /etc/added 2>&1; ls /opt/x 2>&1";
+    let o = run_in(&st, &["--image", "mini", "--rm"], &["/bin/sh", "-c", look]);
+    assert!(text(&o).starts_with("from the image\n"), "--rm discarded the changes: {}", text(&o));
+    assert!(!text(&o).contains("new"));
+
+    let o = run_in(&st, &["--image", "mini", "--name", "box"], &["/bin/sh", "-c", change]);
+    assert_eq!(text(&o), "from the image\nbox\n", "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run_in(&st, &["--image", "mini", "--name", "box"], &["/bin/sh", "-c", look]);
+    let out = text(&o);
+    assert!(out.contains("No such file") && out.contains("new\n") && out.contains("g\nh\n"), "kept: {out}");
+    // The image itself is unchanged.
+    let o = run_in(&st, &["--image", "mini", "--rm"], &["/bin/busybox", "cat", "/etc/motd"]);
+    assert_eq!(text(&o), "from the image\n");
+    let o = run_in(&st, &["--image", "other", "--rm"], &["/bin/true"]);
+    assert_eq!(status(&o), 125);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no image named other"));
+    assert!(std::fs::read_dir(st.join("tmp")).unwrap().next().is_none(), "no scratch left behind");
+}
+
+fn tar_bytes(files: &[(&str, &[u8], u32)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (path, data, mode) in files {
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(*mode);
+        h.set_uid(0);
+        h.set_gid(0);
+        h.set_mtime(1_700_000_000);
+        h.set_entry_type(tar::EntryType::Regular);
+        b.append_data(&mut h, path, *data).unwrap();
+    }
+    b.into_inner().unwrap()
+}
+
+#[test]
+fn an_oci_whiteout_hides_the_deleted_file() {
+    if !kvm_or_skip("an_oci_whiteout_hides_the_deleted_file") {
+        return;
+    }
+    let st = state_dir("oci");
+    let busybox = std::fs::read("/bin/busybox").unwrap();
+    let lower = tar_bytes(&[
+        ("bin/busybox", &busybox, 0o755),
+        ("etc/secret", b"lower\n", 0o644),
+        ("etc/kept", b"kept\n", 0o644),
+    ]);
+    let upper = tar_bytes(&[("etc/.wh.secret", b"", 0o644), ("etc/added", b"upper\n", 0o644)]);
+    // An OCI image layout: index -> manifest -> layers, by digest.
+    let digest = |data: &[u8]| {
+        let out = Command::new("sha256sum").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(data)?;
+            c.wait_with_output()
+        });
+        String::from_utf8_lossy(&out.unwrap().stdout).split_whitespace().next().unwrap().to_string()
+    };
+    let (dl, du) = (digest(&lower), digest(&upper));
+    let manifest = format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{dl}","size":{}}},{{"mediaType":"application/vnd.oci.image.layer.v1.tar","digest":"sha256:{du}","size":{}}}]}}"#,
+        lower.len(),
+        upper.len()
+    );
+    let dm = digest(manifest.as_bytes());
+    let index = format!(
+        r#"{{"schemaVersion":2,"manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:{dm}","size":{}}}]}}"#,
+        manifest.len()
+    );
+    let layout = br#"{"imageLayoutVersion":"1.0.0"}"#;
+    let (pl, pu, pm) = (format!("blobs/sha256/{dl}"), format!("blobs/sha256/{du}"), format!("blobs/sha256/{dm}"));
+    let ball = tar_bytes(&[
+        ("oci-layout", layout, 0o644),
+        ("index.json", index.as_bytes(), 0o644),
+        (&pm, manifest.as_bytes(), 0o644),
+        (&pl, &lower, 0o644),
+        (&pu, &upper, 0o644),
+    ]);
+    let path = st.join("image.tar");
+    std::fs::write(&path, ball).unwrap();
+    let o = wisp_cmd(&st, &["image", "import", "--oci", path.to_str().unwrap(), "--name", "layered"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = run_in(&st, &["--image", "layered", "--rm"], &["/bin/busybox", "sh", "-c", "ls /etc; cat /etc/secret"]);
+    let out = text(&o);
+    assert!(out.contains("added") && out.contains("kept") && !out.contains("secret"), "{out}");
+    assert!(String::from_utf8_lossy(&o.stderr).contains("No such file"));
+    let ls = text(&wisp_cmd(&st, &["image", "ls"]));
+    assert!(ls.lines().any(|l| l.starts_with("layered ")), "{ls}");
+    assert!(wisp_cmd(&st, &["image", "rm", "layered"]).status.success());
+    assert!(std::fs::read_dir(st.join("layers")).unwrap().next().is_none(), "its layer is collected");
+}
