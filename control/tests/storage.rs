@@ -19,15 +19,14 @@ fn state_dir(test: &str) -> PathBuf {
 }
 
 fn wisp_cmd(state: &Path, args: &[&str]) -> Output {
-    let o = Command::new(wisp())
+    Command::new(wisp())
         .arg("--state")
         .arg(state)
         .args(args)
         .stdin(Stdio::null())
         .env_remove("TERM")
         .output()
-        .expect("run wisp");
-    o
+        .expect("run wisp")
 }
 
 fn text(o: &Output) -> String {
