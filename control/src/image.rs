@@ -532,6 +532,10 @@ fn build_debootstrap(
     if let Some(m) = mirror {
         cmd.arg(m);
     }
+    // Its progress goes to our stderr; stdout carries only the image name.
+    if let Ok(err) = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned() {
+        cmd.stdout(std::process::Stdio::from(err));
+    }
     eprintln!("building {name}: debootstrap {suite} (this downloads packages and takes minutes)");
     let result = match cmd.status() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
