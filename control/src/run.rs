@@ -203,10 +203,10 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
             }
             let a = crate::volume::attach(state, &v.name).map_err(fail)?;
             let fs = if v.read_only {
-                HostFs::new(&a.data, false)
+                HostFs::volume_read_only(&a.data)
             } else {
                 let quota = wisp_kernel::vfs::hostfs::Quota::new(a.size, crate::state::tree_bytes(&a.data));
-                HostFs::with_quota(&a.data, quota)
+                HostFs::volume(&a.data, quota)
             };
             vfs.mount(&v.path, Fs::Host(fs.map_err(|e| fail(format!("volume {}: {e}", v.name)))?));
             attached.push(a);
@@ -314,12 +314,13 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
     }
     if std::env::var_os("WISP_STATS").is_some() {
         eprintln!(
-            "wisp: stats: setup={:.3}ms total={:.3}ms syscall_cpl={:?} mem_used={}KiB tables={}KiB {}",
+            "wisp: stats: setup={:.3}ms total={:.3}ms syscall_cpl={:?} mem_used={}KiB tables={}KiB uring_ops={} {}",
             setup.as_secs_f64() * 1e3,
             t0.elapsed().as_secs_f64() * 1e3,
             vcpu.syscall_cpl,
             process.mm.user_bytes() / 1024,
             process.mm.table_bytes() / 1024,
+            wisp_kernel::uring::completed(),
             process.stats.summary()
         );
     }

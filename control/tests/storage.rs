@@ -278,3 +278,39 @@ fn a_debootstrap_image_runs_python() {
     );
     assert_eq!(text(&o), "98ea6e4f216f2fb4\nf\n", "{}", String::from_utf8_lossy(&o.stderr));
 }
+
+/// Volume file I/O goes through io_uring, and through plain system calls when
+/// io_uring is off, with the same results.
+#[test]
+fn volume_io_uses_io_uring_and_falls_back() {
+    if !kvm_or_skip("volume_io_uses_io_uring_and_falls_back") {
+        return;
+    }
+    let st = state_dir("uring");
+    assert!(wisp_cmd(&st, &["volume", "create", "v"]).status.success());
+    let script = "import os\nfd = os.open('/v/f', os.O_RDWR | os.O_CREAT, 0o600)\nos.write(fd, b'x' * 100000)\n\
+                  os.pwrite(fd, b'end', 100000)\nos.fsync(fd)\nprint(os.pread(fd, 5, 99998), os.fstat(fd).st_size)\n\
+                  os.lseek(fd, 0, 0)\nprint(len(os.read(fd, 200000)))";
+    let ops = |no_uring: bool| {
+        let mut c = Command::new(wisp());
+        c.arg("--state").arg(&st).args(["run", "-v", "v:/v", "--", "/usr/bin/python3", "-c", script]);
+        c.env("WISP_STATS", "1").stdin(Stdio::null());
+        if no_uring {
+            c.env("WISP_NO_URING", "1");
+        }
+        let o = c.output().unwrap();
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        let n: u64 = err
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("uring_ops="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no stats: {err}"));
+        (text(&o), n)
+    };
+    let (out, n) = ops(false);
+    assert_eq!(out, "b'xxend' 100003\n100003\n");
+    assert!(n >= 5, "io_uring requests: {n}");
+    let (out, n) = ops(true);
+    assert_eq!(out, "b'xxend' 100003\n100003\n", "the fallback behaves the same");
+    assert_eq!(n, 0);
+}

@@ -16,8 +16,8 @@
 //! - [`machine`]: the process table and the host threads processes run on.
 //! - [`vdso`]: the TSC-based guest clock behind the vDSO and the clock syscalls.
 //!
-//! Unsafe code is confined to [`host`] (host syscalls) and [`mm::phys`] (host
-//! remaps under guest memory).
+//! Unsafe code is confined to [`host`] (host syscalls), [`uring`] (volume
+//! I/O through io_uring) and [`mm::phys`] (host remaps under guest memory).
 
 #![deny(unsafe_code)]
 
@@ -32,6 +32,7 @@ pub mod signal;
 pub mod stats;
 pub mod syscalls;
 pub mod task;
+pub mod uring;
 pub mod vdso;
 pub mod vfs;
 

@@ -71,16 +71,24 @@ pub struct HostFs {
     root: OwnedFd,
     writable: bool,
     quota: Option<Arc<Quota>>,
+    /// File I/O goes through io_uring (volumes).
+    uring: bool,
 }
 
 impl HostFs {
     pub fn new(dir: &std::path::Path, writable: bool) -> Result<HostFs, Errno> {
-        Ok(HostFs { root: host::open_dir_path(dir)?, writable, quota: None })
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable, quota: None, uring: false })
     }
 
-    /// A writable mount whose files may grow to `quota` bytes in all.
-    pub fn with_quota(dir: &std::path::Path, quota: Arc<Quota>) -> Result<HostFs, Errno> {
-        Ok(HostFs { root: host::open_dir_path(dir)?, writable: true, quota: Some(quota) })
+    /// A volume: a writable mount whose files may grow to `quota` bytes in
+    /// all, with opens and file I/O through io_uring.
+    pub fn volume(dir: &std::path::Path, quota: Arc<Quota>) -> Result<HostFs, Errno> {
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable: true, quota: Some(quota), uring: true })
+    }
+
+    /// A read-only volume (I/O through io_uring).
+    pub fn volume_read_only(dir: &std::path::Path) -> Result<HostFs, Errno> {
+        Ok(HostFs { root: host::open_dir_path(dir)?, writable: false, quota: None, uring: true })
     }
 
     pub fn quota(&self) -> Option<&Arc<Quota>> {
@@ -148,10 +156,14 @@ impl HostFs {
         let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let open_flags = flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY;
         if self.writable {
-            let fd =
-                host::openat2(self.root.as_fd(), rel.as_bytes(), open_flags as u64, (mode & 0o7777) as u64, RESOLVE)?;
+            let (f, m) = (open_flags as u64, (mode & 0o7777) as u64);
+            let fd = if self.uring {
+                crate::uring::openat2(self.root.as_fd(), rel.as_bytes(), f, m, RESOLVE)?
+            } else {
+                host::openat2(self.root.as_fd(), rel.as_bytes(), f, m, RESOLVE)?
+            };
             self.check(&fd)?;
-            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone() });
+            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone(), uring: self.uring });
         }
         if wants_write {
             return Err(Errno::EROFS);
@@ -172,10 +184,10 @@ impl HostFs {
             return Err(Errno::ENOTDIR);
         }
         if flags & libc::O_PATH != 0 {
-            return Ok(HostFile { fd: Arc::new(opath), path, quota: None });
+            return Ok(HostFile { fd: Arc::new(opath), path, quota: None, uring: false });
         }
         let fd = host::reopen(opath.as_fd(), open_flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))?;
-        Ok(HostFile { fd: Arc::new(fd), path, quota: None })
+        Ok(HostFile { fd: Arc::new(fd), path, quota: None, uring: self.uring })
     }
 
     /// Resolves the parent of `rel` and returns it with the last component,
@@ -204,24 +216,47 @@ pub struct HostFile {
     path: String,
     /// The mount's byte limit, charged as the file grows.
     quota: Option<Arc<Quota>>,
+    /// I/O through io_uring (volume files).
+    uring: bool,
 }
 
 impl HostFile {
     /// Wraps an already-open host descriptor (the standard streams).
     pub fn from_fd(fd: OwnedFd, path: String) -> HostFile {
-        HostFile { fd: Arc::new(fd), path, quota: None }
+        HostFile { fd: Arc::new(fd), path, quota: None, uring: false }
+    }
+
+    fn io_read(&self, buf: &mut [u8], off: Option<u64>) -> Result<usize, Errno> {
+        let fd = self.fd.as_fd();
+        match (self.uring, off) {
+            (true, Some(o)) => crate::uring::pread(fd, buf, o),
+            (true, None) => crate::uring::read(fd, buf),
+            (false, Some(o)) => host::pread(fd, buf, o),
+            (false, None) => host::read(fd, buf),
+        }
+    }
+
+    fn io_write(&self, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
+        let fd = self.fd.as_fd();
+        match (self.uring, off) {
+            (true, Some(o)) => crate::uring::pwrite(fd, buf, o),
+            (true, None) => crate::uring::write(fd, buf),
+            (false, Some(o)) => host::pwrite(fd, buf, o),
+            (false, None) => host::write(fd, buf),
+        }
+    }
+
+    fn io_stat(&self) -> Result<libc::stat, Errno> {
+        if self.uring { crate::uring::fstat(self.fd.as_fd()) } else { host::fstat(self.fd.as_fd()) }
     }
 
     /// A write at `off` (None: the file offset) charged to `q`: it is cut
     /// short where the quota ends, and fails with ENOSPC when nothing fits.
     fn charged_write(&self, q: &Quota, buf: &[u8], off: Option<u64>) -> Result<usize, Errno> {
         let fd = self.fd.as_fd();
-        let st = host::fstat(fd)?;
+        let st = self.io_stat()?;
         if st.st_mode & libc::S_IFMT != libc::S_IFREG {
-            return match off {
-                Some(o) => host::pwrite(fd, buf, o),
-                None => host::write(fd, buf),
-            };
+            return self.io_write(buf, off);
         }
         let size = st.st_size.max(0) as u64;
         let pos = match off {
@@ -237,10 +272,7 @@ impl HostFile {
             q.release(got);
             return Err(Errno::ENOSPC);
         }
-        let r = match off {
-            Some(o) => host::pwrite(fd, &buf[..fits], o),
-            None => host::write(fd, &buf[..fits]),
-        };
+        let r = self.io_write(&buf[..fits], off);
         let grew = match r {
             Ok(n) => pos.saturating_add(n as u64).saturating_sub(size),
             Err(_) => 0,
@@ -251,7 +283,7 @@ impl HostFile {
 
     /// Charges growing the file to `len` bytes (or refunds shrinking it).
     fn charge_resize(&self, q: &Quota, len: u64, op: impl FnOnce() -> Result<(), Errno>) -> Result<(), Errno> {
-        let size = host::fstat(self.fd.as_fd())?.st_size.max(0) as u64;
+        let size = self.io_stat()?.st_size.max(0) as u64;
         let growth = len.saturating_sub(size);
         let got = q.reserve(growth);
         if got < growth {
@@ -283,28 +315,28 @@ pub fn tty_ioctl_size(req: u64) -> Option<usize> {
 
 impl File for HostFile {
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        host::read(self.fd.as_fd(), buf)
+        self.io_read(buf, None)
     }
     fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
         match &self.quota {
             Some(q) => self.charged_write(q, buf, None),
-            None => host::write(self.fd.as_fd(), buf),
+            None => self.io_write(buf, None),
         }
     }
     fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        host::pread(self.fd.as_fd(), buf, off)
+        self.io_read(buf, Some(off))
     }
     fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         match &self.quota {
             Some(q) => self.charged_write(q, buf, Some(off)),
-            None => host::pwrite(self.fd.as_fd(), buf, off),
+            None => self.io_write(buf, Some(off)),
         }
     }
     fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
         host::lseek(self.fd.as_fd(), off, whence)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        host::fstat(self.fd.as_fd()).map(|s| Stat::from_host(&s))
+        self.io_stat().map(|s| Stat::from_host(&s))
     }
     fn getdents(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         host::getdents64(self.fd.as_fd(), buf)
@@ -334,7 +366,7 @@ impl File for HostFile {
         }
     }
     fn sync(&self) -> Result<(), Errno> {
-        host::fsync(self.fd.as_fd(), false)
+        if self.uring { crate::uring::fsync(self.fd.as_fd(), false) } else { host::fsync(self.fd.as_fd(), false) }
     }
     fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         Some(self.fd.as_fd())
