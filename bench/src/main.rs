@@ -163,6 +163,40 @@ fn spawn(runs: usize) {
     );
 }
 
+/// Sequential and random throughput on a volume inside a machine, beside the
+/// same program on the same host file natively, alternating run by run.
+fn storage(runs: usize) {
+    let prog = build_guest("storage");
+    let prog = prog.to_str().unwrap_or_default();
+    let wisp = wisp_bin();
+    let wisp = wisp.to_str().unwrap_or("wisp");
+    let state = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench/state");
+    let state = state.to_str().unwrap_or_default();
+    let _ = Command::new(wisp).args(["--state", state, "volume", "create", "bench", "--size", "2G"]).output();
+    let host_file = format!("{state}/volumes/bench/data/file");
+    if !Path::new(&host_file).parent().is_some_and(|p| p.is_dir()) {
+        eprintln!("wisp-bench: cannot create the bench volume under {state}");
+        std::process::exit(1);
+    }
+    let size = "256";
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    println!("storage: one 256 MiB file on a volume, MiB/s, median of {} runs (higher is better)", runs.clamp(1, 5));
+    for mode in ["seqwrite", "seqread", "randread", "randwrite"] {
+        let (mut n, mut w) = (Vec::new(), Vec::new());
+        for _ in 0..runs.clamp(1, 5) {
+            n.push(output_f64(&[prog, mode, &host_file, size]));
+            w.push(output_f64(&[wisp, "--state", state, "run", "-v", "bench:/v", "--", prog, mode, "/v/file", size]));
+        }
+        let (n, w) = (med(&mut n), med(&mut w));
+        let target = if mode == "seqread" { "   (target >= 50%)" } else { "" };
+        println!("  {mode:<10} native {n:>9.1}   wisp {w:>9.1}   = {:>5.1}% of native{target}", 100.0 * w / n);
+    }
+    let _ = std::fs::remove_file(&host_file);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut what = "all".to_string();
@@ -171,9 +205,9 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
-            "startup" | "syscall" | "spawn" | "all" => what = a.clone(),
+            "startup" | "syscall" | "spawn" | "storage" | "all" => what = a.clone(),
             "-h" | "--help" => {
-                println!("usage: wisp-bench [startup|syscall|spawn|all] [-n RUNS]");
+                println!("usage: wisp-bench [startup|syscall|spawn|storage|all] [-n RUNS]");
                 return;
             }
             other => {
@@ -194,5 +228,8 @@ fn main() {
     }
     if what == "spawn" || what == "all" {
         spawn(runs);
+    }
+    if what == "storage" || what == "all" {
+        storage(runs);
     }
 }

@@ -31,6 +31,16 @@ pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], off: u64) -> Result<usize, Errno> 
     check(r as i64).map(|n| n as usize)
 }
 
+/// preadv2(2) with RWF_NOWAIT: reads what the page cache holds now, or EAGAIN
+/// when that would wait for the disk. `off` None reads at the file position.
+pub fn pread_nowait(fd: BorrowedFd<'_>, buf: &mut [u8], off: Option<u64>) -> Result<usize, Errno> {
+    let iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    let off = off.map_or(-1, |o| o.min(i64::MAX as u64) as libc::off_t);
+    // SAFETY: one iovec covering `buf`, which is writable for its length.
+    let r = unsafe { libc::preadv2(fd.as_raw_fd(), &iov, 1, off, libc::RWF_NOWAIT) };
+    check(r as i64).map(|n| n as usize)
+}
+
 pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: `buf` is a valid writable buffer of the given length.
     let r = unsafe { libc::read(fd.as_raw_fd(), buf.as_mut_ptr().cast(), buf.len()) };

@@ -15,7 +15,7 @@ pub mod pagetable;
 pub mod phys;
 pub mod vma;
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use frames::{FrameUse, Frames};
@@ -770,6 +770,29 @@ impl AddressSpace {
         done
     }
 
+    /// Reads host file `fd` straight into guest memory at `va..va+len` (all of
+    /// it must be writable user memory; copy-on-write pages are copied first).
+    /// Returns the bytes read. Holding this address space keeps the frames in
+    /// place while the host kernel fills them.
+    pub fn read_file_into(
+        &mut self,
+        va: u64,
+        len: usize,
+        fd: BorrowedFd<'_>,
+        off: Option<u64>,
+    ) -> Result<usize, Errno> {
+        self.prepare_write(va, len);
+        let mut runs: Vec<(u64, usize)> = Vec::new();
+        self.walk(va, len, true, |pa, range| {
+            match runs.last_mut() {
+                Some((last, n)) if *last + *n as u64 == pa => *n += range.len(),
+                _ => runs.push((pa, range.len())),
+            }
+            Ok(())
+        })?;
+        self.phys.read_fd_into(fd, &runs, off)
+    }
+
     /// Atomic compare-and-exchange of the aligned u32 at `va` (robust futexes).
     pub fn cmpxchg_u32(&mut self, va: u64, old: u32, new: u32) -> Result<u32, Errno> {
         if !va.is_multiple_of(4) {
@@ -989,6 +1012,9 @@ impl MemoryManager {
     }
     pub fn cmpxchg_u32(&self, va: u64, old: u32, new: u32) -> Result<u32, Errno> {
         self.lock().cmpxchg_u32(va, old, new)
+    }
+    pub fn read_file_into(&self, va: u64, len: usize, fd: BorrowedFd<'_>, off: Option<u64>) -> Result<usize, Errno> {
+        self.lock().read_file_into(va, len, fd, off)
     }
     pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
         self.lock().accessible(va, len, write)

@@ -22,7 +22,7 @@
 #![allow(unsafe_code)]
 
 use std::collections::BTreeMap;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
@@ -122,6 +122,32 @@ impl PhysMem {
 
     pub fn read_u64(&self, pa: u64) -> u64 {
         self.mem.read_obj::<u64>(GuestAddress(pa)).unwrap_or(0)
+    }
+
+    /// Reads host file `fd` straight into guest frames: `runs` are (physical
+    /// address, length) pieces filled in order, at file offset `off` (None:
+    /// the file position). One preadv2 call; returns the bytes read.
+    /// The caller holds the address space that maps these frames, so they
+    /// cannot be freed or reused while the host kernel fills them.
+    pub fn read_fd_into(&self, fd: BorrowedFd<'_>, runs: &[(u64, usize)], off: Option<u64>) -> Result<usize, Errno> {
+        if runs.is_empty() || runs.len() > 1024 {
+            return Err(Errno::EINVAL);
+        }
+        let mut iov = Vec::with_capacity(runs.len());
+        for &(pa, len) in runs {
+            if pa.checked_add(len as u64).is_none_or(|e| e > self.size) {
+                return Err(Errno::EFAULT);
+            }
+            // A plain address computation inside our own mapping (checked above).
+            iov.push(libc::iovec { iov_base: self.base.wrapping_add(pa as usize).cast(), iov_len: len });
+        }
+        let off = off.map_or(-1, |o| o.min(i64::MAX as u64) as libc::off_t);
+        // SAFETY: every iovec lies inside the guest-memory mapping, which lives as
+        // long as `self`; no Rust reference into it exists (other access goes
+        // through vm-memory's volatile copies), so the kernel writing there
+        // aliases nothing Rust relies on.
+        let r = unsafe { libc::preadv2(fd.as_raw_fd(), iov.as_ptr(), iov.len() as i32, off, 0) };
+        if r < 0 { Err(Errno::last_host()) } else { Ok(r as usize) }
     }
 
     /// Atomically replaces the aligned u32 at `pa` with `new` if it holds

@@ -62,26 +62,68 @@ fn do_read(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) 
     if len == 0 {
         return if p.mm.accessible(buf, 1, true) { Ok(0) } else { Err(Errno::EFAULT) };
     }
+    if let Some(fd) = f.file.regular_host_fd() {
+        return read_regular(p, fd, buf, len, off);
+    }
+    with_scratch(len.min(CHUNK), |tmp| {
+        let mut done = 0usize;
+        while done < len {
+            let want = (len - done).min(CHUNK);
+            let r = restartable(p, || match off {
+                Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
+                None => f.file.read(&mut tmp[..want]),
+            });
+            let n = match r {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            p.mm.copy_out(buf + done as u64, &tmp[..n])?;
+            done += n;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done as u64)
+    })
+}
+
+/// Reads a regular host file straight into guest memory, a chunk at a time,
+/// until `len` bytes or end of file (regular files never read short otherwise).
+fn read_regular(p: &Process, fd: std::os::fd::BorrowedFd<'_>, buf: u64, len: usize, off: Option<u64>) -> SysResult {
     let mut done = 0usize;
-    let mut tmp = vec![0u8; len.min(CHUNK)];
     while done < len {
         let want = (len - done).min(CHUNK);
-        let r = restartable(p, || match off {
-            Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
-            None => f.file.read(&mut tmp[..want]),
-        });
-        let n = match r {
+        let at = off.map(|o| o + done as u64);
+        let n = match restartable(p, || p.mm.read_file_into(buf + done as u64, want, fd, at)) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,
         };
-        p.mm.copy_out(buf + done as u64, &tmp[..n])?;
         done += n;
         if n < want {
             break;
         }
     }
     Ok(done as u64)
+}
+
+thread_local! {
+    /// A bounce buffer reused across reads and writes on this host thread, so
+    /// a large transfer does not allocate (and zero) a fresh one each call.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn with_scratch<T>(len: usize, f: impl FnOnce(&mut [u8]) -> T) -> T {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0);
+            }
+            f(&mut buf[..len])
+        }
+        Err(_) => f(&mut vec![0u8; len]),
+    })
 }
 
 fn do_write(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) -> SysResult {
@@ -96,14 +138,17 @@ fn do_write(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>)
     let mut done = 0usize;
     while done < len {
         let want = (len - done).min(CHUNK);
-        let mut tmp = vec![0u8; want];
-        if let Err(e) = p.mm.copy_in(buf + done as u64, &mut tmp) {
-            return if done > 0 { Ok(done as u64) } else { Err(e) };
-        }
-        let r = restartable(p, || match off {
-            Some(o) => f.file.pwrite(&tmp, o + done as u64),
-            None => f.file.write(&tmp),
+        let r = with_scratch(want, |tmp| {
+            p.mm.copy_in(buf + done as u64, tmp)?;
+            Ok(restartable(p, || match off {
+                Some(o) => f.file.pwrite(tmp, o + done as u64),
+                None => f.file.write(tmp),
+            }))
         });
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => return if done > 0 { Ok(done as u64) } else { Err(e) },
+        };
         let n = match r {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),

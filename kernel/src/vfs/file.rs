@@ -126,6 +126,10 @@ pub trait File: Send + Sync {
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// A regular host file that reads may fill guest memory from directly.
+    fn regular_host_fd(&self) -> Option<BorrowedFd<'_>> {
+        None
+    }
     /// The host descriptor behind this file, for mmap and poll.
     fn host_fd(&self) -> Option<BorrowedFd<'_>> {
         None

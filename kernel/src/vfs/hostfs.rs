@@ -162,8 +162,9 @@ impl HostFs {
             } else {
                 host::openat2(self.root.as_fd(), rel.as_bytes(), f, m, RESOLVE)?
             };
-            self.check(&fd)?;
-            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone(), uring: self.uring });
+            let st = self.check(&fd)?;
+            let (dir, regular) = kinds(st.st_mode);
+            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone(), uring: self.uring, dir, regular });
         }
         if wants_write {
             return Err(Errno::EROFS);
@@ -184,10 +185,13 @@ impl HostFs {
             return Err(Errno::ENOTDIR);
         }
         if flags & libc::O_PATH != 0 {
-            return Ok(HostFile { fd: Arc::new(opath), path, quota: None, uring: false });
+            // O_PATH descriptors cannot be read.
+            let dir = kind == libc::S_IFDIR;
+            return Ok(HostFile { fd: Arc::new(opath), path, quota: None, uring: false, dir, regular: false });
         }
         let fd = host::reopen(opath.as_fd(), open_flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))?;
-        Ok(HostFile { fd: Arc::new(fd), path, quota: None, uring: self.uring })
+        let (dir, regular) = kinds(st.st_mode);
+        Ok(HostFile { fd: Arc::new(fd), path, quota: None, uring: self.uring, dir, regular })
     }
 
     /// Resolves the parent of `rel` and returns it with the last component,
@@ -210,6 +214,11 @@ impl HostFs {
     }
 }
 
+/// (directory, regular file) for a host st_mode.
+fn kinds(mode: u32) -> (bool, bool) {
+    (mode & libc::S_IFMT == libc::S_IFDIR, mode & libc::S_IFMT == libc::S_IFREG)
+}
+
 /// A host file opened for the guest.
 pub struct HostFile {
     pub fd: Arc<OwnedFd>,
@@ -218,12 +227,17 @@ pub struct HostFile {
     quota: Option<Arc<Quota>>,
     /// I/O through io_uring (volume files).
     uring: bool,
+    /// A directory (the type of an open file never changes).
+    dir: bool,
+    /// A regular file.
+    regular: bool,
 }
 
 impl HostFile {
     /// Wraps an already-open host descriptor (the standard streams).
     pub fn from_fd(fd: OwnedFd, path: String) -> HostFile {
-        HostFile { fd: Arc::new(fd), path, quota: None, uring: false }
+        let (dir, regular) = host::fstat(fd.as_fd()).map(|s| kinds(s.st_mode)).unwrap_or((false, false));
+        HostFile { fd: Arc::new(fd), path, quota: None, uring: false, dir, regular }
     }
 
     fn io_read(&self, buf: &mut [u8], off: Option<u64>) -> Result<usize, Errno> {
@@ -375,7 +389,10 @@ impl File for HostFile {
         self.path.clone()
     }
     fn is_dir(&self) -> bool {
-        self.stat().is_ok_and(|s| s.is_dir())
+        self.dir
+    }
+    fn regular_host_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.regular.then(|| self.fd.as_fd())
     }
 }
 
