@@ -314,3 +314,117 @@ fn volume_io_uses_io_uring_and_falls_back() {
     assert_eq!(out, "b'xxend' 100003\n100003\n", "the fallback behaves the same");
     assert_eq!(n, 0);
 }
+
+/// Builds every program of a tests/ directory; returns (name, binary).
+fn built(dir: &str) -> Vec<(String, PathBuf)> {
+    programs(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "c"))
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), build_c(&p)))
+        .collect()
+}
+
+/// tests/files: each program works in the directory it is given and must
+/// print the same natively (ext4), on a volume, and in an image's writable
+/// layer (overlayfs).
+#[test]
+fn file_programs_match_native_on_volumes_and_image_roots() {
+    if !kvm_or_skip("file_programs_match_native_on_volumes_and_image_roots") {
+        return;
+    }
+    let progs = built("files");
+    assert!(progs.len() >= 25, "{} programs", progs.len());
+    let st = state_dir("files");
+    assert!(wisp_cmd(&st, &["volume", "create", "files", "--size", "8G"]).status.success());
+    // An image holding the programs and an empty work directory for each.
+    let tree = st.join("image-src");
+    for (name, bin) in &progs {
+        std::fs::create_dir_all(tree.join("work").join(name)).unwrap();
+        std::fs::create_dir_all(tree.join("bin")).unwrap();
+        std::fs::copy(bin, tree.join("bin").join(name)).unwrap();
+    }
+    let o = wisp_cmd(&st, &["image", "import", tree.to_str().unwrap(), "--name", "files"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let native_root = st.join("native");
+    let mut failures = Vec::new();
+    for (name, bin) in &progs {
+        let dir = native_root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::create_dir_all(st.join("volumes/files/data").join(name)).unwrap();
+        let n = native(&[bin.to_string_lossy().into_owned(), dir.to_string_lossy().into_owned()]);
+        let on_volume = run_in(&st, &["-v", "files:/data"], &[bin.to_str().unwrap(), &format!("/data/{name}")]);
+        let in_image = run_in(&st, &["--image", "files", "--rm"], &[&format!("/bin/{name}"), &format!("/work/{name}")]);
+        for (place, w) in [("volume", &on_volume), ("image root", &in_image)] {
+            if n.stdout != w.stdout || status(&n) != status(w) {
+                failures.push(format!(
+                    "{name} on a {place}: native status {} / wisp status {}\n--- native\n{}--- wisp\n{}--- wisp stderr\n{}",
+                    status(&n),
+                    status(w),
+                    String::from_utf8_lossy(&n.stdout),
+                    String::from_utf8_lossy(&w.stdout),
+                    String::from_utf8_lossy(&w.stderr)
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{} of {} runs differ:\n{}", failures.len(), progs.len() * 2, failures.join("\n"));
+}
+
+/// tests/hostile-storage: escape attempts from an image root with a volume
+/// at /data. None may read or change anything outside the machine: the host
+/// secret, the volume's own metadata, another volume, the image's layer.
+#[test]
+fn storage_escapes_are_refused() {
+    if !kvm_or_skip("storage_escapes_are_refused") {
+        return;
+    }
+    let progs = built("hostile-storage");
+    assert!(progs.len() >= 15, "{} programs", progs.len());
+    let st = state_dir("hostile-storage");
+    let secret = std::env::temp_dir().join("wisp-hostile-secret");
+    std::fs::write(&secret, b"top secret\n").unwrap();
+    assert!(wisp_cmd(&st, &["volume", "create", "vol", "--size", "8M"]).status.success());
+    assert!(wisp_cmd(&st, &["volume", "create", "other"]).status.success());
+    std::fs::write(st.join("volumes/other/data/other-secret"), b"other\n").unwrap();
+    let snapshot = |st: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut v = Vec::new();
+        for p in
+            [st.join("volumes/vol/volume"), st.join("volumes/other/volume"), st.join("volumes/other/data/other-secret")]
+        {
+            v.push((p.clone(), std::fs::read(&p).unwrap()));
+        }
+        v
+    };
+    let before = snapshot(&st);
+    let mut failures = Vec::new();
+    for (name, bin) in &progs {
+        let tree = st.join(format!("src-{name}"));
+        for d in ["etc", "tmp", "data"] {
+            std::fs::create_dir_all(tree.join(d)).unwrap();
+        }
+        std::fs::copy(bin, tree.join("prog")).unwrap();
+        std::fs::write(tree.join("etc/image-file"), b"image\n").unwrap();
+        let img = format!("hs-{}", name.replace('_', "-"));
+        let o = wisp_cmd(&st, &["image", "import", tree.to_str().unwrap(), "--name", &img]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let layer = std::fs::read_to_string(st.join("images").join(&img)).unwrap();
+        let layer = layer.lines().find_map(|l| l.strip_prefix("layer ")).unwrap().to_string();
+        let out = run_in(&st, &["--image", &img, "--rm", "-v", "vol:/data", "--timeout", "30s"], &["/prog"]);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if stdout.contains("LEAK") || status(&out) != 0 || !stdout.contains("blocked") {
+            failures.push(format!("{name}: status {}\n{stdout}{}", status(&out), String::from_utf8_lossy(&out.stderr)));
+        }
+        let image_file = std::fs::read(st.join("layers").join(&layer).join("etc/image-file")).unwrap();
+        if image_file != b"image\n" {
+            failures.push(format!("{name}: changed the image's read-only layer"));
+        }
+    }
+    assert_eq!(std::fs::read(&secret).unwrap(), b"top secret\n", "the host secret changed");
+    assert_eq!(snapshot(&st), before, "a file outside the machine changed");
+    let vol_entries: Vec<String> = std::fs::read_dir(st.join("volumes/vol"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(vol_entries.len(), 2, "nothing appeared beside the volume's data: {vol_entries:?}");
+    assert!(failures.is_empty(), "escapes not refused:\n{}", failures.join("\n"));
+}

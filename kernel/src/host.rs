@@ -139,7 +139,6 @@ pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(),
         match op {
             AtOp::Mkdir => libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t),
             AtOp::Unlink => libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), arg as i32),
-            AtOp::Chmod => libc::fchmodat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t, 0),
         }
     };
     check(r as i64).map(|_| ())
@@ -149,7 +148,6 @@ pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(),
 pub enum AtOp {
     Mkdir,
     Unlink,
-    Chmod,
 }
 
 pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
@@ -522,6 +520,39 @@ pub fn futimens(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) -> Resu
 
 /// utimensat on what an O_PATH descriptor names (a symlink itself, if that is
 /// what it was opened on), through its /proc/self/fd entry.
+/// chmod of the file an O_PATH descriptor names (never a symlink: callers
+/// resolve with follow), through fchmodat2(AT_EMPTY_PATH) or, on kernels
+/// without it, the descriptor's /proc/self/fd link.
+pub fn chmod_path_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
+    const SYS_FCHMODAT2: libc::c_long = 452;
+    // SAFETY: an empty NUL-terminated path and integer arguments.
+    let r = unsafe { libc::syscall(SYS_FCHMODAT2, fd.as_raw_fd(), c"".as_ptr(), mode, libc::AT_EMPTY_PATH) };
+    match check(r as i64) {
+        Err(Errno::ENOSYS) => {
+            let p = cstring(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_bytes())?;
+            // SAFETY: `p` is NUL-terminated.
+            check(unsafe { libc::chmod(p.as_ptr(), mode as libc::mode_t) } as i64).map(|_| ())
+        }
+        r => r.map(|_| ()),
+    }
+}
+
+/// fchownat on exactly the object an O_PATH descriptor names (a symlink
+/// itself when it is one; nothing is followed).
+pub fn chown_path_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: an empty NUL-terminated path and integer arguments.
+    let r = unsafe { libc::fchownat(fd.as_raw_fd(), c"".as_ptr(), uid, gid, libc::AT_EMPTY_PATH) };
+    check(r as i64).map(|_| ())
+}
+
+/// utimensat on entry `name` of directory `dir` without following a symlink.
+pub fn utimens_nofollow_at(dir: BorrowedFd<'_>, name: &[u8], times: Option<&[libc::timespec; 2]>) -> Result<(), Errno> {
+    let c = cstring(name)?;
+    // SAFETY: `c` is NUL-terminated and `times` is null or two timespecs.
+    let r = unsafe { libc::utimensat(dir.as_raw_fd(), c.as_ptr(), times_ptr(times), libc::AT_SYMLINK_NOFOLLOW) };
+    check(r as i64).map(|_| ())
+}
+
 pub fn utimens_path_fd(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) -> Result<(), Errno> {
     let p = cstring(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_bytes())?;
     // SAFETY: `p` is NUL-terminated and `times` is null or two timespecs.

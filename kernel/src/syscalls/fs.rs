@@ -317,19 +317,37 @@ pub fn sys_fchmod(p: &mut Process, a: &Args) -> SysResult {
     p.vfs.chmod(&path, a.u32(1)).map(|_| 0)
 }
 
-/// Implements Linux `chown(2)` and friends: ownership cannot change inside a
-/// machine; asking for the current owner succeeds.
-pub fn sys_chown(_p: &mut Process, a: &Args) -> SysResult {
-    let (uid, gid) = crate::host::ids();
-    let ok = |v: u32, cur: u32| v == u32::MAX || v == cur;
-    if ok(a.u32(1), uid) && ok(a.u32(2), gid) { Ok(0) } else { Err(Errno::EPERM) }
+/// Implements Linux `chown(2)`.
+pub fn sys_chown(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.chown(&abs, a.u32(1), a.u32(2), false).map(|_| 0)
 }
 
-/// Implements Linux `fchownat(2)`; see `sys_chown`.
-pub fn sys_fchownat(_p: &mut Process, a: &Args) -> SysResult {
-    let (uid, gid) = crate::host::ids();
-    let ok = |v: u32, cur: u32| v == u32::MAX || v == cur;
-    if ok(a.u32(2), uid) && ok(a.u32(3), gid) { Ok(0) } else { Err(Errno::EPERM) }
+/// Implements Linux `lchown(2)`: a symlink itself.
+pub fn sys_lchown(p: &mut Process, a: &Args) -> SysResult {
+    let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
+    p.vfs.chown(&abs, a.u32(1), a.u32(2), true).map(|_| 0)
+}
+
+/// Implements Linux `fchown(2)` through the file's guest path.
+pub fn sys_fchown(p: &mut Process, a: &Args) -> SysResult {
+    let path = p.fds.get(a.i(0))?.file.path();
+    p.vfs.chown(&path, a.u32(1), a.u32(2), true).map(|_| 0)
+}
+
+/// Implements Linux `fchownat(2)` (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH).
+pub fn sys_fchownat(p: &mut Process, a: &Args) -> SysResult {
+    let flags = a.i(4);
+    if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = read_path(p, a.u(1))?;
+    let abs = if path.is_empty() && flags & libc::AT_EMPTY_PATH != 0 {
+        if a.i(0) == AT_FDCWD { p.fs.cwd() } else { p.fds.get(a.i(0))?.file.path() }
+    } else {
+        resolve_at(p, a.i(0), &path)?.0
+    };
+    p.vfs.chown(&abs, a.u32(2), a.u32(3), flags & libc::AT_SYMLINK_NOFOLLOW != 0).map(|_| 0)
 }
 
 /// Implements Linux `umask(2)`.

@@ -144,11 +144,38 @@ impl HostFs {
 
     /// Sets access and modification times (None: now) of `rel`.
     pub fn utimes(&self, rel: &str, times: Option<&[libc::timespec; 2]>, nofollow: bool) -> Result<(), Errno> {
+        let (fd, st) = self.lookup(rel, nofollow)?;
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
+            // The link itself: through its directory, never following it (a
+            // /proc/self/fd path would follow it on the host).
+            let (dir, name) = self.parent(rel)?;
+            return host::utimens_nofollow_at(dir.as_fd(), name.as_bytes(), times);
+        }
+        // The descriptor names a non-link, so its /proc link follows nothing more.
+        host::utimens_path_fd(fd.as_fd(), times)
+    }
+
+    /// chmod, following a final symlink inside the mount. Set-user-ID (and
+    /// set-group-ID on non-directories) is dropped: a guest must not leave
+    /// set-id programs in host directories.
+    pub fn chmod(&self, rel: &str, mode: u32) -> Result<(), Errno> {
+        let (fd, st) = self.lookup(rel, false)?;
+        if !self.writable {
+            return Err(Errno::EROFS);
+        }
+        host::chmod_path_fd(fd.as_fd(), strip_setid(mode, st.st_mode))
+    }
+
+    /// chown (of a symlink itself with `nofollow`).
+    pub fn chown(&self, rel: &str, uid: u32, gid: u32, nofollow: bool) -> Result<(), Errno> {
         let (fd, _) = self.lookup(rel, nofollow)?;
         if !self.writable {
             return Err(Errno::EROFS);
         }
-        host::utimens_path_fd(fd.as_fd(), times)
+        host::chown_path_fd(fd.as_fd(), uid, gid)
     }
 
     /// Opens `rel` with the guest's `flags`; `path` is the guest path for /proc.
@@ -156,7 +183,7 @@ impl HostFs {
         let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
         let open_flags = flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY;
         if self.writable {
-            let (f, m) = (open_flags as u64, (mode & 0o7777) as u64);
+            let (f, m) = (open_flags as u64, strip_setid(mode, libc::S_IFREG) as u64);
             let fd = if self.uring {
                 crate::uring::openat2(self.root.as_fd(), rel.as_bytes(), f, m, RESOLVE)?
             } else {
@@ -212,6 +239,13 @@ impl HostFs {
         self.check(&fd)?;
         Ok((fd, name.to_string()))
     }
+}
+
+/// `mode` without set-user-ID, and without set-group-ID unless `kind` is a
+/// directory (where it only makes new entries inherit the group).
+pub fn strip_setid(mode: u32, kind: u32) -> u32 {
+    let dir = kind & libc::S_IFMT == libc::S_IFDIR;
+    mode & 0o7777 & !libc::S_ISUID & if dir { !0 } else { !libc::S_ISGID }
 }
 
 /// (directory, regular file) for a host st_mode.

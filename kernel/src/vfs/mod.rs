@@ -262,8 +262,17 @@ impl Vfs {
     }
 
     pub fn chmod(&self, abs: &str, mode: u32) -> Result<(), Errno> {
-        let (dir, name) = self.host_parent(abs)?;
-        host::at_op(host::AtOp::Chmod, dir.as_fd(), name.as_bytes(), mode & 0o7777)
+        match self.find(abs)? {
+            (Mount { fs: Fs::Host(h), .. }, rel) => h.chmod(&rel, mode),
+            _ => Err(Errno::EPERM),
+        }
+    }
+
+    pub fn chown(&self, abs: &str, uid: u32, gid: u32, nofollow: bool) -> Result<(), Errno> {
+        match self.find(abs)? {
+            (Mount { fs: Fs::Host(h), .. }, rel) => h.chown(&rel, uid, gid, nofollow),
+            _ => Err(Errno::EPERM),
+        }
     }
 
     /// utimensat on a path: the root is read-only, synthetic files refuse.
