@@ -172,6 +172,28 @@ pub fn linkat(od: BorrowedFd<'_>, on: &[u8], nd: BorrowedFd<'_>, nn: &[u8]) -> R
     check(r as i64).map(|_| ())
 }
 
+/// Links the object an O_PATH descriptor names (resolved with follow) as
+/// `nn` in `nd`, through its /proc/self/fd link.
+pub fn link_path_fd(fd: BorrowedFd<'_>, nd: BorrowedFd<'_>, nn: &[u8]) -> Result<(), Errno> {
+    let (a, b) = (cstring(format!("/proc/self/fd/{}", fd.as_raw_fd()).as_bytes())?, cstring(nn)?);
+    // SAFETY: both strings are NUL-terminated; both descriptors are valid.
+    let r = unsafe { libc::linkat(libc::AT_FDCWD, a.as_ptr(), nd.as_raw_fd(), b.as_ptr(), libc::AT_SYMLINK_FOLLOW) };
+    check(r as i64).map(|_| ())
+}
+
+/// flock(2) on a host descriptor, blocking or not as `op` says.
+pub fn flock_op(fd: BorrowedFd<'_>, op: i32) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    check(unsafe { libc::flock(fd.as_raw_fd(), op) } as i64).map(|_| ())
+}
+
+/// fcntl(2) record-lock commands with `struct flock` as its 32 bytes.
+pub fn fcntl_lock(fd: BorrowedFd<'_>, cmd: i32, fl: &mut [u8; 32]) -> Result<(), Errno> {
+    // SAFETY: `fl` has the size and layout of struct flock on x86_64.
+    let r = unsafe { libc::fcntl(fd.as_raw_fd(), cmd, fl.as_mut_ptr()) };
+    check(r as i64).map(|_| ())
+}
+
 pub fn ftruncate(fd: BorrowedFd<'_>, len: u64) -> Result<(), Errno> {
     // SAFETY: plain syscall on a valid descriptor.
     let r = unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) };

@@ -186,6 +186,9 @@ pub struct Process {
     pub clock: Option<crate::vdso::Clock>,
     /// alarm/setitimer(ITIMER_REAL), shared by the process's threads.
     pub itimer: Arc<crate::syscalls::RealTimer>,
+    /// Host descriptors that carry this process's POSIX record locks, one per
+    /// locked file (device, inode); shared by its threads.
+    pub record_locks: Arc<std::sync::Mutex<std::collections::HashMap<(u64, u64), Arc<std::os::fd::OwnedFd>>>>,
     /// timer_create timers, shared by the process's threads.
     pub posix_timers: Arc<crate::syscalls::PosixTimers>,
     /// Name set by prctl(PR_SET_NAME).
@@ -239,6 +242,7 @@ impl Process {
             clock: None,
             itimer: Default::default(),
             posix_timers: Default::default(),
+            record_locks: Default::default(),
             comm: None,
             clear_child_tid: 0,
             robust_list: 0,
@@ -703,6 +707,7 @@ impl Process {
             clock: self.clock,
             itimer: Default::default(),
             posix_timers: Default::default(),
+            record_locks: Default::default(),
             comm: self.comm.clone(),
             clear_child_tid: 0,
             robust_list: 0,
@@ -730,6 +735,7 @@ impl Process {
         let mut t = self.spawn_like(tid, self.tgid, self.mm.clone(), self.fds.share());
         t.itimer = self.itimer.clone();
         t.posix_timers = self.posix_timers.clone();
+        t.record_locks = self.record_locks.clone();
         t.signals.altstack = Default::default();
         t.signals.altstack.flags = signal::SS_DISABLE;
         t
@@ -748,6 +754,35 @@ impl Process {
         }
         if let (Some(m), Some(key)) = (&self.machine, self.mm.futex_key(addr)) {
             m.futex_wake(key, 1, u32::MAX);
+        }
+    }
+
+    /// The host descriptor holding this process's record locks on the file
+    /// behind `h` (opened on first use).
+    pub fn record_lock_fd(&self, h: std::os::fd::BorrowedFd<'_>) -> Result<Arc<std::os::fd::OwnedFd>, Errno> {
+        let st = crate::host::fstat(h)?;
+        let key = (st.st_dev, st.st_ino);
+        let mut locks = self.record_locks.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(fd) = locks.get(&key) {
+            return Ok(fd.clone());
+        }
+        let fd = crate::host::reopen(h, libc::O_RDWR | libc::O_CLOEXEC)
+            .or_else(|_| crate::host::reopen(h, libc::O_RDONLY | libc::O_CLOEXEC))
+            .or_else(|_| crate::host::reopen(h, libc::O_WRONLY | libc::O_CLOEXEC))?;
+        let fd = Arc::new(fd);
+        locks.insert(key, fd.clone());
+        Ok(fd)
+    }
+
+    /// A descriptor of the file behind `h` was closed: the process's record
+    /// locks on that file go.
+    pub fn drop_record_locks(&self, h: std::os::fd::BorrowedFd<'_>) {
+        let mut locks = self.record_locks.lock().unwrap_or_else(|e| e.into_inner());
+        if locks.is_empty() {
+            return;
+        }
+        if let Ok(st) = crate::host::fstat(h) {
+            locks.remove(&(st.st_dev, st.st_ino));
         }
     }
 

@@ -14,6 +14,9 @@ const AT_EMPTY_PATH: i32 = 0x1000;
 
 fn open_common(p: &mut Process, dirfd: i32, ptr: u64, flags: i32, mode: u32) -> SysResult {
     let (abs, must_dir) = path_at(p, dirfd, ptr)?;
+    if must_dir && flags & libc::O_CREAT != 0 {
+        return Err(Errno::EISDIR);
+    }
     let mode = mode & !p.fs.umask();
     let opened = {
         let view = ProcViewRef(p);
@@ -59,7 +62,13 @@ pub fn sys_openat2(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `close(2)`.
 pub fn sys_close(p: &mut Process, a: &Args) -> SysResult {
-    p.fds.remove(a.i(0)).map(|_| 0)
+    let f = p.fds.get(a.i(0))?.clone();
+    p.fds.remove(a.i(0))?;
+    // POSIX: closing any descriptor of a file drops the process's record locks on it.
+    if let Some(h) = f.file.host_fd() {
+        p.drop_record_locks(h);
+    }
+    Ok(0)
 }
 
 /// Implements Linux `close_range(2)`.
@@ -237,14 +246,30 @@ pub fn sys_unlink(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `rmdir(2)`.
 pub fn sys_rmdir(p: &mut Process, a: &Args) -> SysResult {
+    dot_last(&read_path(p, a.u(0))?)?;
     let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
     p.vfs.unlink(&abs, true).map(|_| 0)
+}
+
+/// rmdir refuses a path whose last component is "." (EINVAL) or ".."
+/// (ENOTEMPTY), which lexical normalisation would otherwise remove.
+fn dot_last(path: &[u8]) -> Result<(), Errno> {
+    let trimmed = path.iter().rposition(|c| *c != b'/').map_or(&path[..0], |i| &path[..=i]);
+    let last = trimmed.rsplit(|c| *c == b'/').next().unwrap_or(b"");
+    match last {
+        b"." => Err(Errno::EINVAL),
+        b".." => Err(Errno::ENOTEMPTY),
+        _ => Ok(()),
+    }
 }
 
 /// Implements Linux `unlinkat(2)`.
 pub fn sys_unlinkat(p: &mut Process, a: &Args) -> SysResult {
     if a.i(2) & !AT_REMOVEDIR != 0 {
         return Err(Errno::EINVAL);
+    }
+    if a.i(2) & AT_REMOVEDIR != 0 {
+        dot_last(&read_path(p, a.u(1))?)?;
     }
     let (abs, _) = path_at(p, a.i(0), a.u(1))?;
     p.vfs.unlink(&abs, a.i(2) & AT_REMOVEDIR != 0).map(|_| 0)
@@ -275,14 +300,19 @@ pub fn sys_renameat2(p: &mut Process, a: &Args) -> SysResult {
 pub fn sys_link(p: &mut Process, a: &Args) -> SysResult {
     let (from, _) = path_at(p, AT_FDCWD, a.u(0))?;
     let (to, _) = path_at(p, AT_FDCWD, a.u(1))?;
-    p.vfs.link(&from, &to).map(|_| 0)
+    p.vfs.link(&from, &to, false).map(|_| 0)
 }
 
-/// Implements Linux `linkat(2)` (without AT_SYMLINK_FOLLOW).
+/// Implements Linux `linkat(2)` (AT_SYMLINK_FOLLOW; AT_EMPTY_PATH is refused
+/// with ENOENT as for callers without CAP_DAC_READ_SEARCH).
 pub fn sys_linkat(p: &mut Process, a: &Args) -> SysResult {
+    let flags = a.i(4);
+    if flags & !(libc::AT_SYMLINK_FOLLOW | libc::AT_EMPTY_PATH) != 0 {
+        return Err(Errno::EINVAL);
+    }
     let (from, _) = path_at(p, a.i(0), a.u(1))?;
     let (to, _) = path_at(p, a.i(2), a.u(3))?;
-    p.vfs.link(&from, &to).map(|_| 0)
+    p.vfs.link(&from, &to, flags & libc::AT_SYMLINK_FOLLOW != 0).map(|_| 0)
 }
 
 /// Implements Linux `symlink(2)`.
@@ -440,22 +470,23 @@ pub fn sys_fcntl(p: &mut Process, a: &Args) -> SysResult {
             f.set_flags(a.u32(2));
             if let Some(h) = f.file.host_fd() {
                 let cur = crate::host::fcntl_getfl(h)?;
-                let want = (cur & !libc::O_NONBLOCK) | (a.i(2) & libc::O_NONBLOCK);
+                let settable = libc::O_NONBLOCK | libc::O_APPEND;
+                let want = (cur & !settable) | (a.i(2) & settable);
                 crate::host::fcntl_setfl(h, want)?;
             }
             Ok(0)
         }
-        libc::F_GETLK => {
-            p.fds.get(fd)?;
-            // Only this process can hold locks: report the region as unlocked.
+        libc::F_GETLK | libc::F_SETLK | libc::F_SETLKW => record_lock(p, fd, a.i(1), a.u(2)),
+        libc::F_OFD_GETLK | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
+            let f = p.fds.get(fd)?.clone();
+            let h = f.file.host_fd().ok_or(Errno::EINVAL)?;
             let mut fl = [0u8; 32];
             p.mm.copy_in(a.u(2), &mut fl)?;
-            fl[0..2].copy_from_slice(&(libc::F_UNLCK as i16).to_le_bytes());
-            put(p, a.u(2), &fl)
-        }
-        libc::F_SETLK | libc::F_SETLKW | libc::F_OFD_SETLK | libc::F_OFD_SETLKW => {
-            // One process per machine: every lock is granted.
-            p.fds.get(fd)?;
+            check_lock_mode(&f, &fl)?;
+            super::rw::restartable(p, || crate::host::fcntl_lock(h, a.i(1), &mut fl))?;
+            if a.i(1) == libc::F_OFD_GETLK {
+                put(p, a.u(2), &fl)?;
+            }
             Ok(0)
         }
         libc::F_GETPIPE_SZ | libc::F_SETPIPE_SZ => Err(Errno::EBADF),
@@ -463,9 +494,63 @@ pub fn sys_fcntl(p: &mut Process, a: &Args) -> SysResult {
     }
 }
 
-/// Implements Linux `flock(2)`: a single process always gets the lock.
+/// A write lock needs a descriptor open for writing, a read lock one open
+/// for reading (EBADF otherwise), as on Linux.
+fn check_lock_mode(f: &crate::vfs::file::OpenFile, fl: &[u8; 32]) -> Result<(), Errno> {
+    match i16::from_le_bytes([fl[0], fl[1]]) as i32 {
+        libc::F_WRLCK if !f.writable() => Err(Errno::EBADF),
+        libc::F_RDLCK if !f.readable() => Err(Errno::EBADF),
+        libc::F_WRLCK | libc::F_RDLCK | libc::F_UNLCK => Ok(()),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// POSIX record locks (F_GETLK/F_SETLK/F_SETLKW). They belong to a process,
+/// not a descriptor: all of a guest process's descriptors of one file share
+/// them, and two guest processes conflict. wisp is one host process, so each
+/// guest process gets one host descriptor per locked file and takes open file
+/// description (OFD) locks on it; closing any descriptor of the file drops
+/// that descriptor and so the process's locks on it, as POSIX says.
+fn record_lock(p: &mut Process, fd: i32, cmd: i32, ptr: u64) -> SysResult {
+    let f = p.fds.get(fd)?.clone();
+    let h = f.file.host_fd().ok_or(Errno::EINVAL)?;
+    let mut fl = [0u8; 32];
+    p.mm.copy_in(ptr, &mut fl)?;
+    if cmd != libc::F_GETLK {
+        check_lock_mode(&f, &fl)?;
+    }
+    let lock_fd = p.record_lock_fd(h)?;
+    // OFD locks require l_pid == 0 on the way in.
+    fl[24..28].copy_from_slice(&0i32.to_le_bytes());
+    let ofd = match cmd {
+        libc::F_GETLK => libc::F_OFD_GETLK,
+        libc::F_SETLK => libc::F_OFD_SETLK,
+        _ => libc::F_OFD_SETLKW,
+    };
+    let r = super::rw::restartable(p, || crate::host::fcntl_lock(std::os::fd::AsFd::as_fd(&*lock_fd), ofd, &mut fl));
+    match r {
+        // A conflicting lock held elsewhere: Linux says EAGAIN or EACCES; EAGAIN.
+        Err(Errno::EAGAIN) | Err(Errno::EACCES) => return Err(Errno::EAGAIN),
+        r => r?,
+    };
+    if cmd == libc::F_GETLK {
+        put(p, ptr, &fl)?;
+    }
+    Ok(0)
+}
+
+/// Implements Linux `flock(2)` with the host's flock on the same open file
+/// description (flock locks belong to open file descriptions, as here).
 pub fn sys_flock(p: &mut Process, a: &Args) -> SysResult {
-    p.fds.get(a.i(0)).map(|_| 0)
+    let f = p.fds.get(a.i(0))?.clone();
+    let op = a.i(1);
+    if op & !(libc::LOCK_SH | libc::LOCK_EX | libc::LOCK_UN | libc::LOCK_NB) != 0
+        || [libc::LOCK_SH, libc::LOCK_EX, libc::LOCK_UN].iter().filter(|k| op & **k != 0).count() != 1
+    {
+        return Err(Errno::EINVAL);
+    }
+    let h = f.file.host_fd().ok_or(Errno::EINVAL)?;
+    super::rw::restartable(p, || crate::host::flock_op(h, op)).map(|_| 0)
 }
 
 /// Implements Linux `ioctl(2)` for terminal queries and FIONBIO/FIOCLEX.

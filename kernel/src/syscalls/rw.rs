@@ -15,7 +15,7 @@ const UIO_MAXIOV: u64 = 1024;
 
 /// Retries a host call interrupted by the vCPU kick unless the guest has a
 /// signal to take.
-fn restartable<T>(p: &Process, mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
+pub(super) fn restartable<T>(p: &Process, mut f: impl FnMut() -> Result<T, Errno>) -> Result<T, Errno> {
     loop {
         match f() {
             Err(Errno::EINTR) if !p.interrupted() => continue,

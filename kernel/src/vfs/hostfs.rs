@@ -169,6 +169,17 @@ impl HostFs {
         host::chmod_path_fd(fd.as_fd(), strip_setid(mode, st.st_mode))
     }
 
+    /// A hard link at `to` (in this mount) to what `from` names after
+    /// following a final symlink inside the mount (linkat AT_SYMLINK_FOLLOW).
+    pub fn link_following(&self, from: &str, to: &str) -> Result<(), Errno> {
+        let (fd, st) = self.lookup(from, false)?;
+        if st.st_mode & libc::S_IFMT == libc::S_IFDIR {
+            return Err(Errno::EPERM);
+        }
+        let (dir, name) = self.parent(to)?;
+        host::link_path_fd(fd.as_fd(), dir.as_fd(), name.as_bytes())
+    }
+
     /// chown (of a symlink itself with `nofollow`).
     pub fn chown(&self, rel: &str, uid: u32, gid: u32, nofollow: bool) -> Result<(), Errno> {
         let (fd, _) = self.lookup(rel, nofollow)?;

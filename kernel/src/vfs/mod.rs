@@ -298,9 +298,16 @@ impl Vfs {
         host::renameat(fd.as_fd(), fname.as_bytes(), td.as_fd(), tname.as_bytes(), flags)
     }
 
-    pub fn link(&self, from: &str, to: &str) -> Result<(), Errno> {
+    pub fn link(&self, from: &str, to: &str, follow: bool) -> Result<(), Errno> {
         if self.mount_of(from)? != self.mount_of(to)? {
             return Err(Errno::EXDEV);
+        }
+        if follow {
+            self.must_not_exist(to)?;
+            return match (self.find(from)?, self.find(to)?) {
+                ((Mount { fs: Fs::Host(h), .. }, f), (_, t)) => h.link_following(&f, &t),
+                _ => Err(Errno::EPERM),
+            };
         }
         let (fd, fname) = self.host_parent(from)?;
         let (td, tname) = self.host_parent(to)?;
