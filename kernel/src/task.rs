@@ -141,6 +141,9 @@ impl FsContext {
     }
 }
 
+/// A process's record-lock descriptors by (device, inode).
+pub type RecordLocks = Arc<std::sync::Mutex<std::collections::HashMap<(u64, u64), Arc<std::os::fd::OwnedFd>>>>;
+
 /// Settings that do not change while a process runs.
 pub struct ProcessConfig {
     pub strace: bool,
@@ -188,7 +191,7 @@ pub struct Process {
     pub itimer: Arc<crate::syscalls::RealTimer>,
     /// Host descriptors that carry this process's POSIX record locks, one per
     /// locked file (device, inode); shared by its threads.
-    pub record_locks: Arc<std::sync::Mutex<std::collections::HashMap<(u64, u64), Arc<std::os::fd::OwnedFd>>>>,
+    pub record_locks: RecordLocks,
     /// timer_create timers, shared by the process's threads.
     pub posix_timers: Arc<crate::syscalls::PosixTimers>,
     /// Name set by prctl(PR_SET_NAME).
