@@ -112,6 +112,15 @@ impl LayeredRoot {
     }
 }
 
+/// The files every machine gets its own copy of: (name under /etc, content).
+pub fn etc_files(hostname: &str) -> [(&'static str, String); 3] {
+    [
+        ("hostname", format!("{hostname}\n")),
+        ("hosts", format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n")),
+        ("resolv.conf", "# written by wisp: machines have no network yet\nsearch internal\n".to_string()),
+    ]
+}
+
 impl Drop for LayeredRoot {
     fn drop(&mut self) {
         // Unmount before deleting anything: deleting through the mount would

@@ -194,6 +194,15 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
     vfs.mount("/tmp", Fs::Host(tmp_fs));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
+    if layered.is_none() {
+        // The host root is read-only: the machine's own copies are mounted over
+        // the files the root has (a root without them keeps not having them).
+        for (path, text) in crate::rootfs::etc_files(args.name.as_deref().unwrap_or("wisp")) {
+            if args.root.join("etc").join(path).symlink_metadata().is_ok() {
+                vfs.mount(&format!("/etc/{path}"), Fs::File(text.into_bytes()));
+            }
+        }
+    }
     let specs = args.volumes.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
     let mut attached = Vec::new();
     if let Some(state) = &state {

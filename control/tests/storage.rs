@@ -39,6 +39,11 @@ fn py(code: &str) -> Vec<&str> {
 
 fn run_in(state: &Path, flags: &[&str], argv: &[&str]) -> Output {
     let mut args = vec!["run"];
+    // A checkout under /tmp (some CI runners) needs the host's /tmp to reach
+    // the built programs, as common::in_wisp does (image roots carry their own).
+    if repo().starts_with("/tmp") && !flags.contains(&"--image") {
+        args.extend_from_slice(&["--tmp", "/tmp"]);
+    }
     args.extend_from_slice(flags);
     args.push("--");
     args.extend_from_slice(argv);
@@ -427,4 +432,16 @@ fn storage_escapes_are_refused() {
         .collect();
     assert_eq!(vol_entries.len(), 2, "nothing appeared beside the volume's data: {vol_entries:?}");
     assert!(failures.is_empty(), "escapes not refused:\n{}", failures.join("\n"));
+}
+
+/// /etc/hostname, /etc/hosts and /etc/resolv.conf are the machine's own, over
+/// the host root too, and read-only there.
+#[test]
+fn machines_get_their_own_etc_files() {
+    if !kvm_or_skip("machines_get_their_own_etc_files") {
+        return;
+    }
+    let o = in_wisp(&[], &["/bin/busybox".into(), "sh".into(), "-c".into(),
+        "cat /etc/hostname; grep -c '127.0.1.1.wisp' /etc/hosts; grep -c internal /etc/resolv.conf; echo x > /etc/hosts || echo refused".into()]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "wisp\n1\n1\nrefused\n", "{}", String::from_utf8_lossy(&o.stderr));
 }

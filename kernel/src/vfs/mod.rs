@@ -40,6 +40,8 @@ pub enum Fs {
     Host(HostFs),
     Proc,
     Dev,
+    /// One read-only file at the mount point (a machine's /etc/hosts).
+    File(Vec<u8>),
 }
 
 struct Mount {
@@ -87,6 +89,7 @@ impl Vfs {
                 Fs::Host(h) => ("tmpfs", "tmpfs", if h.writable() { "rw" } else { "ro" }),
                 Fs::Proc => ("proc", "proc", "rw"),
                 Fs::Dev => ("devtmpfs", "devtmpfs", "rw"),
+                Fs::File(_) => ("wisp", "tmpfs", "ro"),
             };
             out.push_str(&format!("{dev} {} {ty} {opt} 0 0\n", m.point));
         }
@@ -106,6 +109,14 @@ impl Vfs {
         match fs {
             Fs::Proc => procfs::lookup(view, rel),
             Fs::Dev => devfs::lookup(rel),
+            Fs::File(data) if rel == "." => {
+                let path =
+                    self.mounts.iter().find(|m| std::ptr::eq(&m.fs, fs)).map(|m| m.point.clone()).unwrap_or_default();
+                let mut st = synth_stat(&path, libc::S_IFREG | 0o644);
+                st.size = data.len() as i64;
+                Ok(Node::File(Box::new(file::SynthFile::new(path, data.clone(), st))))
+            }
+            Fs::File(_) => Err(Errno::ENOTDIR),
             Fs::Host(_) => Err(Errno::EINVAL),
         }
     }
