@@ -211,12 +211,8 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
                 return Err(fail(format!("two volumes mounted at {}", v.path)));
             }
             let a = crate::volume::attach(state, &v.name).map_err(fail)?;
-            let fs = if v.read_only {
-                HostFs::volume_read_only(&a.data)
-            } else {
-                let quota = wisp_kernel::vfs::hostfs::Quota::new(a.size, crate::state::tree_bytes(&a.data));
-                HostFs::volume(&a.data, quota)
-            };
+            let fs =
+                if v.read_only { HostFs::volume_read_only(&a.data) } else { HostFs::volume(&a.data, a.quota.clone()) };
             vfs.mount(&v.path, Fs::Host(fs.map_err(|e| fail(format!("volume {}: {e}", v.name)))?));
             attached.push(a);
         }

@@ -39,12 +39,12 @@ enum VolumeCommand {
     },
 }
 
-/// A volume opened for a machine: its data directory and limit, locked
-/// against removal while the machine runs.
-#[derive(Debug)]
+/// A volume opened for a machine: its data directory, limit and the usage
+/// counter it shares with every other machine using it, locked against
+/// removal while the machine runs.
 pub struct Attached {
     pub data: PathBuf,
-    pub size: u64,
+    pub quota: std::sync::Arc<wisp_kernel::vfs::hostfs::Quota>,
     _lock: File,
 }
 
@@ -77,8 +77,26 @@ pub fn attach(state: &State, name: &str) -> Result<Attached, String> {
         return Err(format!("no volume named {name} (create it with `wisp volume create {name}`)"));
     }
     let size = read_size(&d)?;
-    let lock = lock(&d, false)?.ok_or_else(|| format!("volume {name} is being removed"))?;
-    Ok(Attached { data: d.join("data"), size, _lock: lock })
+    let counter =
+        wisp_kernel::host::SharedCounter::open(&d.join("usage")).map_err(|e| format!("volume {name}: {e}"))?;
+    // The first machine to attach (it can lock the volume alone) counts the
+    // files afresh, which also corrects drift left by a killed machine; then
+    // every machine holds a shared lock while it runs.
+    let f = File::open(d.join("volume")).map_err(|e| format!("volume {name}: {e}"))?;
+    if wisp_kernel::host::flock(&f, true) == Ok(true) {
+        counter.get().store(tree_bytes(&d.join("data")), std::sync::atomic::Ordering::SeqCst);
+    }
+    let held = (0..200).any(|_| {
+        wisp_kernel::host::flock(&f, false) == Ok(true) || {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            false
+        }
+    });
+    if !held {
+        return Err(format!("volume {name} is being removed"));
+    }
+    let quota = wisp_kernel::vfs::hostfs::Quota::shared(size, counter);
+    Ok(Attached { data: d.join("data"), quota, _lock: f })
 }
 
 pub fn create(state: &State, name: &str, size: u64) -> Result<(), String> {
@@ -177,12 +195,19 @@ mod tests {
         assert!(create(&state, "db", 4096).unwrap_err().contains("already exists"));
         assert!(create(&state, "../x", 4096).is_err());
         let a = attach(&state, "db").unwrap();
-        assert_eq!(a.size, 4096);
+        assert_eq!(read_size(&dir(&state, "db")), Ok(4096));
+        std::fs::write(a.data.join("f"), [0u8; 100]).unwrap();
+        let b = attach(&state, "db").unwrap();
+        assert_eq!(b.quota.used(), 0, "a second machine shares the count, it does not recount");
+        drop(b);
+        drop(a);
+        let a = attach(&state, "db").unwrap();
+        assert_eq!(a.quota.used(), 100, "the first to attach recounts");
         assert!(a.data.is_dir());
         assert!(remove(&state, "db").unwrap_err().contains("in use"), "attached volumes stay");
         drop(a);
         remove(&state, "db").unwrap();
-        assert!(attach(&state, "db").unwrap_err().contains("no volume"));
+        assert!(attach(&state, "db").map(|_| ()).unwrap_err().contains("no volume"));
         assert_eq!(std::fs::read_dir(state.tmp()).unwrap().count(), 0, "no scratch left behind");
         let _ = std::fs::remove_dir_all(&root);
     }

@@ -287,6 +287,53 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     check(r as i64).map(|n| n as usize)
 }
 
+/// A u64 in a small file mapped shared: every process that maps the same
+/// file sees and updates one value (a volume's bytes in use, across the
+/// machines using it at once).
+pub struct SharedCounter {
+    ptr: *mut std::sync::atomic::AtomicU64,
+}
+
+// SAFETY: the pointer is to a shared mapping accessed only atomically.
+unsafe impl Send for SharedCounter {}
+// SAFETY: as above.
+unsafe impl Sync for SharedCounter {}
+
+impl SharedCounter {
+    /// Maps (creating if needed) the counter file at `path`.
+    pub fn open(path: &std::path::Path) -> std::io::Result<SharedCounter> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f =
+            std::fs::OpenOptions::new().read(true).write(true).create(true).truncate(false).mode(0o600).open(path)?;
+        if f.metadata()?.len() < 8 {
+            f.set_len(8)?;
+        }
+        // SAFETY: a fresh shared mapping of 8 bytes of a file we just sized;
+        // the kernel picks the (page-aligned) address.
+        let p = unsafe {
+            libc::mmap(std::ptr::null_mut(), 8, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, f.as_raw_fd(), 0)
+        };
+        if p == libc::MAP_FAILED {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(SharedCounter { ptr: p.cast() })
+    }
+
+    pub fn get(&self) -> &std::sync::atomic::AtomicU64 {
+        // SAFETY: the mapping is page-aligned, 8 bytes long and lives as long
+        // as `self`; other processes touch it only through atomics too.
+        unsafe { &*self.ptr }
+    }
+}
+
+impl Drop for SharedCounter {
+    fn drop(&mut self) {
+        // SAFETY: unmapping the mapping made in `open`; no reference to it
+        // outlives `self`.
+        unsafe { libc::munmap(self.ptr.cast(), 8) };
+    }
+}
+
 /// flock(2) without blocking: true when taken, false when someone else
 /// holds a conflicting lock.
 pub fn flock(f: &impl AsRawFd, exclusive: bool) -> Result<bool, Errno> {

@@ -38,23 +38,42 @@ const REFUSED_FS: [i64; 9] = [
 /// guest gets a short write, then ENOSPC, and the host disk never fills.
 pub struct Quota {
     limit: u64,
-    used: AtomicU64,
+    used: Used,
+}
+
+/// Where a quota counts: in this process, or in a counter shared by every
+/// machine that has the volume mounted.
+enum Used {
+    Local(AtomicU64),
+    Shared(host::SharedCounter),
 }
 
 impl Quota {
     pub fn new(limit: u64, used: u64) -> Arc<Quota> {
-        Arc::new(Quota { limit, used: AtomicU64::new(used) })
+        Arc::new(Quota { limit, used: Used::Local(AtomicU64::new(used)) })
+    }
+
+    /// A quota counted in `counter`, which other processes share.
+    pub fn shared(limit: u64, counter: host::SharedCounter) -> Arc<Quota> {
+        Arc::new(Quota { limit, used: Used::Shared(counter) })
+    }
+
+    fn cell(&self) -> &AtomicU64 {
+        match &self.used {
+            Used::Local(a) => a,
+            Used::Shared(c) => c.get(),
+        }
     }
 
     /// Bytes charged so far.
     pub fn used(&self) -> u64 {
-        self.used.load(Ordering::SeqCst)
+        self.cell().load(Ordering::SeqCst)
     }
 
     /// Takes up to `want` bytes; returns how many it got.
     fn reserve(&self, want: u64) -> u64 {
         let mut got = 0;
-        let _ = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
+        let _ = self.cell().fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| {
             got = want.min(self.limit.saturating_sub(u));
             Some(u + got)
         });
@@ -63,7 +82,7 @@ impl Quota {
 
     /// Gives back `n` bytes.
     pub fn release(&self, n: u64) {
-        let _ = self.used.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| Some(u.saturating_sub(n)));
+        let _ = self.cell().fetch_update(Ordering::SeqCst, Ordering::SeqCst, |u| Some(u.saturating_sub(n)));
     }
 }
 

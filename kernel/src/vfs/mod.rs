@@ -249,16 +249,22 @@ impl Vfs {
         host::at_op(host::AtOp::Mkdir, dir.as_fd(), name.as_bytes(), mode & 0o7777)
     }
 
-    pub fn unlink(&self, abs: &str, rmdir: bool) -> Result<(), Errno> {
-        // Removing a file's last link gives its bytes back to the mount's quota.
-        let refund = match self.find(abs)? {
-            (Mount { fs: Fs::Host(h), .. }, rel) if !rmdir => h.quota().and_then(|q| {
+    /// The quota refund due when `abs` loses a name: a regular file's bytes
+    /// when this is its last link.
+    fn last_link_refund(&self, abs: &str) -> Option<(std::sync::Arc<hostfs::Quota>, u64)> {
+        match self.find(abs).ok()? {
+            (Mount { fs: Fs::Host(h), .. }, rel) => h.quota().and_then(|q| {
                 let (_, st) = h.lookup(&rel, true).ok()?;
                 let last = st.st_mode & libc::S_IFMT == libc::S_IFREG && st.st_nlink == 1;
                 last.then(|| (q.clone(), st.st_size.max(0) as u64))
             }),
             _ => None,
-        };
+        }
+    }
+
+    pub fn unlink(&self, abs: &str, rmdir: bool) -> Result<(), Errno> {
+        // Removing a file's last link gives its bytes back to the mount's quota.
+        let refund = if rmdir { None } else { self.last_link_refund(abs) };
         let (dir, name) = self.host_parent(abs)?;
         host::at_op(
             host::AtOp::Unlink,
@@ -306,7 +312,13 @@ impl Vfs {
         }
         let (fd, fname) = self.host_parent(from)?;
         let (td, tname) = self.host_parent(to)?;
-        host::renameat(fd.as_fd(), fname.as_bytes(), td.as_fd(), tname.as_bytes(), flags)
+        // A file replaced by the rename gives its bytes back (not on exchange).
+        let refund = if flags & libc::RENAME_EXCHANGE != 0 || from == to { None } else { self.last_link_refund(to) };
+        host::renameat(fd.as_fd(), fname.as_bytes(), td.as_fd(), tname.as_bytes(), flags)?;
+        if let Some((q, n)) = refund {
+            q.release(n);
+        }
+        Ok(())
     }
 
     pub fn link(&self, from: &str, to: &str, follow: bool) -> Result<(), Errno> {
