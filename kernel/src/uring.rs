@@ -113,6 +113,56 @@ pub fn read(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
     }
 }
 
+/// Reads into the memory `iov` describes, at `off` (None: the file
+/// position): what the page cache holds at once through preadv2(RWF_NOWAIT),
+/// otherwise one io_uring readv.
+///
+/// # Safety
+/// Every iovec must describe writable memory that nothing else references as
+/// Rust data and that stays mapped until this returns.
+pub unsafe fn readv(fd: BorrowedFd<'_>, iov: &[libc::iovec], off: Option<u64>) -> Result<usize, Errno> {
+    let pos = off.map_or(-1, |o| o.min(i64::MAX as u64) as libc::off_t);
+    // SAFETY: the caller vouches for the iovecs.
+    let r = unsafe { libc::preadv2(fd.as_raw_fd(), iov.as_ptr(), iov.len() as i32, pos, libc::RWF_NOWAIT) };
+    let want: usize = iov.iter().map(|v| v.iov_len).sum();
+    let got = if r > 0 { r as usize } else { 0 };
+    if got == want {
+        return Ok(got);
+    }
+    // The rest (all of it when nothing was cached) waits in the ring.
+    let mut rest = Vec::with_capacity(iov.len());
+    let mut skip = got;
+    for v in iov {
+        if skip >= v.iov_len {
+            skip -= v.iov_len;
+            continue;
+        }
+        rest.push(libc::iovec {
+            iov_base: v.iov_base.cast::<u8>().wrapping_add(skip).cast(),
+            iov_len: v.iov_len - skip,
+        });
+        skip = 0;
+    }
+    let at = off.map_or(AT_POSITION, |o| o + got as u64);
+    let sqe = opcode::Readv::new(types::Fd(fd.as_raw_fd()), rest.as_ptr().cast(), rest.len() as u32).offset(at).build();
+    // SAFETY: `rest` lives on this frame and the memory it names stays valid
+    // (the caller's promise) until the request completes.
+    let more = match unsafe { run(sqe) } {
+        Some(r) => r.map(|n| n as usize),
+        None => {
+            let p = off.map_or(-1, |o| (o + got as u64).min(i64::MAX as u64) as libc::off_t);
+            // SAFETY: as above.
+            let r = unsafe { libc::preadv2(fd.as_raw_fd(), rest.as_ptr(), rest.len() as i32, p, 0) };
+            if r < 0 { Err(Errno::last_host()) } else { Ok(r as usize) }
+        }
+    };
+    match more {
+        Ok(n) => Ok(got + n),
+        Err(_) if got > 0 => Ok(got),
+        Err(e) => Err(e),
+    }
+}
+
 pub fn pwrite(fd: BorrowedFd<'_>, buf: &[u8], off: u64) -> Result<usize, Errno> {
     let sqe = opcode::Write::new(types::Fd(fd.as_raw_fd()), buf.as_ptr(), len32(buf.len())).offset(off).build();
     // SAFETY: `buf` is borrowed for the whole call and only read.

@@ -780,6 +780,7 @@ impl AddressSpace {
         len: usize,
         fd: BorrowedFd<'_>,
         off: Option<u64>,
+        uring: bool,
     ) -> Result<usize, Errno> {
         self.prepare_write(va, len);
         let mut runs: Vec<(u64, usize)> = Vec::new();
@@ -790,7 +791,7 @@ impl AddressSpace {
             }
             Ok(())
         })?;
-        self.phys.read_fd_into(fd, &runs, off)
+        self.phys.read_fd_into(fd, &runs, off, uring)
     }
 
     /// Atomic compare-and-exchange of the aligned u32 at `va` (robust futexes).
@@ -1013,8 +1014,15 @@ impl MemoryManager {
     pub fn cmpxchg_u32(&self, va: u64, old: u32, new: u32) -> Result<u32, Errno> {
         self.lock().cmpxchg_u32(va, old, new)
     }
-    pub fn read_file_into(&self, va: u64, len: usize, fd: BorrowedFd<'_>, off: Option<u64>) -> Result<usize, Errno> {
-        self.lock().read_file_into(va, len, fd, off)
+    pub fn read_file_into(
+        &self,
+        va: u64,
+        len: usize,
+        fd: BorrowedFd<'_>,
+        off: Option<u64>,
+        uring: bool,
+    ) -> Result<usize, Errno> {
+        self.lock().read_file_into(va, len, fd, off, uring)
     }
     pub fn accessible(&self, va: u64, len: usize, write: bool) -> bool {
         self.lock().accessible(va, len, write)

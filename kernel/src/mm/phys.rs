@@ -126,10 +126,18 @@ impl PhysMem {
 
     /// Reads host file `fd` straight into guest frames: `runs` are (physical
     /// address, length) pieces filled in order, at file offset `off` (None:
-    /// the file position). One preadv2 call; returns the bytes read.
+    /// the file position); returns the bytes read. One preadv2 call, or with
+    /// `uring` one io_uring readv (after a non-blocking try that serves what
+    /// the page cache holds, as io_uring itself would inline).
     /// The caller holds the address space that maps these frames, so they
     /// cannot be freed or reused while the host kernel fills them.
-    pub fn read_fd_into(&self, fd: BorrowedFd<'_>, runs: &[(u64, usize)], off: Option<u64>) -> Result<usize, Errno> {
+    pub fn read_fd_into(
+        &self,
+        fd: BorrowedFd<'_>,
+        runs: &[(u64, usize)],
+        off: Option<u64>,
+        uring: bool,
+    ) -> Result<usize, Errno> {
         if runs.is_empty() || runs.len() > 1024 {
             return Err(Errno::EINVAL);
         }
@@ -140,6 +148,10 @@ impl PhysMem {
             }
             // A plain address computation inside our own mapping (checked above).
             iov.push(libc::iovec { iov_base: self.base.wrapping_add(pa as usize).cast(), iov_len: len });
+        }
+        if uring {
+            // SAFETY: as below; the iovecs stay valid until the request completes.
+            return unsafe { crate::uring::readv(fd, &iov, off) };
         }
         let off = off.map_or(-1, |o| o.min(i64::MAX as u64) as libc::off_t);
         // SAFETY: every iovec lies inside the guest-memory mapping, which lives as

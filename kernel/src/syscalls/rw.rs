@@ -62,8 +62,8 @@ fn do_read(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) 
     if len == 0 {
         return if p.mm.accessible(buf, 1, true) { Ok(0) } else { Err(Errno::EFAULT) };
     }
-    if let Some(fd) = f.file.regular_host_fd() {
-        return read_regular(p, fd, buf, len, off);
+    if let Some((fd, uring)) = f.file.regular_host_fd() {
+        return read_regular(p, fd, uring, buf, len, off);
     }
     with_scratch(len.min(CHUNK), |tmp| {
         let mut done = 0usize;
@@ -90,12 +90,19 @@ fn do_read(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) 
 
 /// Reads a regular host file straight into guest memory, a chunk at a time,
 /// until `len` bytes or end of file (regular files never read short otherwise).
-fn read_regular(p: &Process, fd: std::os::fd::BorrowedFd<'_>, buf: u64, len: usize, off: Option<u64>) -> SysResult {
+fn read_regular(
+    p: &Process,
+    fd: std::os::fd::BorrowedFd<'_>,
+    uring: bool,
+    buf: u64,
+    len: usize,
+    off: Option<u64>,
+) -> SysResult {
     let mut done = 0usize;
     while done < len {
         let want = (len - done).min(CHUNK);
         let at = off.map(|o| o + done as u64);
-        let n = match restartable(p, || p.mm.read_file_into(buf + done as u64, want, fd, at)) {
+        let n = match restartable(p, || p.mm.read_file_into(buf + done as u64, want, fd, at, uring)) {
             Ok(n) => n,
             Err(e) if done == 0 => return Err(e),
             Err(_) => break,

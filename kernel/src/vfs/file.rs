@@ -126,8 +126,9 @@ pub trait File: Send + Sync {
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }
-    /// A regular host file that reads may fill guest memory from directly.
-    fn regular_host_fd(&self) -> Option<BorrowedFd<'_>> {
+    /// A regular host file that reads may fill guest memory from directly,
+    /// and whether its I/O goes through io_uring (volumes).
+    fn regular_host_fd(&self) -> Option<(BorrowedFd<'_>, bool)> {
         None
     }
     /// The host descriptor behind this file, for mmap and poll.

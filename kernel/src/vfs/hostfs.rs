@@ -455,8 +455,8 @@ impl File for HostFile {
     fn is_dir(&self) -> bool {
         self.dir
     }
-    fn regular_host_fd(&self) -> Option<BorrowedFd<'_>> {
-        self.regular.then(|| self.fd.as_fd())
+    fn regular_host_fd(&self) -> Option<(BorrowedFd<'_>, bool)> {
+        self.regular.then(|| (self.fd.as_fd(), self.uring))
     }
 }
 
