@@ -624,28 +624,9 @@ pub fn main(state: Option<&Path>, args: ImageArgs) -> i32 {
                 println!("{n:<24} {:>6} {:>10}  {top}", i.layers.len(), format_size(size));
             }
         }),
-        ImageCommand::Rm { names } => {
-            let mut failed = false;
-            for n in names {
-                match remove(&state, &n) {
-                    Ok(()) => println!("{n}"),
-                    Err(e) => {
-                        eprintln!("wisp: {e}");
-                        failed = true;
-                    }
-                }
-            }
-            if failed { Err(String::new()) } else { Ok(()) }
-        }
+        ImageCommand::Rm { names } => crate::state::remove_each(&names, |n| remove(&state, n)),
     });
-    match r {
-        Ok(()) => 0,
-        Err(e) if e.is_empty() => 1,
-        Err(e) => {
-            eprintln!("wisp: {e}");
-            1
-        }
-    }
+    crate::state::exit_status(r)
 }
 
 #[cfg(test)]

@@ -75,6 +75,34 @@ fn default_dir() -> Result<PathBuf, String> {
     }
 }
 
+/// Removes each name with `remove`, printing the names removed and the errors;
+/// fails (with an empty message, already reported) if any failed.
+pub fn remove_each(names: &[String], remove: impl Fn(&str) -> Result<(), String>) -> Result<(), String> {
+    let mut failed = false;
+    for n in names {
+        match remove(n) {
+            Ok(()) => println!("{n}"),
+            Err(e) => {
+                eprintln!("wisp: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed { Err(String::new()) } else { Ok(()) }
+}
+
+/// The exit status of a subcommand, printing its error (unless already printed).
+pub fn exit_status(r: Result<(), String>) -> i32 {
+    match r {
+        Ok(()) => 0,
+        Err(e) if e.is_empty() => 1,
+        Err(e) => {
+            eprintln!("wisp: {e}");
+            1
+        }
+    }
+}
+
 /// `n` random bytes as hex.
 pub fn random_hex(n: usize) -> String {
     let mut b = vec![0u8; n];

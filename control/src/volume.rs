@@ -158,28 +158,9 @@ pub fn main(state: Option<&std::path::Path>, args: VolumeArgs) -> i32 {
                 println!("{n:<24} {:>10} {:>10}", format_size(size), format_size(used));
             }
         }),
-        VolumeCommand::Rm { names } => {
-            let mut first_err = Ok(());
-            for n in names {
-                match remove(&state, &n) {
-                    Ok(()) => println!("{n}"),
-                    Err(e) => {
-                        eprintln!("wisp: {e}");
-                        first_err = Err(String::new());
-                    }
-                }
-            }
-            first_err
-        }
+        VolumeCommand::Rm { names } => crate::state::remove_each(&names, |n| remove(&state, n)),
     });
-    match r {
-        Ok(()) => 0,
-        Err(e) if e.is_empty() => 1,
-        Err(e) => {
-            eprintln!("wisp: {e}");
-            1
-        }
-    }
+    crate::state::exit_status(r)
 }
 
 #[cfg(test)]
