@@ -606,6 +606,18 @@ pub fn chmod_path_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
     }
 }
 
+/// fchmod(2) on an open descriptor.
+pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    check(unsafe { libc::fchmod(fd.as_raw_fd(), mode as libc::mode_t) } as i64).map(|_| ())
+}
+
+/// fchown(2) on an open descriptor.
+pub fn fchown(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {
+    // SAFETY: plain syscall with integer arguments.
+    check(unsafe { libc::fchown(fd.as_raw_fd(), uid, gid) } as i64).map(|_| ())
+}
+
 /// fchownat on exactly the object an O_PATH descriptor names (a symlink
 /// itself when it is one; nothing is followed).
 pub fn chown_path_fd(fd: BorrowedFd<'_>, uid: u32, gid: u32) -> Result<(), Errno> {

@@ -332,19 +332,49 @@ pub fn sys_symlinkat(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `chmod(2)`.
 pub fn sys_chmod(p: &mut Process, a: &Args) -> SysResult {
     let (abs, _) = path_at(p, AT_FDCWD, a.u(0))?;
-    p.vfs.chmod(&abs, a.u32(1)).map(|_| 0)
+    chmod_path(p, &abs, a.u32(1))
 }
 
 /// Implements Linux `fchmodat(2)`.
 pub fn sys_fchmodat(p: &mut Process, a: &Args) -> SysResult {
     let (abs, _) = path_at(p, a.i(0), a.u(1))?;
-    p.vfs.chmod(&abs, a.u32(2)).map(|_| 0)
+    chmod_path(p, &abs, a.u32(2))
 }
 
-/// Implements Linux `fchmod(2)` through the file's guest path.
+/// The open file a `/proc/self/fd/N` path (or the process's own pid in place
+/// of `self`) names, as its magic link would reach it.
+fn proc_fd_file(p: &Process, abs: &str) -> Option<Arc<crate::vfs::file::OpenFile>> {
+    let rest = abs.strip_prefix("/proc/")?;
+    let (who, n) = rest.split_once("/fd/")?;
+    let own = who == "self" || who == "thread-self" || who.parse::<i32>().is_ok_and(|pid| pid == p.tgid);
+    if !own || n.contains('/') {
+        return None;
+    }
+    p.fds.get(n.parse().ok()?).ok()
+}
+
+/// chmod of a path; a /proc/self/fd link acts on its open file (musl's
+/// fchmod of an O_PATH descriptor goes this way).
+fn chmod_path(p: &Process, abs: &str, mode: u32) -> SysResult {
+    if let Some(f) = proc_fd_file(p, abs)
+        && let Some(r) = f.file.set_mode(mode)
+    {
+        return r.map(|_| 0);
+    }
+    p.vfs.chmod(abs, mode).map(|_| 0)
+}
+
+/// Implements Linux `fchmod(2)`: on the open file itself when it comes from a
+/// mount, otherwise through its guest path.
 pub fn sys_fchmod(p: &mut Process, a: &Args) -> SysResult {
-    let path = p.fds.get(a.i(0))?.file.path();
-    p.vfs.chmod(&path, a.u32(1)).map(|_| 0)
+    let f = p.fds.get(a.i(0))?.clone();
+    if f.flags() & libc::O_PATH as u32 != 0 {
+        return Err(Errno::EBADF);
+    }
+    if let Some(r) = f.file.set_mode(a.u32(1)) {
+        return r.map(|_| 0);
+    }
+    p.vfs.chmod(&f.file.path(), a.u32(1)).map(|_| 0)
 }
 
 /// Implements Linux `chown(2)`.
@@ -359,10 +389,13 @@ pub fn sys_lchown(p: &mut Process, a: &Args) -> SysResult {
     p.vfs.chown(&abs, a.u32(1), a.u32(2), true).map(|_| 0)
 }
 
-/// Implements Linux `fchown(2)` through the file's guest path.
+/// Implements Linux `fchown(2)`, as `fchmod`.
 pub fn sys_fchown(p: &mut Process, a: &Args) -> SysResult {
-    let path = p.fds.get(a.i(0))?.file.path();
-    p.vfs.chown(&path, a.u32(1), a.u32(2), true).map(|_| 0)
+    let f = p.fds.get(a.i(0))?.clone();
+    if let Some(r) = f.file.set_owner(a.u32(1), a.u32(2)) {
+        return r.map(|_| 0);
+    }
+    p.vfs.chown(&f.file.path(), a.u32(1), a.u32(2), true).map(|_| 0)
 }
 
 /// Implements Linux `fchownat(2)` (AT_SYMLINK_NOFOLLOW, AT_EMPTY_PATH).

@@ -119,6 +119,15 @@ pub trait File: Send + Sync {
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// fchmod on the open file itself; None when the file has no such notion
+    /// here (the caller then acts on its path).
+    fn set_mode(&self, _mode: u32) -> Option<Result<(), Errno>> {
+        None
+    }
+    /// fchown on the open file itself; None as for `set_mode`.
+    fn set_owner(&self, _uid: u32, _gid: u32) -> Option<Result<(), Errno>> {
+        None
+    }
     /// fallocate(2) on the file; only host files support it.
     fn allocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
         Err(Errno::ENODEV)

@@ -211,7 +211,12 @@ impl HostFs {
     /// Opens `rel` with the guest's `flags`; `path` is the guest path for /proc.
     pub fn open(&self, rel: &str, flags: i32, mode: u32, path: String) -> Result<HostFile, Errno> {
         let wants_write = flags & libc::O_ACCMODE != libc::O_RDONLY || flags & libc::O_TRUNC != 0;
-        let open_flags = flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY;
+        let open_flags = if flags & libc::O_PATH != 0 {
+            // openat2 refuses O_PATH with anything but these (open ignores the rest).
+            flags & (libc::O_PATH | libc::O_DIRECTORY | libc::O_NOFOLLOW) | libc::O_CLOEXEC
+        } else {
+            flags & !(libc::O_CLOEXEC | libc::O_NOCTTY | libc::O_ASYNC) | libc::O_CLOEXEC | libc::O_NOCTTY
+        };
         if self.writable {
             let (f, m) = (open_flags as u64, strip_setid(mode, libc::S_IFREG) as u64);
             let fd = if self.uring {
@@ -221,7 +226,15 @@ impl HostFs {
             };
             let st = self.check(&fd)?;
             let (dir, regular) = kinds(st.st_mode);
-            return Ok(HostFile { fd: Arc::new(fd), path, quota: self.quota.clone(), uring: self.uring, dir, regular });
+            return Ok(HostFile {
+                fd: Arc::new(fd),
+                path,
+                quota: self.quota.clone(),
+                uring: self.uring,
+                dir,
+                regular,
+                mount: Some(true),
+            });
         }
         if wants_write {
             return Err(Errno::EROFS);
@@ -244,11 +257,19 @@ impl HostFs {
         if flags & libc::O_PATH != 0 {
             // O_PATH descriptors cannot be read.
             let dir = kind == libc::S_IFDIR;
-            return Ok(HostFile { fd: Arc::new(opath), path, quota: None, uring: false, dir, regular: false });
+            return Ok(HostFile {
+                fd: Arc::new(opath),
+                path,
+                quota: None,
+                uring: false,
+                dir,
+                regular: false,
+                mount: Some(false),
+            });
         }
         let fd = host::reopen(opath.as_fd(), open_flags & !(libc::O_CREAT | libc::O_EXCL | libc::O_NOFOLLOW))?;
         let (dir, regular) = kinds(st.st_mode);
-        Ok(HostFile { fd: Arc::new(fd), path, quota: None, uring: self.uring, dir, regular })
+        Ok(HostFile { fd: Arc::new(fd), path, quota: None, uring: self.uring, dir, regular, mount: Some(false) })
     }
 
     /// Resolves the parent of `rel` and returns it with the last component,
@@ -295,13 +316,16 @@ pub struct HostFile {
     dir: bool,
     /// A regular file.
     regular: bool,
+    /// Opened from a mount: Some(writable); None for descriptors wisp was
+    /// handed (the standard streams, pipes, eventfds).
+    mount: Option<bool>,
 }
 
 impl HostFile {
     /// Wraps an already-open host descriptor (the standard streams).
     pub fn from_fd(fd: OwnedFd, path: String) -> HostFile {
         let (dir, regular) = host::fstat(fd.as_fd()).map(|s| kinds(s.st_mode)).unwrap_or((false, false));
-        HostFile { fd: Arc::new(fd), path, quota: None, uring: false, dir, regular }
+        HostFile { fd: Arc::new(fd), path, quota: None, uring: false, dir, regular, mount: None }
     }
 
     fn io_read(&self, buf: &mut [u8], off: Option<u64>) -> Result<usize, Errno> {
@@ -454,6 +478,21 @@ impl File for HostFile {
     }
     fn is_dir(&self) -> bool {
         self.dir
+    }
+    fn set_mode(&self, mode: u32) -> Option<Result<(), Errno>> {
+        let kind = if self.dir { libc::S_IFDIR } else { libc::S_IFREG };
+        Some(match self.mount? {
+            false => Err(Errno::EROFS),
+            // An O_PATH descriptor cannot fchmod; through AT_EMPTY_PATH it can.
+            true => host::fchmod(self.fd.as_fd(), strip_setid(mode, kind))
+                .or_else(|_| host::chmod_path_fd(self.fd.as_fd(), strip_setid(mode, kind))),
+        })
+    }
+    fn set_owner(&self, uid: u32, gid: u32) -> Option<Result<(), Errno>> {
+        Some(match self.mount? {
+            false => Err(Errno::EROFS),
+            true => host::chown_path_fd(self.fd.as_fd(), uid, gid),
+        })
     }
     fn regular_host_fd(&self) -> Option<(BorrowedFd<'_>, bool)> {
         self.regular.then(|| (self.fd.as_fd(), self.uring))
