@@ -273,11 +273,8 @@ pub fn remove_tree(p: &Path) -> std::io::Result<()> {
 }
 
 fn default_name(source: &Path) -> Result<String, String> {
-    let base = source
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .unwrap_or_default();
+    let full = source.canonicalize().map_err(|e| format!("{}: {e}", source.display()))?;
+    let base = full.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let base = base.strip_suffix(".tar").unwrap_or(&base).to_string();
     check_name("image", &base).map_err(|e| format!("{e}; pass --name"))?;
     Ok(base)
