@@ -284,6 +284,8 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
         return Err(e.status());
     }
 
+    // The guest's umask is applied by wisp; the host's must not strip more.
+    wisp_kernel::host::set_umask(0);
     wisp_vmm::sys::install_kick_handler().map_err(fail)?;
     wisp_vmm::sys::forward_host_signals(machine.host_signals.clone()).map_err(fail)?;
     let (comm, cmdline) = {

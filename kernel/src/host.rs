@@ -606,6 +606,12 @@ pub fn chmod_path_fd(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
     }
 }
 
+/// Sets this process's umask (wisp applies the guest's own before the host's).
+pub fn set_umask(mask: u32) {
+    // SAFETY: plain syscall with an integer argument.
+    unsafe { libc::umask(mask as libc::mode_t) };
+}
+
 /// fchmod(2) on an open descriptor.
 pub fn fchmod(fd: BorrowedFd<'_>, mode: u32) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.

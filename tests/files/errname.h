@@ -25,6 +25,14 @@ static const char *en(int e) {
     case EAGAIN: return "EAGAIN";
     case EFAULT: return "EFAULT";
     case ENOSYS: return "ENOSYS";
+    case ENODEV: return "ENODEV";
+    case ENXIO: return "ENXIO";
+    case ERANGE: return "ERANGE";
+    case EOVERFLOW: return "EOVERFLOW";
+    case ETXTBSY: return "ETXTBSY";
+    case EMFILE: return "EMFILE";
+    case ENOTTY: return "ENOTTY";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
     default: return "E?";
     }
 }

@@ -277,23 +277,36 @@ pub fn sys_unlinkat(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `rename(2)`.
 pub fn sys_rename(p: &mut Process, a: &Args) -> SysResult {
-    let (from, _) = path_at(p, AT_FDCWD, a.u(0))?;
-    let (to, _) = path_at(p, AT_FDCWD, a.u(1))?;
-    p.vfs.rename(&from, &to, 0).map(|_| 0)
+    rename_common(p, (AT_FDCWD, a.u(0)), (AT_FDCWD, a.u(1)), 0)
 }
 
 /// Implements Linux `renameat(2)`.
 pub fn sys_renameat(p: &mut Process, a: &Args) -> SysResult {
-    let (from, _) = path_at(p, a.i(0), a.u(1))?;
-    let (to, _) = path_at(p, a.i(2), a.u(3))?;
-    p.vfs.rename(&from, &to, 0).map(|_| 0)
+    rename_common(p, (a.i(0), a.u(1)), (a.i(2), a.u(3)), 0)
 }
 
 /// Implements Linux `renameat2(2)`.
 pub fn sys_renameat2(p: &mut Process, a: &Args) -> SysResult {
-    let (from, _) = path_at(p, a.i(0), a.u(1))?;
-    let (to, _) = path_at(p, a.i(2), a.u(3))?;
-    p.vfs.rename(&from, &to, a.u32(4)).map(|_| 0)
+    rename_common(p, (a.i(0), a.u(1)), (a.i(2), a.u(3)), a.u32(4))
+}
+
+/// rename with what lexical normalisation would hide: a last component of
+/// "." or ".." on either side is EBUSY, and a trailing slash needs the source
+/// to be a directory (ENOTDIR).
+fn rename_common(p: &mut Process, from: (i32, u64), to: (i32, u64), flags: u32) -> SysResult {
+    let (raw_from, raw_to) = (read_path(p, from.1)?, read_path(p, to.1)?);
+    if dot_last(&raw_from).is_err() || dot_last(&raw_to).is_err() {
+        return Err(Errno::EBUSY);
+    }
+    let (src, src_slash) = resolve_at(p, from.0, &raw_from)?;
+    let (dst, dst_slash) = resolve_at(p, to.0, &raw_to)?;
+    if src_slash || dst_slash {
+        let st = p.vfs.stat(&ProcViewRef(p), &src, true)?;
+        if !st.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+    }
+    p.vfs.rename(&src, &dst, flags).map(|_| 0)
 }
 
 /// Implements Linux `link(2)`.
