@@ -79,20 +79,56 @@ pub fn block_all_signals() {
     }
 }
 
+thread_local! {
+    /// The `immediate_exit` byte of the vCPU this thread runs (null when
+    /// none), shared with every kicker made on this thread.
+    static IMMEDIATE_EXIT: std::sync::Arc<std::sync::atomic::AtomicPtr<u8>> =
+        std::sync::Arc::new(std::sync::atomic::AtomicPtr::new(std::ptr::null_mut()));
+}
+
+/// The calling thread's immediate-exit slot; a vCPU bound to the thread
+/// stores its `kvm_run.immediate_exit` address there (and null when unbound).
+pub fn immediate_exit_slot() -> std::sync::Arc<std::sync::atomic::AtomicPtr<u8>> {
+    IMMEDIATE_EXIT.with(|s| s.clone())
+}
+
+/// Clears the immediate-exit byte a slot points at (after a KVM_RUN return).
+pub fn clear_immediate_exit(slot: &std::sync::atomic::AtomicPtr<u8>) {
+    let flag = slot.load(std::sync::atomic::Ordering::SeqCst);
+    if !flag.is_null() {
+        // SAFETY: as in `Kicker::kick`: the byte lives in a mapped kvm_run page.
+        unsafe { (*flag.cast::<std::sync::atomic::AtomicU8>()).store(0, std::sync::atomic::Ordering::SeqCst) };
+    }
+}
+
 /// A handle that interrupts the vCPU running on a given thread.
-#[derive(Clone, Copy, Debug)]
+///
+/// A signal alone can be lost: sent after the thread last looked for work and
+/// before it entered KVM_RUN, it runs the empty handler and the guest then
+/// runs on. So the kicker first sets the vCPU's `immediate_exit`, which makes
+/// the next KVM_RUN return at once; the vCPU clears it after every return.
+#[derive(Clone, Debug)]
 pub struct Kicker {
     thread: libc::pthread_t,
+    immediate_exit: std::sync::Arc<std::sync::atomic::AtomicPtr<u8>>,
 }
 
 impl Kicker {
     /// A kicker for the calling thread.
     pub fn current() -> Kicker {
         // SAFETY: pthread_self has no preconditions.
-        Kicker { thread: unsafe { libc::pthread_self() } }
+        Kicker { thread: unsafe { libc::pthread_self() }, immediate_exit: immediate_exit_slot() }
     }
 
     pub fn kick(&self) {
+        let flag = self.immediate_exit.load(std::sync::atomic::Ordering::SeqCst);
+        if !flag.is_null() {
+            // SAFETY: the slot holds the immediate_exit byte of a vCPU's kvm_run
+            // page, which stays mapped as long as the vCPU exists; vCPUs are
+            // only destroyed when the machine ends, after its threads (and so
+            // their kickers' users) are gone. Writing 1 is what KVM expects.
+            unsafe { (*flag.cast::<std::sync::atomic::AtomicU8>()).store(1, std::sync::atomic::Ordering::SeqCst) };
+        }
         // SAFETY: the thread id came from pthread_self on a thread that lives as
         // long as the machine (the caller keeps it alive while kicking).
         unsafe { libc::pthread_kill(self.thread, kick_signal()) };
@@ -101,3 +137,5 @@ impl Kicker {
 
 // SAFETY: pthread_t is a plain identifier; sending a signal from any thread is allowed.
 unsafe impl Send for Kicker {}
+// SAFETY: as above; the slot is an atomic.
+unsafe impl Sync for Kicker {}

@@ -68,6 +68,8 @@ pub struct KvmVcpu {
     running: Arc<AtomicBool>,
     /// Registered with the VM as attached to the current thread.
     bound: bool,
+    /// The bound thread's immediate-exit slot, holding our kvm_run's byte.
+    exit_slot: Option<Arc<std::sync::atomic::AtomicPtr<u8>>>,
 }
 
 fn ioctl_err(what: &str, e: kvm_ioctls::Error) -> PlatformError {
@@ -170,6 +172,7 @@ impl KvmVm {
             syscall_cpl: None,
             running: Arc::new(AtomicBool::new(false)),
             bound: false,
+            exit_slot: None,
         })
     }
 
@@ -314,11 +317,20 @@ impl KvmVcpu {
             let mut bound = self.vm.bound.lock().unwrap_or_else(|p| p.into_inner());
             bound.insert(self.index, (Kicker::current(), self.running.clone()));
             self.bound = true;
+            let slot = crate::sys::immediate_exit_slot();
+            let byte: *mut u8 = &mut self.vcpu.get_kvm_run().immediate_exit;
+            slot.store(byte, Ordering::SeqCst);
+            self.exit_slot = Some(slot);
         }
         loop {
             self.enter_guest();
             let result = self.vcpu.run();
             self.running.store(false, Ordering::SeqCst);
+            // A kick asked for this exit (or the next one): it is taken now,
+            // and the caller looks at its signals before entering again.
+            if let Some(slot) = &self.exit_slot {
+                crate::sys::clear_immediate_exit(slot);
+            }
             let port = match result {
                 Ok(VcpuExit::IoOut(port, _)) => port,
                 Ok(VcpuExit::Hlt) => return Err(self.unexpected("HLT")),
@@ -370,6 +382,9 @@ impl KvmVcpu {
     fn unbind(&mut self) {
         if std::mem::take(&mut self.bound) {
             self.vm.bound.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.index);
+        }
+        if let Some(slot) = self.exit_slot.take() {
+            slot.store(std::ptr::null_mut(), Ordering::SeqCst);
         }
     }
 
