@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod image;
+mod machine;
 mod progress;
 mod rootfs;
 mod run;

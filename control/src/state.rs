@@ -8,6 +8,9 @@ use std::path::{Path, PathBuf};
 
 pub struct State {
     root: PathBuf,
+    /// Where images and their layers live: the root itself, or for a cloud's
+    /// state the host-wide state directory it sits in.
+    shared: PathBuf,
 }
 
 impl State {
@@ -26,7 +29,23 @@ impl State {
         use std::os::unix::fs::PermissionsExt;
         let _ = std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o700));
         let root = root.canonicalize().map_err(|e| format!("state directory {}: {e}", root.display()))?;
-        Ok(State { root })
+        Ok(State { shared: root.clone(), root })
+    }
+
+    /// A cloud's own state under this one (`clouds/ID`): its volumes,
+    /// writable layers and scratch space, with the host-wide images.
+    pub fn cloud(&self, id: &str) -> Result<State, String> {
+        check_name("cloud", id)?;
+        let root = self.root.join("clouds").join(id);
+        for sub in ["", "volumes", "rootfs", "tmp"] {
+            let d = root.join(sub);
+            std::fs::create_dir_all(&d).map_err(|e| format!("cloud state {}: {e}", d.display()))?;
+        }
+        Ok(State { root, shared: self.shared.clone() })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn volumes(&self) -> PathBuf {
@@ -34,11 +53,11 @@ impl State {
     }
 
     pub fn images(&self) -> PathBuf {
-        self.root.join("images")
+        self.shared.join("images")
     }
 
     pub fn layers(&self) -> PathBuf {
-        self.root.join("layers")
+        self.shared.join("layers")
     }
 
     /// Named writable layers of machines run without `--rm`.

@@ -84,6 +84,9 @@ struct Entry {
     kicker: Option<Arc<dyn Kick>>,
     /// A vfork parent waits until this is set (the child exec'd or exited).
     vfork_released: bool,
+    /// Leader: started from outside the machine (an exec from the host); it
+    /// has no parent inside, and its status stays until the host releases it.
+    held: bool,
 }
 
 impl Entry {
@@ -116,6 +119,7 @@ impl Entry {
             shared: Interrupts::default(),
             kicker: None,
             vfork_released: false,
+            held: false,
         }
     }
 }
@@ -249,6 +253,25 @@ impl Machine {
         let (tgid, ppid, exit_signal) = if thread { (ptgid, pppid, 0) } else { (pid, ptgid, exit_signal) };
         t.procs.insert(pid, Entry::new(tgid, ppid, (pgid, sid), (comm, cmdline), exit_signal));
         Ok(pid)
+    }
+
+    /// Reserves an id for a process started from outside the machine (an exec
+    /// from the host): it leads its own session and group, has no parent in
+    /// the machine, and keeps its status for `wait_ended` until `release`.
+    pub fn alloc_outside(&self) -> Result<i32, Errno> {
+        let pid = self.alloc_pid(1, 0, false)?;
+        if let Some(e) = self.table().procs.get_mut(&pid) {
+            (e.ppid, e.pgid, e.sid, e.held) = (0, pid, pid, true);
+        }
+        Ok(pid)
+    }
+
+    /// Forgets a held process once it has ended (see `alloc_outside`).
+    pub fn release(&self, pid: i32) {
+        let mut t = self.table();
+        if t.procs.get(&pid).is_some_and(|e| e.held && e.status.is_some()) {
+            t.procs.remove(&pid);
+        }
     }
 
     /// Points the table at a new task's signal handles (made with it) and
@@ -414,7 +437,7 @@ impl Machine {
                 // an orphan process 1 adopted: no zombie.
                 t.procs.remove(&pid);
             }
-        } else if pid != 1 {
+        } else if pid != 1 && !t.procs.get(&pid).is_some_and(|e| e.held) {
             // No parent left to reap it.
             t.procs.remove(&pid);
         }

@@ -262,18 +262,25 @@ impl Process {
     /// Gives the guest the host's standard streams as descriptors 0, 1 and 2.
     pub fn inherit_stdio(&mut self) -> Result<(), Errno> {
         use std::os::fd::AsFd;
-        for (fd, flags) in [(0, libc::O_RDONLY), (1, libc::O_WRONLY), (2, libc::O_WRONLY)] {
-            let owned = match fd {
-                0 => crate::host::dup(std::io::stdin().as_fd())?,
-                1 => crate::host::dup(std::io::stdout().as_fd())?,
-                _ => crate::host::dup(std::io::stderr().as_fd())?,
-            };
+        let fds = [
+            crate::host::dup(std::io::stdin().as_fd())?,
+            crate::host::dup(std::io::stdout().as_fd())?,
+            crate::host::dup(std::io::stderr().as_fd())?,
+        ];
+        self.set_stdio(fds)
+    }
+
+    /// Makes host descriptors the guest's 0, 1 and 2 (pipes to a daemon,
+    /// say); each keeps its own access mode and O_APPEND.
+    pub fn set_stdio(&mut self, fds: [std::os::fd::OwnedFd; 3]) -> Result<(), Errno> {
+        use std::os::fd::AsFd;
+        for (fd, (owned, flags)) in fds.into_iter().zip([libc::O_RDONLY, libc::O_WRONLY, libc::O_WRONLY]).enumerate() {
             let path = stream_name(owned.as_fd());
             let file = HostFile::from_fd(owned, path);
             let status = crate::host::fcntl_getfl(file.fd.as_fd()).unwrap_or(0);
             let access = status & libc::O_ACCMODE;
             let flags = if access == libc::O_RDWR { libc::O_RDWR } else { flags } | (status & libc::O_APPEND);
-            self.fds.insert_at(fd, Arc::new(OpenFile::new(Box::new(file), flags as u32)), false)?;
+            self.fds.insert_at(fd as i32, Arc::new(OpenFile::new(Box::new(file), flags as u32)), false)?;
         }
         Ok(())
     }

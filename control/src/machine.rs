@@ -1,0 +1,388 @@
+//! Booting one machine: its filesystem tree, memory, vCPU and first process.
+//! `wisp run` boots one on its main thread; a cloud host boots each of its
+//! machines on a thread of its own. A booted machine can also start more
+//! processes from outside (exec).
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use wisp_kernel::loader::{ExecArgs, search_path};
+use wisp_kernel::machine::Machine;
+use wisp_kernel::mm::MemoryManager;
+use wisp_kernel::mm::phys::PhysMem;
+use wisp_kernel::platform::FpuState;
+use wisp_kernel::task::ProcViewRef;
+use wisp_kernel::vdso::Clock;
+use wisp_kernel::vfs::hostfs::HostFs;
+use wisp_kernel::vfs::{Fs, Vfs};
+use wisp_kernel::{ExitStatus, Process, ProcessConfig};
+use wisp_vmm::{KvmHost, KvmVcpu, KvmVm, VmmError};
+
+use crate::state::State;
+
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Status for failures of wisp itself (as container runtimes use 125).
+pub const EXIT_WISP: i32 = 125;
+
+/// What a machine is made of.
+pub struct Spec {
+    /// Host directory for a read-only root (ignored with `image`).
+    pub root: PathBuf,
+    /// Image name, whether its writable layer is discarded, and the layer's name.
+    pub image: Option<(String, bool, Option<String>)>,
+    pub hostname: String,
+    pub mem: u64,
+    /// `KEY=VALUE` pairs, on top of PATH, HOME and HOSTNAME.
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub pids: u16,
+    /// Host directory behind /tmp (shared, kept); a private one otherwise.
+    pub tmp: Option<PathBuf>,
+    /// `NAME:PATH[:ro]` volume mounts.
+    pub volumes: Vec<String>,
+    pub strace: bool,
+    pub program: Vec<String>,
+}
+
+/// A failure to boot: the status `wisp run` exits with, and why.
+#[derive(Debug)]
+pub struct BootError {
+    pub status: i32,
+    pub message: String,
+}
+
+fn fail(message: impl std::fmt::Display) -> BootError {
+    BootError { status: EXIT_WISP, message: message.to_string() }
+}
+
+/// A private host directory behind the machine's /tmp, removed on drop.
+pub struct TmpDir(pub PathBuf);
+
+impl TmpDir {
+    pub fn create(purpose: &str) -> std::io::Result<TmpDir> {
+        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+        let name = format!("wisp-{purpose}-{}-{}", std::process::id(), crate::state::random_hex(12));
+        let path = base.join(name);
+        std::fs::create_dir(&path)?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o1777))?;
+        Ok(TmpDir(path))
+    }
+}
+
+impl Drop for TmpDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The environment a program starts with: PATH, HOME and HOSTNAME, then
+/// `extra` (`KEY=VALUE`, later ones win).
+pub fn build_env(extra: &[String], hostname: &str, term: bool) -> Result<Vec<Vec<u8>>, String> {
+    let mut env: Vec<(String, String)> =
+        vec![("PATH".into(), DEFAULT_PATH.into()), ("HOME".into(), "/".into()), ("HOSTNAME".into(), hostname.into())];
+    if let Some(term) = std::env::var("TERM").ok().filter(|_| term) {
+        env.push(("TERM".into(), term));
+    }
+    for kv in extra {
+        let (k, v) = kv.split_once('=').ok_or_else(|| format!("env {kv:?}: expected KEY=VALUE"))?;
+        if k.is_empty() || k.contains('\0') || v.contains('\0') {
+            return Err(format!("env {kv:?}: invalid variable"));
+        }
+        env.retain(|(ek, _)| ek != k);
+        env.push((k.into(), v.into()));
+    }
+    Ok(env.into_iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect())
+}
+
+/// A `NAME:PATH[:ro]` volume mount.
+pub struct VolumeSpec {
+    name: String,
+    path: String,
+    read_only: bool,
+}
+
+pub fn parse_volume(spec: &str) -> Result<VolumeSpec, String> {
+    let bad = || format!("volume {spec:?}: expected NAME:PATH or NAME:PATH:ro with an absolute PATH");
+    let mut parts = spec.split(':');
+    let (name, path) = (parts.next().ok_or_else(bad)?, parts.next().ok_or_else(bad)?);
+    let read_only = match parts.next() {
+        None => false,
+        Some("ro") => true,
+        Some("rw") => false,
+        Some(_) => return Err(bad()),
+    };
+    if parts.next().is_some() || !path.starts_with('/') {
+        return Err(bad());
+    }
+    let (path, _) = wisp_kernel::vfs::normalize("/", path.as_bytes()).map_err(|_| bad())?;
+    if path == "/" || ["/proc", "/dev", "/tmp"].iter().any(|p| path == *p || path.starts_with(&format!("{p}/"))) {
+        return Err(format!("volume {spec:?}: cannot mount over {path}"));
+    }
+    Ok(VolumeSpec { name: name.to_string(), path, read_only })
+}
+
+/// What starting another process in a running machine needs.
+struct Template {
+    /// A pristine address space sharing the machine's memory pool.
+    mm: MemoryManager,
+    vfs: Arc<Vfs>,
+    config: Arc<ProcessConfig>,
+    clock: Option<Clock>,
+    env: Vec<Vec<u8>>,
+}
+
+/// Host resources that live as long as the machine.
+struct Guards {
+    _tmp: Option<TmpDir>,
+    _shm: TmpDir,
+    _volumes: Vec<crate::volume::Attached>,
+    layered: Option<crate::rootfs::LayeredRoot>,
+}
+
+/// A machine ready to run: its first process loaded, not yet started.
+pub struct Booted {
+    pub process: Process,
+    pub vcpu: KvmVcpu,
+    pub machine: Arc<Machine>,
+    template: Arc<Mutex<Template>>,
+    guards: Guards,
+}
+
+/// A handle to start processes in a running machine from another thread.
+#[derive(Clone)]
+pub struct Spawner {
+    machine: Arc<Machine>,
+    template: Arc<Mutex<Template>>,
+}
+
+/// Builds the machine described by `spec`; `stdio` becomes the first
+/// process's descriptors 0-2 (None: wisp's own).
+pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> Result<Booted, BootError> {
+    let env = build_env(&spec.env, &spec.hostname, stdio.is_none()).map_err(fail)?;
+    if spec.image.is_none() && !spec.root.is_dir() {
+        return Err(fail(format!("root {}: not a directory", spec.root.display())));
+    }
+    if spec.mem < (4 << 20) {
+        return Err(fail("memory must be at least 4M"));
+    }
+    let need_state = spec.image.is_some() || !spec.volumes.is_empty();
+    let state = match (state, need_state) {
+        (Some(s), _) => Some(s),
+        (None, false) => None,
+        (None, true) => return Err(fail("images and volumes need a state directory")),
+    };
+    let tmp = match &spec.tmp {
+        Some(_) => None,
+        None => Some(TmpDir::create("tmp").map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
+    };
+    let tmp_dir = spec.tmp.clone().or_else(|| tmp.as_ref().map(|t| t.0.clone())).unwrap_or_default();
+    let layered = match (&spec.image, state) {
+        (Some((img, discard, name)), Some(st)) => {
+            let root = crate::rootfs::prepare(st, img, *discard, name.as_deref()).map_err(fail)?;
+            root.synthesize_etc(&spec.hostname).map_err(fail)?;
+            Some(root)
+        }
+        _ => None,
+    };
+    let mut vfs = Vfs::new();
+    let root_fs = match &layered {
+        Some(l) => HostFs::new(&l.merged, true).map_err(|e| fail(format!("the image root: {e}")))?,
+        None => HostFs::new(&spec.root, false).map_err(|e| fail(format!("root {}: {e}", spec.root.display())))?,
+    };
+    vfs.mount("/", Fs::Host(root_fs));
+    let tmp_fs = HostFs::new(&tmp_dir, true).map_err(|e| fail(format!("tmp {}: {e}", tmp_dir.display())))?;
+    vfs.mount("/tmp", Fs::Host(tmp_fs));
+    vfs.mount("/proc", Fs::Proc);
+    vfs.mount("/dev", Fs::Dev);
+    if layered.is_none() {
+        // The host root is read-only: the machine's own copies are mounted over
+        // the files the root has (a root without them keeps not having them).
+        for (path, text) in crate::rootfs::etc_files(&spec.hostname) {
+            if spec.root.join("etc").join(path).symlink_metadata().is_ok() {
+                vfs.mount(&format!("/etc/{path}"), Fs::File(text.into_bytes()));
+            }
+        }
+    }
+    let specs = spec.volumes.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
+    let mut attached = Vec::new();
+    if let Some(state) = state {
+        for v in &specs {
+            if specs.iter().filter(|o| o.path == v.path).count() > 1 {
+                return Err(fail(format!("two volumes mounted at {}", v.path)));
+            }
+            let a = crate::volume::attach(state, &v.name).map_err(fail)?;
+            let fs =
+                if v.read_only { HostFs::volume_read_only(&a.data) } else { HostFs::volume(&a.data, a.quota.clone()) };
+            vfs.mount(&v.path, Fs::Host(fs.map_err(|e| fail(format!("volume {}: {e}", v.name)))?));
+            attached.push(a);
+        }
+    }
+    // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
+    let shm = TmpDir::create("shm").map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
+    vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
+
+    // Physical memory covers the user limit plus page tables and the system area.
+    let phys_size = spec.mem + spec.mem / 256 + (8 << 20);
+    let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
+    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, spec.mem)
+        .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
+    let machine_err = |e: VmmError| match e {
+        VmmError::NoKvm | VmmError::KvmPermission => fail(e),
+        e => fail(format!("cannot create the machine: {e}")),
+    };
+    let vm = KvmVm::new(&mut mm).map_err(machine_err)?;
+    let mut vcpu = vm.vcpu().map_err(machine_err)?;
+    // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
+    let clock = wisp_kernel::Platform::tsc(&mut vcpu)
+        .and_then(|(off, khz)| Clock::new(off, khz))
+        .filter(|_| std::env::var_os("WISP_NO_VDSO").is_none());
+    if let Some(c) = &clock {
+        mm.phys.write(wisp_vmm::VVAR, &c.vvar()).map_err(|e| fail(format!("vDSO data page: {e}")))?;
+    }
+    let config = Arc::new(ProcessConfig {
+        strace: spec.strace,
+        patch_syscalls: std::env::var_os("WISP_NO_PATCH").is_none(),
+        cpuinfo: vm.cpuinfo(),
+        hostname: spec.hostname.clone(),
+        hwcap: vm.hwcap(),
+        vdso: clock.map(|_| (wisp_vmm::vdso_image(), wisp_vmm::VVAR)),
+    });
+    let (cwd, _) =
+        wisp_kernel::vfs::normalize("/", spec.cwd.as_bytes()).map_err(|e| fail(format!("cwd {}: {e}", spec.cwd)))?;
+    let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), spec.pids as usize);
+    let template_mm = mm.new_address_space().map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
+    let vfs = Arc::new(vfs);
+    let mut process = Process::new(mm, vfs.clone(), cwd.clone(), config.clone());
+    process.clock = clock;
+    process.machine = Some(machine.clone());
+    let cwd_ok = process.vfs.stat(&ProcViewRef(&process), &cwd, false).map(|s| s.is_dir());
+    if cwd_ok != Ok(true) {
+        return Err(fail(format!("cwd {}: not a directory inside the machine", spec.cwd)));
+    }
+    match stdio {
+        Some(fds) => process.set_stdio(fds),
+        None => process.inherit_stdio(),
+    }
+    .map_err(|e| fail(format!("cannot pass the standard streams: {e}")))?;
+    load(&mut process, &spec.program, &env, &cwd)?;
+    let (comm, cmdline) = {
+        let view = ProcViewRef(&process);
+        (wisp_kernel::vfs::procfs::ProcView::comm(&view), wisp_kernel::vfs::procfs::ProcView::cmdline(&view))
+    };
+    machine.register_init(process.interrupts.clone(), process.shared_signals.clone(), comm, cmdline);
+    let template = Arc::new(Mutex::new(Template { mm: template_mm, vfs, config, clock, env }));
+    let guards = Guards { _tmp: tmp, _shm: shm, _volumes: attached, layered };
+    Ok(Booted { process, vcpu, machine, template, guards })
+}
+
+/// Finds `argv[0]` on the PATH in `env` and loads it into `process`.
+fn load(process: &mut Process, argv: &[String], env: &[Vec<u8>], cwd: &str) -> Result<(), BootError> {
+    let path_env = env
+        .iter()
+        .find_map(|e| e.strip_prefix(b"PATH="))
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .unwrap_or_default();
+    let Some(name) = argv.first() else { return Err(fail("no program to run")) };
+    let Some(program) = search_path(&process.vfs, &ProcViewRef(process), name, &path_env) else {
+        return Err(BootError { status: 127, message: format!("{name}: command not found") });
+    };
+    let mut random = [0u8; 16];
+    let _ = wisp_kernel::host::getrandom(&mut random);
+    let exec_args = ExecArgs {
+        path: program.as_bytes(),
+        argv: argv.iter().map(|a| a.clone().into_bytes()).collect(),
+        envp: env.to_vec(),
+        cwd,
+        random,
+        hwcap: process.config.hwcap,
+    };
+    process.exec(exec_args).map_err(|e| BootError { status: e.status(), message: e.to_string() })
+}
+
+impl Booted {
+    pub fn spawner(&self) -> Spawner {
+        Spawner { machine: self.machine.clone(), template: self.template.clone() }
+    }
+
+    /// Runs the first process on the calling thread until it ends; the
+    /// machine ends with it, as a PID namespace does. `give_up` ends the wait
+    /// for its other threads early (a timeout killed it).
+    pub fn run(&mut self, give_up: &dyn Fn() -> bool) -> Result<ExitStatus, String> {
+        let result = self.process.run(&mut self.vcpu);
+        // Process 1's main thread stopped. With exit_group (or a fatal signal)
+        // the process ends now; with a plain exit its other threads run on
+        // until they finish.
+        let result = result.map(|status| {
+            let whole = self.process.group_exit || matches!(status, ExitStatus::Signaled { .. });
+            self.process.thread_exit_cleanup();
+            self.machine.exited(1, status, whole);
+            self.machine.wait_ended(1, give_up).unwrap_or(status)
+        });
+        self.machine.shut_down();
+        result.map_err(|e| format!("machine failed: {e}"))
+    }
+
+    /// Releases the machine's host resources; reports a kept writable layer.
+    pub fn finish(self) -> Option<(String, bool)> {
+        let Booted { process, vcpu, guards, .. } = self;
+        drop(process);
+        drop(vcpu);
+        let Guards { _tmp, _shm, _volumes, layered } = guards;
+        layered.and_then(|l| l.kept.clone())
+    }
+}
+
+impl Spawner {
+    /// Starts `argv` as a new process in the machine, outside any process
+    /// tree of the guest (its parent is 0, as for `docker exec`), with `stdio`
+    /// as its descriptors 0-2. Wait for it with `wait`.
+    pub fn spawn(&self, argv: &[String], env: &[String], cwd: &str, stdio: [OwnedFd; 3]) -> Result<i32, BootError> {
+        let t = self.template.lock().unwrap_or_else(|e| e.into_inner());
+        let mut envp = t.env.clone();
+        for kv in env {
+            let (k, _) =
+                kv.split_once('=').filter(|(k, _)| !k.is_empty()).ok_or_else(|| fail(format!("env {kv:?}")))?;
+            if kv.contains('\0') {
+                return Err(fail(format!("env {kv:?}: invalid variable")));
+            }
+            envp.retain(|e| !e.starts_with(format!("{k}=").as_bytes()));
+            envp.push(kv.clone().into_bytes());
+        }
+        let (cwd, _) = wisp_kernel::vfs::normalize("/", cwd.as_bytes()).map_err(|e| fail(format!("cwd {cwd}: {e}")))?;
+        let mm = t.mm.new_address_space().map_err(|e| fail(format!("out of memory: {e}")))?;
+        let mut p = Process::new(mm, t.vfs.clone(), cwd.clone(), t.config.clone());
+        p.clock = t.clock;
+        p.machine = Some(self.machine.clone());
+        drop(t);
+        p.set_stdio(stdio).map_err(|e| fail(format!("cannot pass the standard streams: {e}")))?;
+        load(&mut p, argv, &envp, &cwd)?;
+        let pid = self.machine.alloc_outside().map_err(|_| fail("the machine has no process slot left"))?;
+        p.pid = pid;
+        p.tgid = pid;
+        self.machine.adopt_signals(pid, p.interrupts.clone(), p.shared_signals.clone(), 0);
+        let (comm, cmdline) = {
+            let view = ProcViewRef(&p);
+            (wisp_kernel::vfs::procfs::ProcView::comm(&view), wisp_kernel::vfs::procfs::ProcView::cmdline(&view))
+        };
+        self.machine.set_identity(pid, comm, cmdline);
+        self.machine.start(p, FpuState::default()).map_err(|_| fail("cannot start a thread for the process"))?;
+        Ok(pid)
+    }
+
+    /// Waits for a process started by `spawn` to end.
+    pub fn wait(&self, pid: i32, give_up: &dyn Fn() -> bool) -> Option<ExitStatus> {
+        let status = self.machine.wait_ended(pid, give_up);
+        if status.is_some() {
+            self.machine.release(pid);
+        }
+        status
+    }
+
+    /// Sends `sig` to every process of the machine (pid 1 included).
+    pub fn signal_all(&self, sig: i32) {
+        let _ = self.machine.kill(0, wisp_kernel::machine::Target::Pid(1), sig);
+        let _ = self.machine.kill(0, wisp_kernel::machine::Target::All, sig);
+    }
+}
