@@ -39,6 +39,8 @@ pub struct Spec {
     pub pids: u16,
     /// Host directory behind /tmp (shared, kept); a private one otherwise.
     pub tmp: Option<PathBuf>,
+    /// Where the private /tmp and /dev/shm go (default /dev/shm).
+    pub scratch: Option<PathBuf>,
     /// `NAME:PATH[:ro]` volume mounts.
     pub volumes: Vec<String>,
     pub strace: bool,
@@ -60,8 +62,13 @@ fn fail(message: impl std::fmt::Display) -> BootError {
 pub struct TmpDir(pub PathBuf);
 
 impl TmpDir {
-    pub fn create(purpose: &str) -> std::io::Result<TmpDir> {
-        let base = if Path::new("/dev/shm").is_dir() { PathBuf::from("/dev/shm") } else { std::env::temp_dir() };
+    /// A fresh directory in `base`, else in /dev/shm (or the temp directory).
+    pub fn create(purpose: &str, base: Option<&Path>) -> std::io::Result<TmpDir> {
+        let base = match base {
+            Some(b) => b.to_path_buf(),
+            None if Path::new("/dev/shm").is_dir() => PathBuf::from("/dev/shm"),
+            None => std::env::temp_dir(),
+        };
         let name = format!("wisp-{purpose}-{}-{}", std::process::id(), crate::state::random_hex(12));
         let path = base.join(name);
         std::fs::create_dir(&path)?;
@@ -175,7 +182,10 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
     };
     let tmp = match &spec.tmp {
         Some(_) => None,
-        None => Some(TmpDir::create("tmp").map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?),
+        None => Some(
+            TmpDir::create("tmp", spec.scratch.as_deref())
+                .map_err(|e| fail(format!("cannot create the machine's /tmp: {e}")))?,
+        ),
     };
     let tmp_dir = spec.tmp.clone().or_else(|| tmp.as_ref().map(|t| t.0.clone())).unwrap_or_default();
     let layered = match (&spec.image, state) {
@@ -220,7 +230,8 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         }
     }
     // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
-    let shm = TmpDir::create("shm").map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
+    let shm = TmpDir::create("shm", spec.scratch.as_deref())
+        .map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
     vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
 
     // Physical memory covers the user limit plus page tables and the system area.
@@ -310,7 +321,9 @@ impl Booted {
     /// machine ends with it, as a PID namespace does. `give_up` ends the wait
     /// for its other threads early (a timeout killed it).
     pub fn run(&mut self, give_up: &dyn Fn() -> bool) -> Result<ExitStatus, String> {
+        self.machine.cpu_begin(1);
         let result = self.process.run(&mut self.vcpu);
+        self.machine.cpu_end(1);
         // Process 1's main thread stopped. With exit_group (or a fatal signal)
         // the process ends now; with a plain exit its other threads run on
         // until they finish.
@@ -384,5 +397,66 @@ impl Spawner {
     pub fn signal_all(&self, sig: i32) {
         let _ = self.machine.kill(0, wisp_kernel::machine::Target::Pid(1), sig);
         let _ = self.machine.kill(0, wisp_kernel::machine::Target::All, sig);
+    }
+}
+
+impl Spawner {
+    /// CPU time of the machine's vCPU threads so far.
+    pub fn cpu_ns(&self) -> u64 {
+        self.machine.cpu_ns()
+    }
+
+    /// Guest memory in use (user pages of every process).
+    pub fn resident_bytes(&self) -> u64 {
+        self.template.lock().unwrap_or_else(|e| e.into_inner()).mm.user_bytes()
+    }
+
+    /// Opens `path` in the machine's tree as its processes see it (mounts,
+    /// volumes and symlinks resolved inside the machine).
+    fn open(&self, path: &str, flags: i32, mode: u32) -> Result<Box<dyn wisp_kernel::vfs::file::File>, String> {
+        let (abs, _) = wisp_kernel::vfs::normalize("/", path.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
+        let t = self.template.lock().unwrap_or_else(|e| e.into_inner());
+        let mm = t.mm.new_address_space().map_err(|e| format!("out of memory: {e}"))?;
+        let viewer = Process::new(mm, t.vfs.clone(), "/".into(), t.config.clone());
+        drop(t);
+        match viewer.vfs.open(&ProcViewRef(&viewer), &abs, false, flags | libc::O_CLOEXEC, mode) {
+            Ok(wisp_kernel::vfs::Opened::File(f)) => Ok(f),
+            Ok(wisp_kernel::vfs::Opened::Fd(_)) => Err(format!("{path}: not a regular file")),
+            Err(e) => Err(format!("{path}: {e}")),
+        }
+    }
+
+    /// Reads a file of the machine, at most `limit` bytes.
+    pub fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
+        let f = self.open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
+        if f.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFDIR) {
+            return Err(format!("{path}: is a directory"));
+        }
+        let mut out = Vec::new();
+        let mut buf = vec![0u8; 64 << 10];
+        loop {
+            let n = f.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
+            if n == 0 {
+                return Ok(out);
+            }
+            if out.len() as u64 + n as u64 > limit {
+                return Err(format!("{path}: larger than {limit} bytes"));
+            }
+            out.extend_from_slice(&buf[..n]);
+        }
+    }
+
+    /// Creates or replaces a file of the machine.
+    pub fn write_file(&self, path: &str, data: &[u8], mode: u32) -> Result<(), String> {
+        let f = self.open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode & 0o7777)?;
+        let mut done = 0;
+        while done < data.len() {
+            match f.write(&data[done..]) {
+                Ok(0) => return Err(format!("{path}: short write")),
+                Ok(n) => done += n,
+                Err(e) => return Err(format!("{path}: {e}")),
+            }
+        }
+        Ok(())
     }
 }

@@ -2,11 +2,14 @@
 
 #![deny(unsafe_code)]
 
+mod cloudhost;
 mod image;
 mod machine;
 mod progress;
+mod proto;
 mod rootfs;
 mod run;
+mod sandbox;
 mod state;
 mod units;
 mod volume;
@@ -33,6 +36,9 @@ enum Command {
     Image(image::ImageArgs),
     /// Manage volumes: host storage that outlives machines.
     Volume(volume::VolumeArgs),
+    /// Internal: the host process of one cloud, started by the daemon.
+    #[command(hide = true)]
+    CloudHost(cloudhost::HostArgs),
 }
 
 fn main() {
@@ -41,6 +47,7 @@ fn main() {
         Command::Run(args) => run::main(args, cli.state.as_deref()),
         Command::Image(args) => image::main(cli.state.as_deref(), args),
         Command::Volume(args) => volume::main(cli.state.as_deref(), args),
+        Command::CloudHost(args) => cloudhost::main(cli.state.as_deref(), args),
     };
     std::process::exit(status);
 }

@@ -103,6 +103,7 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
         cwd: args.cwd.clone(),
         pids: args.pids,
         tmp: args.tmp.clone(),
+        scratch: None,
         volumes: args.volumes.clone(),
         strace: args.strace,
         program: args.program.clone(),

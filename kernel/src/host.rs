@@ -646,3 +646,120 @@ pub fn utimens_path_fd(fd: BorrowedFd<'_>, times: Option<&[libc::timespec; 2]>) 
     let r = unsafe { libc::utimensat(libc::AT_FDCWD, p.as_ptr(), times_ptr(times), 0) };
     check(r as i64).map(|_| ())
 }
+
+/// The CPU-time clock of the calling thread, readable from other threads
+/// with `clock_ns` while this thread lives.
+pub fn thread_cpu_clock() -> Option<libc::clockid_t> {
+    let mut id: libc::clockid_t = 0;
+    // SAFETY: pthread_self is always valid for the calling thread, and `id`
+    // is a valid out pointer.
+    let r = unsafe { libc::pthread_getcpuclockid(libc::pthread_self(), &mut id) };
+    (r == 0).then_some(id)
+}
+
+/// Reads a clock in nanoseconds.
+pub fn clock_ns(clock: libc::clockid_t) -> Option<u64> {
+    clock_gettime(clock).ok().map(|t| t.tv_sec as u64 * 1_000_000_000 + t.tv_nsec as u64)
+}
+
+/// Sets a resource limit (soft and hard).
+pub fn set_rlimit(resource: libc::__rlimit_resource_t, limit: u64) -> Result<(), Errno> {
+    let r = libc::rlimit { rlim_cur: limit, rlim_max: limit };
+    // SAFETY: `r` is a valid rlimit for the call's duration.
+    check(unsafe { libc::setrlimit(resource, &r) } as i64).map(|_| ())
+}
+
+/// prctl with integer arguments (PR_SET_NO_NEW_PRIVS, PR_SET_PDEATHSIG...).
+pub fn prctl(option: i32, arg: u64) -> Result<(), Errno> {
+    // SAFETY: the options wisp uses take plain integers, no pointers.
+    check(unsafe { libc::prctl(option, arg, 0u64, 0u64, 0u64) } as i64).map(|_| ())
+}
+
+/// Sends `sig` to host process `pid`.
+pub fn kill_process(pid: i32, sig: i32) -> Result<(), Errno> {
+    // SAFETY: kill takes plain integers.
+    check(unsafe { libc::kill(pid, sig) } as i64).map(|_| ())
+}
+
+/// Landlock filesystem rights (ABI 1-5), as `landlock.h` numbers them.
+pub mod landlock {
+    pub const EXECUTE: u64 = 1 << 0;
+    pub const WRITE_FILE: u64 = 1 << 1;
+    pub const READ_FILE: u64 = 1 << 2;
+    pub const READ_DIR: u64 = 1 << 3;
+    pub const TRUNCATE: u64 = 1 << 14;
+    pub const IOCTL_DEV: u64 = 1 << 15;
+    /// Rights that make sense on a file (not a directory) rule.
+    pub const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
+    pub const READ: u64 = EXECUTE | READ_FILE | READ_DIR;
+    /// Every right of ABI `abi` (1-5).
+    pub fn all(abi: i64) -> u64 {
+        match abi {
+            ..=0 => 0,
+            1 => (1 << 13) - 1,
+            2 => (1 << 14) - 1,
+            3 | 4 => (1 << 15) - 1,
+            _ => (1 << 16) - 1,
+        }
+    }
+}
+
+/// The Landlock ABI the kernel offers (0: none).
+pub fn landlock_abi() -> i64 {
+    // SAFETY: with the VERSION flag (1) the call takes no pointer.
+    let r = unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, std::ptr::null::<u8>(), 0usize, 1u32) };
+    r.max(0)
+}
+
+/// Confines the calling thread (and threads and processes it starts later)
+/// to `rules`: (path, rights) pairs; every right of the kernel's ABI not
+/// granted by a rule is denied. Paths that do not exist are skipped.
+pub fn landlock_restrict(rules: &[(&std::path::Path, u64)]) -> Result<(), Errno> {
+    let abi = landlock_abi().min(5);
+    if abi == 0 {
+        return Err(Errno::ENOSYS);
+    }
+    let handled = landlock::all(abi);
+    let attr: u64 = handled;
+    // SAFETY: `attr` is a valid landlock_ruleset_attr prefix (handled_access_fs
+    // only) of the size passed.
+    let rs = check(unsafe { libc::syscall(libc::SYS_landlock_create_ruleset, &attr as *const u64, 8usize, 0u32) })?;
+    // SAFETY: the kernel just returned this descriptor and nothing else owns it.
+    let ruleset = unsafe { OwnedFd::from_raw_fd(rs as i32) };
+    for (path, rights) in rules {
+        let Ok(dir) = open_dir_path(path).or_else(|_| open_path(path)) else { continue };
+        let is_dir = fstat(dir.as_fd()).is_ok_and(|s| s.st_mode & libc::S_IFMT == libc::S_IFDIR);
+        let rights = rights & handled & if is_dir { u64::MAX } else { landlock::FILE_RIGHTS };
+        #[repr(C, packed)]
+        struct PathBeneath {
+            allowed: u64,
+            parent_fd: i32,
+        }
+        let rule = PathBeneath { allowed: rights, parent_fd: dir.as_raw_fd() };
+        // SAFETY: `rule` is a valid landlock_path_beneath_attr for the call's
+        // duration; rule type 1 is LANDLOCK_RULE_PATH_BENEATH.
+        check(unsafe {
+            libc::syscall(libc::SYS_landlock_add_rule, ruleset.as_raw_fd(), 1u32, &rule as *const PathBeneath, 0u32)
+        })?;
+    }
+    prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
+    // SAFETY: plain integers.
+    check(unsafe { libc::syscall(libc::SYS_landlock_restrict_self, ruleset.as_raw_fd(), 0u32) }).map(|_| ())
+}
+
+/// An O_PATH descriptor of any file.
+fn open_path(path: &std::path::Path) -> Result<OwnedFd, Errno> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+        .open(path)
+        .map(OwnedFd::from)
+        .map_err(|e| Errno(e.raw_os_error().unwrap_or(libc::EIO)))
+}
+
+/// Moves the calling process into new namespaces (CLONE_NEW* flags).
+pub fn unshare(flags: i32) -> Result<(), Errno> {
+    // SAFETY: plain integer flags.
+    check(unsafe { libc::unshare(flags) } as i64).map(|_| ())
+}

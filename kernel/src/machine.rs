@@ -190,6 +190,10 @@ pub struct Machine {
     table: Mutex<Table>,
     changed: Condvar,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// CPU-time clocks of the running vCPU threads, and the CPU time of the
+    /// threads that ended (for metering).
+    cpu_clocks: Mutex<BTreeMap<i32, libc::clockid_t>>,
+    cpu_done_ns: std::sync::atomic::AtomicU64,
     max_pids: usize,
     /// Threads blocked in FUTEX_WAIT, keyed by the physical address of the word.
     futexes: Mutex<Vec<Arc<FutexWaiter>>>,
@@ -214,6 +218,8 @@ impl Machine {
             table: Mutex::new(Table { next_pid: 2, procs: BTreeMap::new() }),
             changed: Condvar::new(),
             threads: Mutex::new(Vec::new()),
+            cpu_clocks: Mutex::new(BTreeMap::new()),
+            cpu_done_ns: std::sync::atomic::AtomicU64::new(0),
             max_pids: max_pids.max(1),
             futexes: Mutex::new(Vec::new()),
             futex_woken: Condvar::new(),
@@ -307,8 +313,33 @@ impl Machine {
         }
     }
 
+    /// Counts the calling thread's CPU time as the machine's, until
+    /// `cpu_end` (called on the same thread).
+    pub fn cpu_begin(&self, tid: i32) {
+        if let Some(c) = crate::host::thread_cpu_clock() {
+            self.cpu_clocks.lock().unwrap_or_else(|p| p.into_inner()).insert(tid, c);
+        }
+    }
+
+    pub fn cpu_end(&self, tid: i32) {
+        let mut clocks = self.cpu_clocks.lock().unwrap_or_else(|p| p.into_inner());
+        if clocks.remove(&tid).is_some() {
+            let ns = crate::host::clock_ns(libc::CLOCK_THREAD_CPUTIME_ID).unwrap_or(0);
+            self.cpu_done_ns.fetch_add(ns, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    /// CPU time the machine's threads have used so far.
+    pub fn cpu_ns(&self) -> u64 {
+        // The lock keeps every listed thread alive while its clock is read.
+        let clocks = self.cpu_clocks.lock().unwrap_or_else(|p| p.into_inner());
+        let live: u64 = clocks.values().filter_map(|c| crate::host::clock_ns(*c)).sum();
+        live + self.cpu_done_ns.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     fn task_main(self: Arc<Self>, mut p: Process, fpu: FpuState) {
         self.host.thread_init();
+        self.cpu_begin(p.pid);
         let kicker = self.host.kicker();
         if let Some(e) = self.table().procs.get_mut(&p.pid) {
             e.kicker = Some(kicker);
@@ -331,6 +362,7 @@ impl Machine {
             }
         };
         let pid = p.pid;
+        self.cpu_end(pid);
         let whole_group = p.group_exit || matches!(status, ExitStatus::Signaled { .. });
         p.thread_exit_cleanup();
         let pool = p.mm.pool();

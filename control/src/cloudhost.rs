@@ -1,0 +1,312 @@
+//! `wisp cloud-host`: the one host process that runs all of a cloud's
+//! machines. The daemon starts it with a socketpair as its standard input
+//! and drives it with `proto` messages; it never listens anywhere else.
+//! Before it reads its first message it confines itself (see `sandbox`), so
+//! guest-facing code runs only inside that confinement.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use clap::Args;
+
+use crate::machine::{Spawner, Spec, boot};
+use crate::proto::{Envelope, MachineSpec, MachineUsage, Message, ReplyBody, Request};
+use crate::state::State;
+
+#[derive(Args, Debug)]
+pub struct HostArgs {
+    /// The cloud this process serves.
+    #[arg(long)]
+    cloud: String,
+    /// Test aid: confine this process as for serving, then try to read PATH
+    /// and report what happened (a compromised host process, simulated).
+    #[arg(long, value_name = "PATH", hide = true)]
+    probe: Option<PathBuf>,
+}
+
+/// A machine this host runs.
+struct Running {
+    spawner: Spawner,
+    /// Keeps the first process's stdin open, so a program reading it waits.
+    _stdin: OwnedFd,
+    ended: Arc<std::sync::atomic::AtomicBool>,
+}
+
+struct Host {
+    out: Mutex<UnixStream>,
+    state: State,
+    machines: Mutex<HashMap<String, Arc<Running>>>,
+}
+
+impl Host {
+    fn send(&self, msg: &Message) {
+        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
+        if crate::proto::send(&mut *out, msg).is_err() {
+            // The daemon is gone: so is every machine.
+            std::process::exit(0);
+        }
+    }
+
+    fn reply(&self, id: u64, result: Result<ReplyBody, String>) {
+        self.send(&Message::Reply { id, result });
+    }
+
+    fn machine(&self, name: &str) -> Result<Arc<Running>, String> {
+        self.machines.lock().unwrap_or_else(|e| e.into_inner()).get(name).cloned().ok_or(format!("no machine {name}"))
+    }
+
+    fn usage_of(name: &str, r: &Running) -> MachineUsage {
+        MachineUsage {
+            machine: name.to_string(),
+            cpu_ns: r.spawner.cpu_ns(),
+            resident_bytes: r.spawner.resident_bytes(),
+            running: !r.ended.load(std::sync::atomic::Ordering::SeqCst),
+        }
+    }
+}
+
+pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
+    let fail = |msg: String| {
+        eprintln!("wisp cloud-host: {msg}");
+        1
+    };
+    let state = match State::open(state_dir).and_then(|s| s.cloud(&args.cloud)) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = crate::sandbox::confine(&state) {
+        return fail(format!("cannot confine the cloud host: {e}"));
+    }
+    if let Some(path) = args.probe {
+        return match std::fs::read(&path) {
+            Ok(_) => {
+                println!("probe: opened {}", path.display());
+                0
+            }
+            Err(e) => {
+                println!("probe: refused {}: {e}", path.display());
+                3
+            }
+        };
+    }
+    let sock = match wisp_kernel::host::dup(std::os::fd::AsFd::as_fd(&std::io::stdin())) {
+        Ok(fd) => UnixStream::from(fd),
+        Err(e) => return fail(format!("no control socket on stdin: {e}")),
+    };
+    let mut input = match sock.try_clone() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("control socket: {e}")),
+    };
+    wisp_kernel::host::set_umask(0);
+    if let Err(e) = wisp_vmm::sys::install_kick_handler() {
+        return fail(e.to_string());
+    }
+    let host = Arc::new(Host { out: Mutex::new(sock), state, machines: Mutex::new(HashMap::new()) });
+    loop {
+        let env: Envelope = match crate::proto::recv(&mut input) {
+            Ok(Some(e)) => e,
+            // The daemon closed the socket or died: the machines go with it.
+            Ok(None) => return 0,
+            Err(e) => return fail(format!("control socket: {e}")),
+        };
+        handle(&host, env.id, env.request);
+    }
+}
+
+fn handle(host: &Arc<Host>, id: u64, req: Request) {
+    match req {
+        Request::Start { machine, spec } => start(host, id, machine, spec),
+        Request::Exec { machine, command, env, cwd, stdin } => {
+            let h = host.clone();
+            let result = host.machine(&machine).map(|m| {
+                std::thread::spawn(move || exec(&h, id, &m, &command, &env, &cwd, stdin));
+            });
+            if let Err(e) = result {
+                host.reply(id, Err(e));
+            }
+        }
+        Request::Stop { machine, grace_ms } => match host.machine(&machine) {
+            Ok(m) => {
+                let h = host.clone();
+                std::thread::spawn(move || {
+                    stop(&m, Duration::from_millis(grace_ms));
+                    h.reply(id, Ok(ReplyBody::Done));
+                });
+            }
+            Err(e) => host.reply(id, Err(e)),
+        },
+        Request::ReadFile { machine, path, limit } => {
+            let r = host.machine(&machine).and_then(|m| m.spawner.read_file(&path, limit));
+            host.reply(id, r.map(|data| ReplyBody::File { data }));
+        }
+        Request::WriteFile { machine, path, data, mode } => {
+            let r = host.machine(&machine).and_then(|m| m.spawner.write_file(&path, &data, mode));
+            host.reply(id, r.map(|_| ReplyBody::Done));
+        }
+        Request::Usage => {
+            let machines = host.machines.lock().unwrap_or_else(|e| e.into_inner());
+            let rows = machines.iter().map(|(n, r)| Host::usage_of(n, r)).collect();
+            drop(machines);
+            host.reply(id, Ok(ReplyBody::Usage { machines: rows }));
+        }
+        Request::Forget { machine } => {
+            let mut machines = host.machines.lock().unwrap_or_else(|e| e.into_inner());
+            let r = match machines.get(&machine) {
+                Some(m) if !m.ended.load(std::sync::atomic::Ordering::SeqCst) => {
+                    Err(format!("machine {machine} is still running"))
+                }
+                _ => {
+                    machines.remove(&machine);
+                    Ok(ReplyBody::Done)
+                }
+            };
+            drop(machines);
+            host.reply(id, r);
+        }
+    }
+}
+
+/// Signals every process of the machine with SIGTERM, then SIGKILL once
+/// `grace` has passed; returns when the machine has ended.
+fn stop(m: &Running, grace: Duration) {
+    use std::sync::atomic::Ordering;
+    let deadline = Instant::now() + grace;
+    m.spawner.signal_all(wisp_kernel::signal::SIGTERM);
+    while !m.ended.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    while !m.ended.load(Ordering::SeqCst) {
+        m.spawner.signal_all(wisp_kernel::signal::SIGKILL);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The machine's log: the first process's stdout and stderr, appended.
+fn log_file(state: &State, machine: &str) -> Result<std::fs::File, String> {
+    let dir = state.root().join("logs");
+    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(format!("{machine}.log"));
+    std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn start(host: &Arc<Host>, id: u64, name: String, spec: MachineSpec) {
+    if let Err(e) = crate::state::check_name("machine", &name) {
+        return host.reply(id, Err(e));
+    }
+    if host.machine(&name).is_ok() {
+        return host.reply(id, Err(format!("machine {name} exists")));
+    }
+    let h = host.clone();
+    let spawned = std::thread::Builder::new().name(format!("machine-{name}")).spawn(move || {
+        let (status, usage) = match boot_and_run(&h, id, &name, spec) {
+            Some(r) => r,
+            None => return,
+        };
+        h.send(&Message::Exited { machine: name, status, usage });
+    });
+    if let Err(e) = spawned {
+        host.reply(id, Err(format!("cannot start a thread for the machine: {e}")));
+    }
+}
+
+/// Boots the machine, replies to the start request, runs it to the end.
+/// None when it never started (the reply said why).
+fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Option<(i32, MachineUsage)> {
+    let setup = || -> Result<_, String> {
+        let log = log_file(&host.state, name)?;
+        let (stdin_r, stdin_w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+        let out = OwnedFd::from(log.try_clone().map_err(|e| format!("log: {e}"))?);
+        let err = OwnedFd::from(log);
+        Ok((stdin_w, [stdin_r, out, err]))
+    };
+    let (stdin_w, stdio) = match setup() {
+        Ok(s) => s,
+        Err(e) => {
+            host.reply(id, Err(e));
+            return None;
+        }
+    };
+    let image = spec.image.clone().map(|i| (i, false, Some(name.to_string())));
+    let machine_spec = Spec {
+        root: PathBuf::from("/"),
+        image,
+        hostname: name.to_string(),
+        mem: spec.memory_mib << 20,
+        env: spec.env,
+        cwd: if spec.cwd.is_empty() { "/".into() } else { spec.cwd },
+        pids: spec.vcpus.clamp(1, 64),
+        tmp: None,
+        scratch: Some(host.state.tmp()),
+        volumes: spec.volumes,
+        strace: false,
+        program: spec.command,
+    };
+    let mut booted = match boot(&machine_spec, Some(&host.state), Some(stdio)) {
+        Ok(b) => b,
+        Err(e) => {
+            host.reply(id, Err(e.message));
+            return None;
+        }
+    };
+    let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended: ended.clone() });
+    host.machines.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), running.clone());
+    host.reply(id, Ok(ReplyBody::Done));
+    let status = match booted.run(&|| false) {
+        Ok(s) => s.shell_status(),
+        Err(e) => {
+            eprintln!("wisp cloud-host: machine {name}: {e}");
+            crate::machine::EXIT_WISP
+        }
+    };
+    ended.store(true, std::sync::atomic::Ordering::SeqCst);
+    let usage = Host::usage_of(name, &running);
+    drop(booted.finish());
+    Some((status, usage))
+}
+
+/// Runs one command in a machine, sending its output as it comes.
+fn exec(host: &Host, id: u64, m: &Running, argv: &[String], env: &[String], cwd: &str, stdin: Vec<u8>) {
+    let pipes = || -> Result<_, wisp_kernel::Errno> {
+        let (ir, iw) = wisp_kernel::host::pipe(libc::O_CLOEXEC)?;
+        let (or, ow) = wisp_kernel::host::pipe(libc::O_CLOEXEC)?;
+        let (er, ew) = wisp_kernel::host::pipe(libc::O_CLOEXEC)?;
+        Ok(((iw, or, er), [ir, ow, ew]))
+    };
+    let ((iw, or, er), stdio) = match pipes() {
+        Ok(p) => p,
+        Err(e) => return host.reply(id, Err(format!("pipe: {e}"))),
+    };
+    let cwd = if cwd.is_empty() { "/" } else { cwd };
+    let pid = match m.spawner.spawn(argv, env, cwd, stdio) {
+        Ok(pid) => pid,
+        Err(e) => return host.reply(id, Err(e.message)),
+    };
+    let feeder = std::thread::spawn(move || {
+        let mut w = std::fs::File::from(iw);
+        let _ = w.write_all(&stdin);
+    });
+    let pump = |fd: OwnedFd, stderr: bool| {
+        use std::io::Read;
+        let mut r = std::fs::File::from(fd);
+        let mut buf = vec![0u8; 64 << 10];
+        while let Ok(n) = r.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            host.send(&Message::Output { id, stderr, data: buf[..n].to_vec() });
+        }
+    };
+    std::thread::scope(|s| {
+        s.spawn(|| pump(er, true));
+        pump(or, false);
+    });
+    let _ = feeder.join();
+    let status = m.spawner.wait(pid, &|| false).map(|s| s.shell_status()).unwrap_or(crate::machine::EXIT_WISP);
+    host.reply(id, Ok(ReplyBody::Exec { exit_code: status }));
+}

@@ -1,0 +1,164 @@
+//! What the daemon and a cloud host say to each other over their socketpair:
+//! postcard-encoded messages, each framed by its length (u32, little endian).
+//!
+//! The daemon sends `Request`s, each with an id of its choosing; the host
+//! answers every id with exactly one `Reply` (after any `Output` for it), and
+//! sends `Exited` on its own when a machine's first process ends.
+
+use std::io::{Read, Write};
+
+use serde::{Deserialize, Serialize};
+
+/// The largest frame either side accepts (a file written into a machine is
+/// the biggest thing that travels).
+pub const MAX_FRAME: usize = 80 << 20;
+
+/// A machine as the daemon asks for it.
+#[derive(Serialize, Deserialize, Debug, Clone, Default)]
+pub struct MachineSpec {
+    pub image: Option<String>,
+    pub command: Vec<String>,
+    pub env: Vec<String>,
+    pub cwd: String,
+    pub memory_mib: u64,
+    pub vcpus: u16,
+    /// `NAME:PATH[:ro]`, naming volumes of the same cloud.
+    pub volumes: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub enum Request {
+    /// Boot a machine and start its first process.
+    Start {
+        machine: String,
+        spec: MachineSpec,
+    },
+    /// Run a command in a running machine; its output comes as `Output`.
+    Exec {
+        machine: String,
+        command: Vec<String>,
+        env: Vec<String>,
+        cwd: String,
+        stdin: Vec<u8>,
+    },
+    /// SIGTERM to every process, SIGKILL after `grace_ms`.
+    Stop {
+        machine: String,
+        grace_ms: u64,
+    },
+    ReadFile {
+        machine: String,
+        path: String,
+        limit: u64,
+    },
+    WriteFile {
+        machine: String,
+        path: String,
+        data: Vec<u8>,
+        mode: u32,
+    },
+    /// Metering counters of every machine.
+    Usage,
+    /// Forget an ended machine (its writable layer is kept by the daemon's choice).
+    Forget {
+        machine: String,
+    },
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub struct MachineUsage {
+    pub machine: String,
+    /// CPU time of the machine's vCPU threads so far.
+    pub cpu_ns: u64,
+    /// Guest memory in use now (user pages).
+    pub resident_bytes: u64,
+    pub running: bool,
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub enum ReplyBody {
+    Done,
+    Exec { exit_code: i32 },
+    File { data: Vec<u8> },
+    Usage { machines: Vec<MachineUsage> },
+}
+
+#[derive(Serialize, Deserialize, Debug)]
+pub enum Message {
+    Reply {
+        id: u64,
+        result: Result<ReplyBody, String>,
+    },
+    /// Output of an exec, in order.
+    Output {
+        id: u64,
+        stderr: bool,
+        data: Vec<u8>,
+    },
+    /// A machine's first process ended (the machine with it): its shell-style
+    /// status, and final metering counters.
+    Exited {
+        machine: String,
+        status: i32,
+        usage: MachineUsage,
+    },
+}
+
+/// Writes one frame.
+pub fn send<T: Serialize>(w: &mut impl Write, msg: &T) -> std::io::Result<()> {
+    let body = postcard::to_stdvec(msg).map_err(std::io::Error::other)?;
+    if body.len() > MAX_FRAME {
+        return Err(std::io::Error::other("message too large"));
+    }
+    let mut frame = Vec::with_capacity(body.len() + 4);
+    frame.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    frame.extend_from_slice(&body);
+    w.write_all(&frame)
+}
+
+/// Reads one frame; None at a clean end of the stream.
+pub fn recv<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> std::io::Result<Option<T>> {
+    let mut len = [0u8; 4];
+    match r.read_exact(&mut len) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > MAX_FRAME {
+        return Err(std::io::Error::other(format!("frame of {len} bytes is past the limit")));
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body)?;
+    postcard::from_bytes(&body).map(Some).map_err(std::io::Error::other)
+}
+
+/// A request with its id, as framed on the wire.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Envelope {
+    pub id: u64,
+    pub request: Request,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_round_trip_and_reject_garbage() {
+        let mut buf = Vec::new();
+        let spec = MachineSpec { command: vec!["sh".into()], memory_mib: 64, ..Default::default() };
+        send(&mut buf, &Envelope { id: 7, request: Request::Start { machine: "a".into(), spec } }).unwrap();
+        let got: Envelope = recv(&mut buf.as_slice()).unwrap().unwrap();
+        assert_eq!(got.id, 7);
+        assert!(
+            matches!(got.request, Request::Start { ref machine, ref spec } if machine == "a" && spec.memory_mib == 64)
+        );
+        let empty: Option<Envelope> = recv(&mut [].as_slice()).unwrap();
+        assert!(empty.is_none());
+        let huge = ((MAX_FRAME + 1) as u32).to_le_bytes();
+        assert!(recv::<Envelope>(&mut huge.as_slice()).is_err(), "an oversized frame is refused before allocation");
+        let junk = [3u8, 0, 0, 0, 0xff, 0xff, 0xff];
+        assert!(recv::<Envelope>(&mut junk.as_slice()).is_err(), "undecodable bytes are an error");
+    }
+}
