@@ -3,6 +3,7 @@
 #![deny(unsafe_code)]
 
 mod cloudhost;
+mod daemon;
 mod image;
 mod machine;
 mod progress;
@@ -36,6 +37,8 @@ enum Command {
     Image(image::ImageArgs),
     /// Manage volumes: host storage that outlives machines.
     Volume(volume::VolumeArgs),
+    /// Serve the control API: clouds, machines, tokens, usage.
+    Daemon(daemon::DaemonArgs),
     /// Internal: the host process of one cloud, started by the daemon.
     #[command(hide = true)]
     CloudHost(cloudhost::HostArgs),
@@ -47,6 +50,7 @@ fn main() {
         Command::Run(args) => run::main(args, cli.state.as_deref()),
         Command::Image(args) => image::main(cli.state.as_deref(), args),
         Command::Volume(args) => volume::main(cli.state.as_deref(), args),
+        Command::Daemon(args) => daemon::main(cli.state.as_deref(), args),
         Command::CloudHost(args) => cloudhost::main(cli.state.as_deref(), args),
     };
     std::process::exit(status);
