@@ -2,6 +2,7 @@
 
 #![deny(unsafe_code)]
 
+mod client;
 mod cloudhost;
 mod daemon;
 mod image;
@@ -39,6 +40,57 @@ enum Command {
     Volume(volume::VolumeArgs),
     /// Serve the control API: clouds, machines, tokens, usage.
     Daemon(daemon::DaemonArgs),
+    /// Clouds: create, list, show, delete (through the daemon).
+    Cloud {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::CloudCommand,
+    },
+    /// Machines of a cloud: create, list, show, stop, rm, logs.
+    Machine {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::MachineCommand,
+    },
+    /// Run a command in a running machine; exits with its status.
+    Exec {
+        #[command(flatten)]
+        conn: client::Conn,
+        machine: String,
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+    /// Read or write a file in a running machine.
+    File {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::FileCommand,
+    },
+    /// Scoped tokens of a cloud.
+    Token {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::TokenCommand,
+    },
+    /// Metered use of a cloud and what it costs.
+    Usage {
+        #[command(flatten)]
+        conn: client::Conn,
+        /// Print the API's JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lifecycle events (created, started, exited, quota hits).
+    Events {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[arg(long, short = 'f')]
+        follow: bool,
+    },
     /// Internal: the host process of one cloud, started by the daemon.
     #[command(hide = true)]
     CloudHost(cloudhost::HostArgs),
@@ -51,6 +103,13 @@ fn main() {
         Command::Image(args) => image::main(cli.state.as_deref(), args),
         Command::Volume(args) => volume::main(cli.state.as_deref(), args),
         Command::Daemon(args) => daemon::main(cli.state.as_deref(), args),
+        Command::Cloud { conn, command } => client::cloud(&conn, command),
+        Command::Machine { conn, command } => client::machine(&conn, command),
+        Command::Exec { conn, machine, command } => client::exec(&conn, &machine, command),
+        Command::File { conn, command } => client::file(&conn, command),
+        Command::Token { conn, command } => client::token(&conn, command),
+        Command::Usage { conn, json } => client::usage(&conn, json),
+        Command::Events { conn, follow } => client::events(&conn, follow),
         Command::CloudHost(args) => cloudhost::main(cli.state.as_deref(), args),
     };
     std::process::exit(status);

@@ -14,7 +14,6 @@ use crate::proto::{Envelope, Message, ReplyBody, Request};
 /// One running cloud host.
 pub struct HostConn {
     pub cloud: String,
-    pub pid: u32,
     writer: Mutex<UnixStream>,
     next_id: AtomicU64,
     waiting: Mutex<HashMap<u64, mpsc::Sender<Message>>>,
@@ -90,7 +89,6 @@ impl HostConn {
         let mut reader = sock.try_clone().map_err(|e| format!("host socket: {e}"))?;
         let conn = Arc::new(HostConn {
             cloud: cloud.to_string(),
-            pid: child.id(),
             writer: Mutex::new(sock),
             next_id: AtomicU64::new(1),
             waiting: Mutex::new(HashMap::new()),

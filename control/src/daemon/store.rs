@@ -112,10 +112,6 @@ pub struct MachineRow {
     pub ended_ms: Option<i64>,
     pub cpu_ms: i64,
     pub mem_kib_ms: i64,
-    #[serde(skip)]
-    pub spec: String,
-    #[serde(skip)]
-    pub sampled_ms: Option<i64>,
 }
 
 pub type DbResult<T> = Result<T, rusqlite::Error>;
@@ -177,8 +173,8 @@ impl Store {
 
     pub fn machines(&self, cloud: &str) -> DbResult<Vec<MachineRow>> {
         let mut st = self.db.prepare_cached(
-            "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, mem_kib_ms, \
-             spec, sampled_ms FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
+            "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, mem_kib_ms \
+             FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
         )?;
         st.query_map([cloud], machine_row)?.collect()
     }
@@ -187,7 +183,7 @@ impl Store {
         self.db
             .query_row(
                 "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, \
-                 mem_kib_ms, spec, sampled_ms FROM machines WHERE cloud = ?1 AND name = ?2",
+                 mem_kib_ms FROM machines WHERE cloud = ?1 AND name = ?2",
                 params![cloud, name],
                 machine_row,
             )
@@ -231,8 +227,6 @@ fn machine_row(r: &rusqlite::Row<'_>) -> DbResult<MachineRow> {
         ended_ms: r.get(7)?,
         cpu_ms: r.get(8)?,
         mem_kib_ms: r.get(9)?,
-        spec: r.get(10)?,
-        sampled_ms: r.get(11)?,
     })
 }
 

@@ -1,0 +1,486 @@
+//! The control daemon end to end: the README walk-through with the CLI and
+//! raw HTTP, the cross-cloud token matrix, API fuzzing, kill -9 recovery and
+//! the cloud host's confinement.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{kvm_or_skip, wisp};
+use serde_json::{Value, json};
+
+struct Daemon {
+    dir: PathBuf,
+    sock: PathBuf,
+    child: Option<Child>,
+    admin: String,
+}
+
+impl Daemon {
+    fn start(test: &str) -> Daemon {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("daemon-{test}"));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut d = Daemon { sock: dir.join("wisp.sock"), dir, child: None, admin: String::new() };
+        d.restart();
+        d
+    }
+
+    fn state(&self) -> PathBuf {
+        self.dir.join("state")
+    }
+
+    fn restart(&mut self) {
+        let child = Command::new(wisp())
+            .arg("--state")
+            .arg(self.state())
+            .args(["daemon", "--sync", "normal", "--socket"])
+            .arg(&self.sock)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::fs::File::create(self.dir.join("daemon.log")).unwrap()))
+            .spawn()
+            .unwrap();
+        self.child = Some(child);
+        let t0 = Instant::now();
+        while UnixStream::connect(&self.sock).is_err() {
+            assert!(t0.elapsed() < Duration::from_secs(20), "the daemon did not come up");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.admin = std::fs::read_to_string(self.state().join("admin.token")).unwrap().trim().to_string();
+    }
+
+    fn kill9(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// One request; the status and body (chunked bodies decoded).
+    fn call(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+        raw_call(&self.sock, method, path, token, body)
+    }
+
+    fn json(&self, method: &str, path: &str, token: &str, body: Value) -> (u16, Value) {
+        let (s, b) = self.call(method, path, Some(token), body.to_string().as_bytes());
+        (s, serde_json::from_slice(&b).unwrap_or(Value::Null))
+    }
+
+    fn cli(&self, token: &str, args: &[&str]) -> std::process::Output {
+        Command::new(wisp()).args(args).env("WISP_SOCKET", &self.sock).env("WISP_TOKEN", token).output().unwrap()
+    }
+
+    fn new_cloud(&self) -> (String, String) {
+        let (s, v) = self.json("POST", "/v1/clouds", &self.admin.clone(), json!({}));
+        assert_eq!(s, 201, "{v}");
+        (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string())
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill9();
+    }
+}
+
+fn raw_call(sock: &Path, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, Vec<u8>) {
+    let mut s = UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let auth = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let _ = s.write_all(head.as_bytes()).and_then(|_| s.write_all(body));
+    let mut all = Vec::new();
+    let _ = s.read_to_end(&mut all);
+    let text = String::from_utf8_lossy(&all);
+    let status = text.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let split = all.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).unwrap_or(all.len());
+    let (head, mut body) = (text[..split.min(text.len())].to_ascii_lowercase(), all[split..].to_vec());
+    if head.contains("transfer-encoding: chunked") {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        while let Some(nl) = rest.windows(2).position(|w| w == b"\r\n") {
+            let n = usize::from_str_radix(std::str::from_utf8(&rest[..nl]).unwrap_or("0").trim(), 16).unwrap_or(0);
+            if n == 0 || rest.len() < nl + 2 + n {
+                break;
+            }
+            out.extend_from_slice(&rest[nl + 2..nl + 2 + n]);
+            rest = &rest[nl + 4 + n..];
+        }
+        body = out;
+    }
+    (status, body)
+}
+
+fn wait_state(d: &Daemon, token: &str, cloud: &str, machine: &str, state: &str) -> Value {
+    let t0 = Instant::now();
+    loop {
+        let (_, v) = d.json("GET", &format!("/v1/clouds/{cloud}/machines/{machine}"), token, json!(null));
+        if v["state"] == state || t0.elapsed() > Duration::from_secs(30) {
+            return v;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn native(argv: &[&str]) -> String {
+    String::from_utf8(Command::new(argv[0]).args(&argv[1..]).output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
+    if !kvm_or_skip("the_walkthrough_works_with_the_cli_and_with_raw_http") {
+        return;
+    }
+    let d = Daemon::start("walkthrough");
+    // The CLI: create a cloud with the admin token, then act with its own.
+    let o = d.cli(&d.admin, &["cloud", "create", "--name", "demo"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let created: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let (id, token) = (created["id"].as_str().unwrap(), created["token"].as_str().unwrap());
+    let py = ["python3", "-c", "print(6*7)"];
+    let o = d.cli(token, &["machine", "create", "py", "--", py[0], py[1], py[2]]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(wait_state(&d, token, id, "py", "exited")["exit_code"], 0);
+    let logs = d.cli(token, &["machine", "logs", "py"]);
+    assert_eq!(String::from_utf8_lossy(&logs.stdout), native(&py), "the machine prints what python prints natively");
+
+    let o = d.cli(token, &["machine", "create", "box", "--", "/bin/busybox", "sh"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let script = "echo out; echo err >&2; uname -s; exit 7";
+    let o = d.cli(token, &["exec", "box", "--", "/bin/busybox", "sh", "-c", script]);
+    let host = Command::new("/bin/busybox").args(["sh", "-c", script]).output().unwrap();
+    assert_eq!(o.status.code(), host.status.code(), "exec exits with the command's status");
+    assert_eq!(o.stdout, host.stdout);
+    assert_eq!(o.stderr, host.stderr);
+
+    let mut put = Command::new(wisp())
+        .args(["file", "put", "box", "/tmp/note.txt"])
+        .env("WISP_SOCKET", &d.sock)
+        .env("WISP_TOKEN", token)
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    put.stdin.take().unwrap().write_all(b"written through the API\n").unwrap();
+    assert!(put.wait().unwrap().success());
+    let o = d.cli(token, &["exec", "box", "--", "/bin/busybox", "cat", "/tmp/note.txt"]);
+    assert_eq!(o.stdout, b"written through the API\n", "the machine sees the file");
+    let o = d.cli(token, &["file", "get", "box", "/tmp/note.txt"]);
+    assert_eq!(o.stdout, b"written through the API\n");
+
+    // The same through raw HTTP.
+    let (s, body) = d.call("GET", &format!("/v1/clouds/{id}/machines/py/logs"), Some(token), b"");
+    assert_eq!((s, String::from_utf8_lossy(&body).into_owned()), (200, native(&py)));
+    let exec = json!({"command": ["/bin/busybox", "sh", "-c", "echo $((6*7))"]});
+    let (s, v) = d.json("POST", &format!("/v1/clouds/{id}/machines/box/exec"), token, exec);
+    assert_eq!((s, v["exit_code"].as_i64(), v["stdout"].as_str()), (200, Some(0), Some("42\n")));
+    let (s, _) = d.call("PUT", &format!("/v1/clouds/{id}/machines/box/files?path=/tmp/b"), Some(token), b"raw");
+    assert_eq!(s, 200);
+    let (s, body) = d.call("GET", &format!("/v1/clouds/{id}/machines/box/files?path=/tmp/b"), Some(token), b"");
+    assert_eq!((s, body.as_slice()), (200, &b"raw"[..]));
+    let (s, v) = d.json("GET", &format!("/v1/clouds/{id}/usage"), token, json!(null));
+    assert_eq!(s, 200);
+    assert!(v["totals"]["vcpu_ms"].as_i64().unwrap() > 0, "python's CPU time is metered: {v}");
+    assert!(v["total_microdollars"].as_f64().unwrap() > 0.0, "{v}");
+    let o = d.cli(token, &["usage"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("micro-dollars"));
+    let (s, v) = d.json("POST", &format!("/v1/clouds/{id}/machines/box/stop"), token, json!({"grace_ms": 1000}));
+    assert_eq!((s, v["state"].as_str()), (200, Some("exited")), "{v}");
+    let (s, ev) = d.json("GET", "/v1/events", token, json!(null));
+    let kinds: Vec<&str> = ev["events"].as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
+    assert!(s == 200 && kinds.contains(&"started") && kinds.contains(&"exited"), "{ev}");
+    let o = d.cli(token, &["cloud", "rm", id]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!d.state().join("clouds").join(id).exists(), "the cloud's files go with it");
+    let (s, _) = d.json("GET", &format!("/v1/clouds/{id}"), &d.admin, json!(null));
+    assert_eq!(s, 404);
+}
+
+/// Every endpoint of cloud A, with what a valid body looks like.
+fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
+    let m = format!("/v1/clouds/{a}/machines/m");
+    vec![
+        ("GET", format!("/v1/clouds/{a}"), json!(null)),
+        ("DELETE", format!("/v1/clouds/{a}"), json!(null)),
+        ("POST", "/v1/clouds".into(), json!({"parent": a})),
+        ("POST", format!("/v1/clouds/{a}/machines"), json!({"name": "x", "command": ["/bin/true"]})),
+        ("GET", format!("/v1/clouds/{a}/machines"), json!(null)),
+        ("GET", m.clone(), json!(null)),
+        ("DELETE", m.clone(), json!(null)),
+        ("POST", format!("{m}/stop"), json!({})),
+        ("POST", format!("{m}/exec"), json!({"command": ["/bin/busybox", "true"]})),
+        ("GET", format!("{m}/logs"), json!(null)),
+        ("GET", format!("{m}/files?path=/etc/hostname"), json!(null)),
+        ("PUT", format!("{m}/files?path=/tmp/x"), json!("data")),
+        ("POST", format!("/v1/clouds/{a}/volumes"), json!({"name": "w", "size_bytes": 1000000})),
+        ("GET", format!("/v1/clouds/{a}/volumes"), json!(null)),
+        ("DELETE", format!("/v1/clouds/{a}/volumes/v"), json!(null)),
+        ("POST", format!("/v1/clouds/{a}/tokens"), json!({"scope": "read"})),
+        ("GET", format!("/v1/clouds/{a}/tokens"), json!(null)),
+        ("DELETE", format!("/v1/clouds/{a}/tokens/t0"), json!(null)),
+        ("GET", format!("/v1/clouds/{a}/usage"), json!(null)),
+        ("GET", format!("/v1/events?cloud={a}"), json!(null)),
+    ]
+}
+
+#[test]
+fn every_endpoint_refuses_a_token_of_another_cloud() {
+    if !kvm_or_skip("every_endpoint_refuses_a_token_of_another_cloud") {
+        return;
+    }
+    let d = Daemon::start("matrix");
+    let (a, ta) = d.new_cloud();
+    let (_b, tb) = d.new_cloud();
+    let (s, _) = d.json(
+        "POST",
+        &format!("/v1/clouds/{a}/machines"),
+        &ta,
+        json!({"name": "m", "command": ["/bin/busybox", "sh"]}),
+    );
+    assert_eq!(s, 201);
+    let (s, _) = d.json("POST", &format!("/v1/clouds/{a}/volumes"), &ta, json!({"name": "v", "size_bytes": 1 << 20}));
+    assert_eq!(s, 201);
+    let (s, read) = d.json("POST", &format!("/v1/clouds/{a}/tokens"), &ta, json!({"scope": "read"}));
+    assert_eq!(s, 201);
+    let read = read["token"].as_str().unwrap().to_string();
+    let (_, exec) = d.json("POST", &format!("/v1/clouds/{a}/tokens"), &ta, json!({"scope": "exec"}));
+    let exec = exec["token"].as_str().unwrap().to_string();
+    let body = |v: &Value| if v.is_null() { Vec::new() } else { v.to_string().into_bytes() };
+    for (method, path, v) in endpoints(&a) {
+        let (s, out) = d.call(method, &path, Some(&tb), &body(&v));
+        assert!(
+            s == 404 || s == 403,
+            "{method} {path} with cloud B's token answered {s}: {}",
+            String::from_utf8_lossy(&out)
+        );
+        let (s, _) = d.call(method, &path, None, &body(&v));
+        assert_eq!(s, 401, "{method} {path} without a token");
+        let (s, _) = d.call(method, &path, Some("wisp_x_00"), &body(&v));
+        assert_eq!(s, 401, "{method} {path} with a made-up token");
+        let writes = method != "GET";
+        let (s, _) = d.call(method, &path, Some(&read), &body(&v));
+        if writes {
+            assert_eq!(s, 403, "{method} {path} with a read-only token");
+        } else if path.contains("/logs") || path.contains("/files") || path.ends_with("/tokens") {
+            assert_eq!(s, 403, "{method} {path}: a read-only token sees metadata, not output, files or tokens");
+        } else {
+            assert!(s < 300, "{method} {path} with a read-only token answered {s}");
+        }
+        if writes && !path.ends_with("/exec") {
+            let (s, _) = d.call(method, &path, Some(&exec), &body(&v));
+            assert_eq!(s, 403, "{method} {path} with an exec-only token");
+        }
+    }
+    let exec_body = json!({"command": ["/bin/busybox", "echo", "ok"]}).to_string();
+    let (s, out) = d.call("POST", &format!("/v1/clouds/{a}/machines/m/exec"), Some(&exec), exec_body.as_bytes());
+    assert_eq!(s, 200, "an exec token may exec: {}", String::from_utf8_lossy(&out));
+    let (_, short) =
+        d.json("POST", &format!("/v1/clouds/{a}/tokens"), &ta, json!({"scope": "owner", "ttl_seconds": 1}));
+    let short = short["token"].as_str().unwrap().to_string();
+    assert_eq!(d.call("GET", &format!("/v1/clouds/{a}"), Some(&short), b"").0, 200);
+    std::thread::sleep(Duration::from_millis(1100));
+    assert_eq!(d.call("GET", &format!("/v1/clouds/{a}"), Some(&short), b"").0, 401, "an expired token");
+    // Tokens are stored hashed: no token appears in the database file.
+    let db = std::fs::read(d.state().join("wisp.db")).unwrap_or_default();
+    let wal = std::fs::read(d.state().join("wisp.db-wal")).unwrap_or_default();
+    for t in [&ta, &tb, &read, &exec, &d.admin] {
+        let secret = t.rsplit('_').next().unwrap().as_bytes();
+        assert!(!db.windows(secret.len()).any(|w| w == secret) && !wal.windows(secret.len()).any(|w| w == secret));
+    }
+}
+
+#[test]
+fn malformed_requests_get_4xx_and_the_daemon_survives() {
+    let d = Daemon::start("fuzz");
+    let (a, ta) = d.new_cloud();
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{".to_vec(),
+        b"[1,2,3]".to_vec(),
+        b"null".to_vec(),
+        b"\"str\"".to_vec(),
+        br#"{"name": 5, "command": "sh"}"#.to_vec(),
+        br#"{"name": "ok", "command": [], "bogus": 1}"#.to_vec(),
+        br#"{"name": "../../etc", "command": ["x"]}"#.to_vec(),
+        br#"{"scope": "root"}"#.to_vec(),
+        br#"{"name": "v", "size_bytes": -1}"#.to_vec(),
+        br#"{"name": "m2", "command": ["a\u0000b"]}"#.to_vec(),
+        br#"{"name": "m3", "command": ["x"], "memory_mib": 99999999999}"#.to_vec(),
+        br#"{"quota": {"machines": "many"}}"#.to_vec(),
+        (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 24) as u8).collect(),
+        vec![b'{'; 100_000],
+    ];
+    let mut tried = 0;
+    for (method, path, _) in endpoints(&a) {
+        for b in &bodies {
+            if method == "GET" || method == "DELETE" {
+                continue;
+            }
+            let (s, out) = d.call(method, &path, Some(&ta), b);
+            assert!(
+                (400..500).contains(&s),
+                "{method} {path} {:?} answered {s}: {}",
+                String::from_utf8_lossy(&b[..b.len().min(40)]),
+                String::from_utf8_lossy(&out)
+            );
+            tried += 1;
+        }
+        for tok in ["", "Bearer", "wisp_admin_x", "\u{1F600}", &"x".repeat(10_000)] {
+            let (s, _) = d.call(method, &path, Some(tok), b"{}");
+            assert!((400..500).contains(&s), "{method} {path} with token {tok:.10}: {s}");
+        }
+    }
+    assert!(tried > 50);
+    // Oversized and malformed HTTP itself.
+    let huge = vec![b'a'; 2 << 20];
+    assert_eq!(d.call("POST", "/v1/clouds", Some(&d.admin), &huge).0, 413);
+    for raw in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET /v1/clouds HTTP/9\r\n\r\n",
+        b"GET /v1/clouds HTTP/1.1\r\nContent-Length: x\r\n\r\n",
+    ] {
+        let mut s = UnixStream::connect(&d.sock).unwrap();
+        s.write_all(raw).unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let code: u16 = out.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        assert!((400..=505).contains(&code) && code != 500, "{raw:?} answered {out:.60}");
+    }
+    assert_eq!(d.call("GET", "/v1/nope", Some(&ta), b"").0, 404);
+    assert_eq!(d.call("PATCH", &format!("/v1/clouds/{a}"), Some(&ta), b"").0, 405);
+    // Still alive and correct.
+    assert_eq!(d.call("GET", &format!("/v1/clouds/{a}"), Some(&ta), b"").0, 200);
+    let (s, doc) = d.call("GET", "/v1/openapi.json", None, b"");
+    let doc: Value = serde_json::from_slice(&doc).unwrap();
+    assert!(s == 200 && doc["paths"].as_object().is_some_and(|p| p.len() >= 10), "the OpenAPI document lists the API");
+}
+
+/// Cloud-host processes of this test's state directory still running.
+fn hosts_of(state: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains("cloud-host") && cmd.contains(&*state.to_string_lossy()) {
+            found.push(cmd);
+        }
+    }
+    found
+}
+
+#[test]
+fn kill_9_mid_creates_loses_nothing_acknowledged_and_orphans_nothing() {
+    let kvm = kvm_or_skip("kill_9_mid_creates_loses_nothing_acknowledged_and_orphans_nothing");
+    let mut d = Daemon::start("crash");
+    let (parent, tp) = d.new_cloud();
+    let sock = d.sock.clone();
+    let admin = d.admin.clone();
+    let acked = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, Option<String>)>::new()));
+    let mut threads = Vec::new();
+    for t in 0..10 {
+        let (sock, admin, acked, parent, tp) = (sock.clone(), admin.clone(), acked.clone(), parent.clone(), tp.clone());
+        threads.push(std::thread::spawn(move || {
+            for i in 0..50 {
+                let result = std::panic::catch_unwind(|| {
+                    if kvm && i % 5 == 0 {
+                        let name = format!("m{t}x{i}");
+                        let body = json!({"name": name, "command": ["/bin/busybox", "sh"], "memory_mib": 16});
+                        let path = format!("/v1/clouds/{parent}/machines");
+                        let (s, _) = raw_call(&sock, "POST", &path, Some(&tp), body.to_string().as_bytes());
+                        (s == 201).then(|| (parent.clone(), Some(name)))
+                    } else {
+                        let (s, b) = raw_call(&sock, "POST", "/v1/clouds", Some(&admin), b"{}");
+                        let v: Value = serde_json::from_slice(&b).unwrap_or(Value::Null);
+                        (s == 201).then(|| (v["id"].as_str().unwrap_or("").to_string(), None))
+                    }
+                });
+                match result {
+                    Ok(Some(r)) => acked.lock().unwrap().push(r),
+                    Ok(None) => {}
+                    Err(_) => return, // the daemon is gone
+                }
+            }
+        }));
+    }
+    while acked.lock().unwrap().len() < 100 && !threads.iter().all(|t| t.is_finished()) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    d.kill9();
+    for t in threads {
+        let _ = t.join();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(acked.len() >= 100, "creates were acknowledged before the kill");
+    // The host processes die with the daemon.
+    let t0 = Instant::now();
+    while !hosts_of(&d.state()).is_empty() && t0.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(hosts_of(&d.state()), Vec::<String>::new(), "no cloud host outlives the daemon");
+    d.restart();
+    let admin = d.admin.clone();
+    for (cloud, machine) in &acked {
+        match machine {
+            None => {
+                assert_eq!(d.call("GET", &format!("/v1/clouds/{cloud}"), Some(&admin), b"").0, 200, "cloud {cloud}")
+            }
+            Some(m) => {
+                let (s, v) = d.json("GET", &format!("/v1/clouds/{cloud}/machines/{m}"), &admin, json!(null));
+                assert_eq!(s, 200, "machine {m}");
+                assert_eq!(v["state"], "lost", "a machine that ran when the daemon died is marked lost");
+            }
+        }
+    }
+    // Nothing half-made: every machine row is in a final state, every cloud has its owner token.
+    let (_, list) = d.json("GET", "/v1/clouds", &admin, json!(null));
+    assert!(list["clouds"].as_array().unwrap().len() >= acked.iter().filter(|a| a.1.is_none()).count());
+    let (_, ms) = d.json("GET", &format!("/v1/clouds/{parent}/machines"), &admin, json!(null));
+    for m in ms["machines"].as_array().unwrap() {
+        assert!(m["state"] == "lost" || m["state"] == "exited", "{m}");
+    }
+}
+
+#[test]
+fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("confinement");
+    let _ = std::fs::remove_dir_all(&dir);
+    let secret = dir.join("clouds/other/volumes/v/data/secret");
+    std::fs::create_dir_all(secret.parent().unwrap()).unwrap();
+    std::fs::write(&secret, "other cloud's data").unwrap();
+    std::fs::create_dir_all(dir.join("clouds/mine/volumes/v/data")).unwrap();
+    let own = dir.join("clouds/mine/volumes/v/data/file");
+    std::fs::write(&own, "mine").unwrap();
+    std::fs::write(dir.join("wisp.db"), "the daemon's database").unwrap();
+    let probe = |path: &Path| {
+        Command::new(wisp())
+            .arg("--state")
+            .arg(&dir)
+            .args(["cloud-host", "--cloud", "mine", "--probe"])
+            .arg(path)
+            .output()
+            .unwrap()
+    };
+    let o = probe(&own);
+    assert!(
+        o.status.success(),
+        "its own data opens: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    for target in [secret.clone(), dir.join("wisp.db")] {
+        let o = probe(&target);
+        assert_eq!(
+            o.status.code(),
+            Some(3),
+            "{} must be refused: {}",
+            target.display(),
+            String::from_utf8_lossy(&o.stdout)
+        );
+        assert!(String::from_utf8_lossy(&o.stdout).contains("Permission denied"));
+    }
+}
