@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod control;
+
 fn wisp_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap_or_default();
     exe.with_file_name("wisp")
@@ -205,9 +207,10 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
-            "startup" | "syscall" | "spawn" | "storage" | "all" => what = a.clone(),
+            "startup" | "syscall" | "spawn" | "storage" | "control" | "economics" | "all" => what = a.clone(),
             "-h" | "--help" => {
-                println!("usage: wisp-bench [startup|syscall|spawn|storage|all] [-n RUNS]");
+                println!("usage: wisp-bench [startup|syscall|spawn|storage|control|economics|all] [-n RUNS]\n\
+                     control: -n clouds and machines (default 1000); economics: a 30-second task");
                 return;
             }
             other => {
@@ -231,5 +234,11 @@ fn main() {
     }
     if what == "storage" || what == "all" {
         storage(runs);
+    }
+    if what == "control" {
+        control::control(if args.iter().any(|a| a == "-n") { runs } else { 1000 });
+    }
+    if what == "economics" || what == "all" {
+        control::economics();
     }
 }
