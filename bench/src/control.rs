@@ -66,11 +66,8 @@ fn call(s: &mut UnixStream, method: &str, path: &str, token: &str, body: &str) -
     }
     let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-    let len: usize = head
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
+    let len: usize =
+        head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     let mut body = vec![0u8; len];
     let _ = s.read_exact(&mut body);
     (status, String::from_utf8_lossy(&body).into_owned())
@@ -130,7 +127,9 @@ pub fn control(n: usize) {
         }
     }
     let rss = std::fs::read_to_string("/proc/meminfo").ok().and_then(|m| {
-        m.lines().find(|l| l.starts_with("MemAvailable:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+        m.lines()
+            .find(|l| l.starts_with("MemAvailable:"))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
     });
     for (id, token) in &made {
         let t = Instant::now();

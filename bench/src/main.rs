@@ -209,8 +209,10 @@ fn main() {
             "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
             "startup" | "syscall" | "spawn" | "storage" | "control" | "economics" | "all" => what = a.clone(),
             "-h" | "--help" => {
-                println!("usage: wisp-bench [startup|syscall|spawn|storage|control|economics|all] [-n RUNS]\n\
-                     control: -n clouds and machines (default 1000); economics: a 30-second task");
+                println!(
+                    "usage: wisp-bench [startup|syscall|spawn|storage|control|economics|all] [-n RUNS]\n\
+                     control: -n clouds and machines (default 1000); economics: a 30-second task"
+                );
                 return;
             }
             other => {

@@ -109,6 +109,9 @@ pub enum TokenCommand {
     },
 }
 
+/// Gets body pieces of a streamed answer; false stops reading.
+type Sink<'a> = &'a mut dyn FnMut(&[u8]) -> bool;
+
 /// One answer from the daemon.
 struct Answer {
     status: u16,
@@ -137,13 +140,7 @@ impl Conn {
     }
 
     /// Sends a request; with `stream`, body pieces go to it as they come.
-    fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&[u8]>,
-        stream: Option<&mut dyn FnMut(&[u8]) -> bool>,
-    ) -> Result<Answer, String> {
+    fn call(&self, method: &str, path: &str, body: Option<&[u8]>, stream: Option<Sink<'_>>) -> Result<Answer, String> {
         let mut s = self.connect()?;
         let body = body.unwrap_or(b"");
         let head = format!(

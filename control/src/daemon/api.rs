@@ -856,6 +856,9 @@ fn usage(d: &Arc<Daemon>, c: &str) -> Result<Value, ApiError> {
     }))
 }
 
+/// seq, time, cloud, kind, machine, detail.
+type EventRow = (i64, i64, String, String, Option<String>, Option<String>);
+
 fn events(d: &Arc<Daemon>, caller: &Caller, req: &Request, w: &mut impl Write) -> Result<Answer, ApiError> {
     let since: i64 = match req.query("since") {
         Some(s) => s.parse().map_err(|_| err(400, "bad_since", "since is an event sequence number"))?,
@@ -871,7 +874,7 @@ fn events(d: &Arc<Daemon>, caller: &Caller, req: &Request, w: &mut impl Write) -
         let mut st = s.db.prepare_cached(
             "SELECT seq, time_ms, cloud, kind, machine, detail FROM events WHERE seq > ?1 ORDER BY seq LIMIT 1000",
         )?;
-        let rows: Vec<(i64, i64, String, String, Option<String>, Option<String>)> = st
+        let rows: Vec<EventRow> = st
             .query_map([after], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
             .collect::<Result<_, _>>()?;
         let mut out = Vec::new();

@@ -99,24 +99,19 @@ impl HostConn {
         std::thread::Builder::new()
             .name(format!("host-{cloud}"))
             .spawn(move || {
-                loop {
-                    match crate::proto::recv::<Message>(&mut reader) {
-                        Ok(Some(m)) => {
-                            let id = match &m {
-                                Message::Reply { id, .. } | Message::Output { id, .. } => Some(*id),
-                                Message::Exited { .. } => None,
-                            };
-                            match id {
-                                Some(id) => {
-                                    let waiting = c.waiting.lock().unwrap_or_else(|e| e.into_inner());
-                                    if let Some(tx) = waiting.get(&id) {
-                                        let _ = tx.send(m);
-                                    }
-                                }
-                                None => on_message(&c.cloud, m),
+                while let Ok(Some(m)) = crate::proto::recv::<Message>(&mut reader) {
+                    let id = match &m {
+                        Message::Reply { id, .. } | Message::Output { id, .. } => Some(*id),
+                        Message::Exited { .. } => None,
+                    };
+                    match id {
+                        Some(id) => {
+                            let waiting = c.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                            if let Some(tx) = waiting.get(&id) {
+                                let _ = tx.send(m);
                             }
                         }
-                        _ => break,
+                        None => on_message(&c.cloud, m),
                     }
                 }
                 c.dead.store(true, Ordering::SeqCst);
