@@ -27,6 +27,13 @@ pub struct HostArgs {
     /// and report what happened (a compromised host process, simulated).
     #[arg(long, value_name = "PATH", hide = true)]
     probe: Option<PathBuf>,
+    /// Test aid: confine, then ask the mount helper for an overlay whose
+    /// writable directories are in DIR, and report what happened.
+    #[arg(long, value_name = "DIR", hide = true)]
+    probe_mount: Option<PathBuf>,
+    /// Internal: serve as the cloud host's mount helper (see mounter.rs).
+    #[arg(long, hide = true)]
+    mounter: bool,
 }
 
 /// A machine this host runs.
@@ -79,8 +86,28 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    if let Err(e) = crate::sandbox::confine(&state) {
+    if args.mounter {
+        return crate::mounter::serve(&state);
+    }
+    if let Err(e) = crate::sandbox::confine(&state, &args.cloud) {
         return fail(format!("cannot confine the cloud host: {e}"));
+    }
+    if let Some(dir) = args.probe_mount {
+        let layer = host_layer(&state);
+        let lower: Vec<&std::path::Path> = layer.iter().map(|p| p.as_path()).collect();
+        for d in ["u", "w", "m"] {
+            let _ = std::fs::create_dir_all(dir.join(d));
+        }
+        return match crate::mounter::overlay(&lower, &dir.join("u"), &dir.join("w"), &dir.join("m")) {
+            Ok(()) => {
+                println!("probe: mounted over {}", dir.display());
+                0
+            }
+            Err(e) => {
+                println!("probe: refused {}: {e}", dir.display());
+                3
+            }
+        };
     }
     if let Some(path) = args.probe {
         return match std::fs::read(&path) {
@@ -169,6 +196,11 @@ fn handle(host: &Arc<Host>, id: u64, req: Request) {
             host.reply(id, r);
         }
     }
+}
+
+/// Any one image layer of the state directory (for --probe-mount).
+fn host_layer(state: &State) -> Option<PathBuf> {
+    std::fs::read_dir(state.layers()).ok()?.flatten().map(|e| e.path()).next()
 }
 
 /// Signals every process of the machine with SIGTERM, then SIGKILL once

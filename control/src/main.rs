@@ -7,6 +7,7 @@ mod cloudhost;
 mod daemon;
 mod image;
 mod machine;
+mod mounter;
 mod progress;
 mod proto;
 mod rootfs;

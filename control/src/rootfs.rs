@@ -76,10 +76,8 @@ pub fn prepare(state: &State, image: &str, discard: bool, name: Option<&str>) ->
     // The top layer is listed first.
     let lowers: Vec<PathBuf> = img.layers.iter().rev().map(|l| state.layers().join(l)).collect();
     let lower_refs: Vec<&Path> = lowers.iter().map(|p| p.as_path()).collect();
-    wisp_kernel::host::enter_mount_namespace()
-        .map_err(|e| format!("cannot make a private mount namespace for the image root: {e:?}"))?;
-    wisp_kernel::host::mount_overlay(&lower_refs, &upper, &work, &root.merged)
-        .map_err(|e| format!("cannot mount the layered root (overlayfs): {e:?}"))?;
+    crate::mounter::overlay(&lower_refs, &upper, &work, &root.merged)
+        .map_err(|e| format!("cannot mount the layered root (overlayfs): {e}"))?;
     root.mounted = true;
     Ok(root)
 }
@@ -125,7 +123,7 @@ impl Drop for LayeredRoot {
     fn drop(&mut self) {
         // Unmount before deleting anything: deleting through the mount would
         // record whiteouts in a kept layer.
-        if self.mounted && wisp_kernel::host::umount(&self.merged).is_err() {
+        if self.mounted && crate::mounter::umount(&self.merged).is_err() {
             return;
         }
         let _ = std::fs::remove_dir(&self.merged);

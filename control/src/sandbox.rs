@@ -9,6 +9,9 @@
 //! - Namespaces: a private mount namespace (for overlay roots), and where the
 //!   host allows, fresh network, IPC and UTS namespaces.
 //! - No new privileges, no core dumps, and death with the daemon.
+//! - Image roots are mounted by a helper process started just before the
+//!   confinement (mounter.rs), which mounts only image layers under
+//!   directories of this cloud.
 
 use std::path::Path;
 
@@ -21,7 +24,7 @@ const SYSTEM_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib6
 /// Devices a cloud host opens for reading and writing.
 const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"];
 
-pub fn confine(state: &State) -> Result<(), String> {
+pub fn confine(state: &State, cloud: &str) -> Result<(), String> {
     // The daemon starts cloud hosts from one long-lived thread, so this fires
     // only when the daemon itself is gone.
     host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(|e| format!("PR_SET_PDEATHSIG: {e}"))?;
@@ -30,6 +33,9 @@ pub fn confine(state: &State) -> Result<(), String> {
     // Best effort: machines have no host network in any case, but a
     // compromised host process then has none either.
     let _ = host::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS);
+    // Image roots are mounted by a helper outside the confinement.
+    let shared = state.images().parent().map(Path::to_path_buf).unwrap_or_default();
+    crate::mounter::start_helper(&shared, cloud)?;
     let rw = landlock::all(5);
     let mut rules: Vec<(&Path, u64)> = SYSTEM_DIRS.iter().map(|d| (Path::new(*d), landlock::READ)).collect();
     let (images, layers) = (state.images(), state.layers());

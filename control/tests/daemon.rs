@@ -202,6 +202,62 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     assert_eq!(s, 404);
 }
 
+#[test]
+fn machines_run_from_images_with_their_own_writable_layer() {
+    if !kvm_or_skip("machines_run_from_images_with_their_own_writable_layer") {
+        return;
+    }
+    let d = Daemon::start("images");
+    let src = d.dir.join("src");
+    std::fs::create_dir_all(src.join("bin")).unwrap();
+    std::fs::create_dir_all(src.join("etc")).unwrap();
+    std::fs::copy("/bin/busybox", src.join("bin/busybox")).unwrap();
+    std::os::unix::fs::symlink("busybox", src.join("bin/sh")).unwrap();
+    std::fs::write(src.join("etc/motd"), "from the image\n").unwrap();
+    let o = Command::new(wisp())
+        .arg("--state")
+        .arg(d.state())
+        .args(["image", "import"])
+        .arg(&src)
+        .args(["--name", "mini"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (c, t) = d.new_cloud();
+    for m in ["a", "b"] {
+        let (s, v) = d.json(
+            "POST",
+            &format!("/v1/clouds/{c}/machines"),
+            &t,
+            json!({"name": m, "image": "mini", "command": ["/bin/sh"]}),
+        );
+        assert_eq!(s, 201, "{v}");
+    }
+    let run = |m: &str, script: &str| {
+        let (s, v) = d.json(
+            "POST",
+            &format!("/v1/clouds/{c}/machines/{m}/exec"),
+            &t,
+            json!({"command": ["/bin/sh", "-c", script]}),
+        );
+        assert_eq!(s, 200, "{v}");
+        v["stdout"].as_str().unwrap_or("").to_string()
+    };
+    assert_eq!(run("a", "cat /etc/motd; echo mine > /note; cat /etc/hostname"), "from the image\na\n");
+    assert_eq!(run("b", "cat /note 2>/dev/null || echo none"), "none\n", "each machine has its own writable layer");
+    let (s, _) = d.json("DELETE", &format!("/v1/clouds/{c}/machines/a"), &t, json!(null));
+    assert_eq!(s, 200);
+    let layer = d.state().join("clouds").join(&c).join("rootfs/a");
+    assert!(!layer.exists(), "a deleted machine's layer goes with it");
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines"),
+        &t,
+        json!({"name": "z", "image": "nope", "command": ["/bin/sh"]}),
+    );
+    assert_eq!(s, 404, "{v}");
+}
+
 /// Every endpoint of cloud A, with what a valid body looks like.
 fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
     let m = format!("/v1/clouds/{a}/machines/m");
@@ -472,6 +528,22 @@ fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+    // The mount helper mounts only inside the cloud's own directory.
+    let probe_mount = |d: &Path| {
+        Command::new(wisp())
+            .arg("--state")
+            .arg(&dir)
+            .args(["cloud-host", "--cloud", "mine", "--probe-mount"])
+            .arg(d)
+            .output()
+            .unwrap()
+    };
+    let o = probe_mount(&dir.join("clouds/other/volumes/v/data"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.code() == Some(3) && out.contains("outside"), "another cloud's directory: {out}");
+    let o = probe_mount(&dir.join("clouds/mine/tmp/probe"));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(!out.contains("outside"), "its own directory passes the check: {out}");
     for target in [secret.clone(), dir.join("wisp.db")] {
         let o = probe(&target);
         assert_eq!(
