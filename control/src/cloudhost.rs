@@ -92,6 +92,9 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
     if let Err(e) = crate::sandbox::confine(&state, &args.cloud) {
         return fail(format!("cannot confine the cloud host: {e}"));
     }
+    if let Err(e) = crate::sandbox::restrict_syscalls(&[]) {
+        return fail(format!("cannot confine the cloud host: {e}"));
+    }
     if let Some(dir) = args.probe_mount {
         let layer = host_layer(&state);
         let lower: Vec<&std::path::Path> = layer.iter().map(|p| p.as_path()).collect();
@@ -110,6 +113,16 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         };
     }
     if let Some(path) = args.probe {
+        // What else a compromised host might try: start a program, open a socket.
+        match std::process::Command::new("/bin/true").status() {
+            Ok(_) => println!("probe: exec allowed"),
+            Err(e) => println!("probe: exec refused: {e}"),
+        }
+        match std::net::TcpStream::connect("127.0.0.1:9") {
+            Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => println!("probe: socket refused: {e}"),
+            Err(e) => println!("probe: socket allowed ({e})"),
+            Ok(_) => println!("probe: socket allowed"),
+        }
         return match std::fs::read(&path) {
             Ok(_) => {
                 println!("probe: opened {}", path.display());

@@ -117,6 +117,11 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
     wisp_kernel::host::set_umask(0);
     wisp_vmm::sys::install_kick_handler().map_err(fail)?;
     wisp_vmm::sys::forward_host_signals(booted.machine.host_signals.clone()).map_err(fail)?;
+    // From here on wisp needs only the calls a cloud host needs (plus
+    // unmounting an image root at the end); the suites run under the same
+    // filter the daemon's hosts do.
+    let unmount: &[i64] = if args.image.is_some() { &[libc::SYS_umount2] } else { &[] };
+    crate::sandbox::restrict_syscalls(unmount).map_err(fail)?;
     let done = Arc::new(AtomicBool::new(false));
     let timed_out = Arc::new(AtomicBool::new(false));
     let watchdog = match args.timeout {

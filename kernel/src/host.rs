@@ -763,3 +763,62 @@ pub fn unshare(flags: i32) -> Result<(), Errno> {
     // SAFETY: plain integer flags.
     check(unsafe { libc::unshare(flags) } as i64).map(|_| ())
 }
+
+/// Installs a seccomp filter on every thread of this process: the x86_64
+/// system calls in `allowed` pass, any other fails with `errno`, and calls
+/// of another ABI (x32, i386) kill the process.
+pub fn seccomp_allowlist(allowed: &[i64], errno: i32) -> Result<(), Errno> {
+    #[repr(C)]
+    #[derive(Clone, Copy)]
+    struct Insn {
+        code: u16,
+        jt: u8,
+        jf: u8,
+        k: u32,
+    }
+    #[repr(C)]
+    struct Prog {
+        len: u16,
+        filter: *const Insn,
+    }
+    const LD_ABS_W: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+    const RET_ALLOW: u32 = 0x7fff_0000;
+    const RET_ERRNO: u32 = 0x0005_0000;
+    const RET_KILL_PROCESS: u32 = 0x8000_0000;
+    const X32_BIT: u32 = 0x4000_0000;
+    let n = allowed.len();
+    if n == 0 || n > 250 {
+        return Err(Errno::EINVAL);
+    }
+    let insn = |code, jt, jf, k| Insn { code, jt, jf, k };
+    let mut f = vec![
+        insn(LD_ABS_W, 0, 0, 4), // seccomp_data.arch
+        insn(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
+        insn(RET_K, 0, 0, RET_KILL_PROCESS),
+        insn(LD_ABS_W, 0, 0, 0), // seccomp_data.nr
+    ];
+    // x32 numbers carry bit 30; they never match the list but must not
+    // reach the errno default either.
+    f.push(insn(0x45, 0, 1, X32_BIT)); // JSET: jump to kill when set
+    f.push(insn(RET_K, 0, 0, RET_KILL_PROCESS));
+    for (i, nr) in allowed.iter().enumerate() {
+        // Jump over the remaining tests and the errno return to ALLOW.
+        f.push(insn(JEQ_K, (n - i) as u8, 0, *nr as u32));
+    }
+    f.push(insn(RET_K, 0, 0, RET_ERRNO | (errno as u32 & 0xffff)));
+    f.push(insn(RET_K, 0, 0, RET_ALLOW));
+    let prog = Prog { len: f.len() as u16, filter: f.as_ptr() };
+    prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
+    // SAFETY: `prog` points at `f`, which outlives the call; the kernel copies
+    // the filter. SECCOMP_SET_MODE_FILTER = 1, SECCOMP_FILTER_FLAG_TSYNC = 1.
+    let r = unsafe { libc::syscall(libc::SYS_seccomp, 1u32, 1u32, &prog as *const Prog) };
+    match check(r) {
+        Ok(0) => Ok(()),
+        // A positive answer is the id of a thread that could not be synced.
+        Ok(_) => Err(Errno::EBUSY),
+        Err(e) => Err(e),
+    }
+}
