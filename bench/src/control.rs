@@ -138,6 +138,11 @@ pub fn control(n: usize) {
             stops.push(t.elapsed());
         }
     }
+    if machines.len() >= 200 {
+        let tail = machines.len() - 100;
+        report("  first 100 machines", machines[..100].to_vec(), "");
+        report("  last 100 machines", machines[tail..].to_vec(), "");
+    }
     report("create cloud", clouds, "(target p50 <= 1 ms)");
     report("create+start machine", machines, "(target p50 <= 5 ms)");
     report("stop machine", stops, "");

@@ -20,9 +20,11 @@ use crate::state::State;
 
 #[derive(Args, Debug)]
 pub struct HostArgs {
-    /// The cloud this process serves.
+    /// The cloud this process serves; without it the process prepares
+    /// everything that does not depend on the cloud, then waits for a `Bind`
+    /// on its control socket (the daemon keeps a few such hosts warm).
     #[arg(long)]
-    cloud: String,
+    cloud: Option<String>,
     /// Test aid: confine this process as for serving, then try to read PATH
     /// and report what happened (a compromised host process, simulated).
     #[arg(long, value_name = "PATH", hide = true)]
@@ -82,14 +84,43 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         eprintln!("wisp cloud-host: {msg}");
         1
     };
-    let state = match State::open(state_dir).and_then(|s| s.cloud(&args.cloud)) {
+    let shared = match State::open(state_dir) {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
     if args.mounter {
-        return crate::mounter::serve(&state);
+        return crate::mounter::serve(&shared);
     }
-    if let Err(e) = crate::sandbox::confine(&state, &args.cloud) {
+    if let Err(e) = crate::sandbox::prepare(shared.root()) {
+        return fail(format!("cannot confine the cloud host: {e}"));
+    }
+    let sock = match wisp_kernel::host::dup(std::os::fd::AsFd::as_fd(&std::io::stdin())) {
+        Ok(fd) => UnixStream::from(fd),
+        Err(e) => return fail(format!("no control socket on stdin: {e}")),
+    };
+    let mut input = match sock.try_clone() {
+        Ok(s) => s,
+        Err(e) => return fail(format!("control socket: {e}")),
+    };
+    let cloud = match &args.cloud {
+        Some(c) => c.clone(),
+        None => match crate::proto::recv::<crate::proto::Bind>(&mut input) {
+            Ok(Some(b)) => b.cloud,
+            Ok(None) => return 0,
+            Err(e) => return fail(format!("control socket: {e}")),
+        },
+    };
+    let state = match shared.cloud(&cloud) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    if args.cloud.is_none() {
+        // A warm host logged to the shared log until now.
+        if let Err(e) = redirect_output(&state) {
+            return fail(e);
+        }
+    }
+    if let Err(e) = crate::sandbox::confine(&state, &cloud) {
         return fail(format!("cannot confine the cloud host: {e}"));
     }
     if let Err(e) = crate::sandbox::restrict_syscalls(&[]) {
@@ -134,14 +165,6 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
             }
         };
     }
-    let sock = match wisp_kernel::host::dup(std::os::fd::AsFd::as_fd(&std::io::stdin())) {
-        Ok(fd) => UnixStream::from(fd),
-        Err(e) => return fail(format!("no control socket on stdin: {e}")),
-    };
-    let mut input = match sock.try_clone() {
-        Ok(s) => s,
-        Err(e) => return fail(format!("control socket: {e}")),
-    };
     wisp_kernel::host::set_umask(0);
     if let Err(e) = wisp_vmm::sys::install_kick_handler() {
         return fail(e.to_string());
@@ -209,6 +232,20 @@ fn handle(host: &Arc<Host>, id: u64, req: Request) {
             host.reply(id, r);
         }
     }
+}
+
+/// Points stdout and stderr at the cloud's own host log.
+fn redirect_output(state: &State) -> Result<(), String> {
+    let path = state.root().join("host.log");
+    let f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    for fd in [1, 2] {
+        wisp_kernel::host::dup_onto(std::os::fd::AsFd::as_fd(&f), fd).map_err(|e| format!("host log: {e}"))?;
+    }
+    Ok(())
 }
 
 /// Any one image layer of the state directory (for --probe-mount).

@@ -24,23 +24,34 @@ use serde::{Deserialize, Serialize};
 
 #[derive(Serialize, Deserialize, Debug)]
 enum Op {
-    Overlay { lower: Vec<PathBuf>, upper: PathBuf, work: PathBuf, target: PathBuf },
-    Umount { target: PathBuf },
+    /// The first request: the cloud whose directory bounds the others.
+    Bind {
+        cloud: String,
+    },
+    Overlay {
+        lower: Vec<PathBuf>,
+        upper: PathBuf,
+        work: PathBuf,
+        target: PathBuf,
+    },
+    Umount {
+        target: PathBuf,
+    },
 }
 
 /// The host's connection to its helper; None in `wisp run` (which mounts
 /// itself).
 static HELPER: OnceLock<Mutex<UnixStream>> = OnceLock::new();
 
-/// Starts the helper for the cloud whose state is `state` (call in the
-/// mount namespace the machines use, before confinement).
-pub fn start_helper(state_dir: &Path, cloud: &str) -> Result<(), String> {
+/// Starts the helper (call in the mount namespace the machines use, before
+/// confinement); `bind` then tells it the cloud.
+pub fn start_helper(state_dir: &Path) -> Result<(), String> {
     let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wisp binary: {e}"))?;
     let child = std::process::Command::new(exe)
         .arg("--state")
         .arg(state_dir)
-        .args(["cloud-host", "--cloud", cloud, "--mounter"])
+        .args(["cloud-host", "--mounter"])
         .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
         .spawn()
         .map_err(|e| format!("cannot start the mount helper: {e}"))?;
@@ -58,6 +69,11 @@ fn call(op: Op) -> Result<(), String> {
         Ok(None) => Err("the mount helper is gone".into()),
         Err(e) => Err(format!("mount helper: {e}")),
     }
+}
+
+/// Tells the helper which cloud it serves.
+pub fn bind(cloud: &str) -> Result<(), String> {
+    call(Op::Bind { cloud: cloud.to_string() })
 }
 
 /// Mounts an overlay, through the helper when this process has one.
@@ -106,7 +122,7 @@ fn fd_path(fd: &OwnedFd) -> PathBuf {
 }
 
 /// The helper's loop: serve requests on stdin until it closes.
-pub fn serve(state: &crate::state::State) -> i32 {
+pub fn serve(shared: &crate::state::State) -> i32 {
     let _ = wisp_kernel::host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
     let sock = match wisp_kernel::host::dup(std::io::stdin().as_fd()) {
         Ok(fd) => UnixStream::from(fd),
@@ -115,45 +131,42 @@ pub fn serve(state: &crate::state::State) -> i32 {
             return 1;
         }
     };
-    let roots = (|| -> Result<_, String> {
-        let cloud = state.root().canonicalize().map_err(|e| e.to_string())?;
-        let layers = state.layers().canonicalize().map_err(|e| e.to_string())?;
-        let cloud_fd = wisp_kernel::host::open_dir_path(&cloud).map_err(|e| e.to_string())?;
-        let layers_fd = wisp_kernel::host::open_dir_path(&layers).map_err(|e| e.to_string())?;
-        Ok((cloud, cloud_fd, layers, layers_fd))
-    })();
-    let (cloud, cloud_fd, layers, layers_fd) = match roots {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("wisp mount helper: {e}");
-            return 1;
-        }
-    };
-    let mut input = match sock.try_clone() {
-        Ok(s) => s,
-        Err(_) => return 1,
-    };
+    let Ok(mut input) = sock.try_clone() else { return 1 };
     let mut output = sock;
+    // (cloud directory, its handle, layers directory, its handle), once bound.
+    let mut roots: Option<(PathBuf, OwnedFd, PathBuf, OwnedFd)> = None;
     while let Ok(Some(op)) = crate::proto::recv::<Op>(&mut input) {
-        let result = match op {
-            Op::Overlay { lower, upper, work, target } => (|| {
+        let result = match (op, &roots) {
+            (Op::Bind { cloud }, None) => (|| {
+                let state = shared.cloud(&cloud)?;
+                let cloud = state.root().canonicalize().map_err(|e| e.to_string())?;
+                let layers = state.layers().canonicalize().map_err(|e| e.to_string())?;
+                let cloud_fd = wisp_kernel::host::open_dir_path(&cloud).map_err(|e| e.to_string())?;
+                let layers_fd = wisp_kernel::host::open_dir_path(&layers).map_err(|e| e.to_string())?;
+                roots = Some((cloud, cloud_fd, layers, layers_fd));
+                Ok(())
+            })(),
+            (Op::Bind { .. }, Some(_)) => Err("the mount helper is already bound".into()),
+            (_, None) => Err("the mount helper is not bound to a cloud".into()),
+            (Op::Overlay { lower, upper, work, target }, Some((cloud, cloud_fd, layers, layers_fd))) => (|| {
                 let mut lower_fds = Vec::new();
                 for l in &lower {
                     // A layer is a direct child of the layers directory.
                     if l.parent() != Some(layers.as_path()) {
                         return Err(format!("{} is not an image layer", l.display()));
                     }
-                    lower_fds.push(open_beneath(&layers_fd, &layers, l)?);
+                    lower_fds.push(open_beneath(layers_fd, layers, l)?);
                 }
-                let upper = open_beneath(&cloud_fd, &cloud, &upper)?;
-                let work = open_beneath(&cloud_fd, &cloud, &work)?;
-                let target = open_beneath(&cloud_fd, &cloud, &target)?;
+                let upper = open_beneath(cloud_fd, cloud, &upper)?;
+                let work = open_beneath(cloud_fd, cloud, &work)?;
+                let target = open_beneath(cloud_fd, cloud, &target)?;
                 let lower_paths: Vec<PathBuf> = lower_fds.iter().map(fd_path).collect();
                 let lower_refs: Vec<&Path> = lower_paths.iter().map(|p| p.as_path()).collect();
                 wisp_kernel::host::mount_overlay(&lower_refs, &fd_path(&upper), &fd_path(&work), &fd_path(&target))
                     .map_err(|e| format!("overlay mount: {e:?}"))
-            })(),
-            Op::Umount { target } => open_beneath(&cloud_fd, &cloud, &target)
+            })(
+            ),
+            (Op::Umount { target }, Some((cloud, cloud_fd, _, _))) => open_beneath(cloud_fd, cloud, &target)
                 .and_then(|t| wisp_kernel::host::umount(&fd_path(&t)).map_err(|e| format!("umount: {e:?}"))),
         };
         if crate::proto::send(&mut output, &result).is_err() {

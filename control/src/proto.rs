@@ -133,6 +133,12 @@ pub fn recv<T: for<'de> Deserialize<'de>>(r: &mut impl Read) -> std::io::Result<
     postcard::from_bytes(&body).map(Some).map_err(std::io::Error::other)
 }
 
+/// The first message to a warm cloud host: the cloud it now serves.
+#[derive(Serialize, Deserialize, Debug)]
+pub struct Bind {
+    pub cloud: String,
+}
+
 /// A request with its id, as framed on the wire.
 #[derive(Serialize, Deserialize, Debug)]
 pub struct Envelope {

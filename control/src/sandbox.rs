@@ -24,7 +24,10 @@ const SYSTEM_DIRS: &[&str] = &["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib6
 /// Devices a cloud host opens for reading and writing.
 const DEVICES: &[&str] = &["/dev/null", "/dev/zero", "/dev/urandom", "/dev/random", "/dev/full"];
 
-pub fn confine(state: &State, cloud: &str) -> Result<(), String> {
+/// The part of the confinement that does not depend on the cloud (done
+/// ahead of time by warm hosts): parent-death signal, no core dumps,
+/// namespaces, and the mount helper.
+pub fn prepare(state_dir: &Path) -> Result<(), String> {
     // The daemon starts cloud hosts from one long-lived thread, so this fires
     // only when the daemon itself is gone.
     host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(|e| format!("PR_SET_PDEATHSIG: {e}"))?;
@@ -34,8 +37,12 @@ pub fn confine(state: &State, cloud: &str) -> Result<(), String> {
     // compromised host process then has none either.
     let _ = host::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS);
     // Image roots are mounted by a helper outside the confinement.
-    let shared = state.images().parent().map(Path::to_path_buf).unwrap_or_default();
-    crate::mounter::start_helper(&shared, cloud)?;
+    crate::mounter::start_helper(state_dir)
+}
+
+/// Confines this process to cloud `cloud` (after `prepare`).
+pub fn confine(state: &State, cloud: &str) -> Result<(), String> {
+    crate::mounter::bind(cloud)?;
     let rw = landlock::all(5);
     let mut rules: Vec<(&Path, u64)> = SYSTEM_DIRS.iter().map(|d| (Path::new(*d), landlock::READ)).collect();
     let (images, layers) = (state.images(), state.layers());

@@ -822,3 +822,9 @@ pub fn seccomp_allowlist(allowed: &[i64], errno: i32) -> Result<(), Errno> {
         Err(e) => Err(e),
     }
 }
+
+/// Makes descriptor `target` a copy of `fd` (dup2).
+pub fn dup_onto(fd: BorrowedFd<'_>, target: RawFd) -> Result<(), Errno> {
+    // SAFETY: dup2 takes plain descriptors; `target` is replaced atomically.
+    check(unsafe { libc::dup2(fd.as_raw_fd(), target) } as i64).map(|_| ())
+}

@@ -431,12 +431,25 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     });
     match started {
         Ok(_) => {
-            let started_ms = now_ms();
-            d.store().db.execute(
-                "UPDATE machines SET state = 'running', started_ms = ?3 WHERE cloud = ?1 AND name = ?2 AND state = 'starting'",
-                params![c, b.name, started_ms],
-            )?;
-            d.emit(c, "started", Some(&b.name), "");
+            // The state change and its event commit together: one sync.
+            let seq = {
+                let s = d.store();
+                let tx = s.db.unchecked_transaction()?;
+                let now = now_ms();
+                tx.execute(
+                    "UPDATE machines SET state = 'running', started_ms = ?3 \
+                     WHERE cloud = ?1 AND name = ?2 AND state = 'starting'",
+                    params![c, b.name, now],
+                )?;
+                tx.execute(
+                    "INSERT INTO events (time_ms, cloud, kind, machine, detail) VALUES (?1, ?2, 'started', ?3, '')",
+                    params![now, c, b.name],
+                )?;
+                let seq = tx.last_insert_rowid();
+                tx.commit()?;
+                seq
+            };
+            d.notify(seq);
             Ok(Answer::Json(201, json!(machine_row(d, c, &b.name)?)))
         }
         Err(e) => {

@@ -23,19 +23,46 @@ pub struct HostConn {
 
 type Spawned = Result<(Child, UnixStream), String>;
 
-/// Starts cloud hosts on its own thread.
+/// Starts cloud hosts on its own thread, keeping `warm` of them started
+/// ahead of need (prepared, not yet bound to a cloud), so that a cloud's
+/// first machine does not wait for a process to start.
 pub struct Spawner {
     tx: Mutex<mpsc::Sender<(String, mpsc::Sender<Spawned>)>>,
 }
 
 impl Spawner {
-    pub fn new(exe: PathBuf, state: PathBuf) -> Spawner {
+    pub fn new(exe: PathBuf, state: PathBuf, warm: usize) -> Spawner {
         let (tx, rx) = mpsc::channel::<(String, mpsc::Sender<Spawned>)>();
         std::thread::Builder::new()
             .name("host-spawner".into())
             .spawn(move || {
-                for (cloud, reply) in rx {
-                    let _ = reply.send(spawn(&exe, &state, &cloud));
+                let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
+                loop {
+                    // Refill while idle; a request interrupts the refilling.
+                    let job = if pool.len() < warm {
+                        match rx.try_recv() {
+                            Ok(j) => j,
+                            Err(mpsc::TryRecvError::Empty) => {
+                                match spawn(&exe, &state, None) {
+                                    Ok(h) => pool.push_back(h),
+                                    Err(e) => {
+                                        eprintln!("wisp daemon: warm host: {e}");
+                                        std::thread::sleep(std::time::Duration::from_secs(1));
+                                    }
+                                }
+                                continue;
+                            }
+                            Err(mpsc::TryRecvError::Disconnected) => return,
+                        }
+                    } else {
+                        match rx.recv() {
+                            Ok(j) => j,
+                            Err(_) => return,
+                        }
+                    };
+                    let (cloud, reply) = job;
+                    let _ =
+                        reply.send(take_warm(&mut pool, &cloud).unwrap_or_else(|| spawn(&exe, &state, Some(&cloud))));
                 }
             })
             .expect("the daemon cannot start its host-spawner thread");
@@ -53,20 +80,40 @@ impl Spawner {
     }
 }
 
-fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: &str) -> Spawned {
+/// A warm host bound to `cloud`, if one is alive.
+fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: &str) -> Option<Spawned> {
+    while let Some((mut child, mut sock)) = pool.pop_front() {
+        if child.try_wait().ok().flatten().is_some() {
+            continue;
+        }
+        if crate::proto::send(&mut sock, &crate::proto::Bind { cloud: cloud.to_string() }).is_ok() {
+            return Some(Ok((child, sock)));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    None
+}
+
+/// Starts a host for `cloud`, or a warm one (bound later) with None.
+fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>) -> Spawned {
     let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
-    let log_dir = state.join("clouds").join(cloud);
-    std::fs::create_dir_all(&log_dir).map_err(|e| format!("{}: {e}", log_dir.display()))?;
-    let log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(log_dir.join("host.log"))
-        .map_err(|e| format!("host log: {e}"))?;
+    let log_path = match cloud {
+        Some(c) => state.join("clouds").join(c).join("host.log"),
+        None => state.join("warm-hosts.log"),
+    };
+    if let Some(dir) = log_path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    }
+    let log =
+        std::fs::OpenOptions::new().create(true).append(true).open(&log_path).map_err(|e| format!("host log: {e}"))?;
     let log2 = log.try_clone().map_err(|e| format!("host log: {e}"))?;
-    let child = Command::new(exe)
-        .arg("--state")
-        .arg(state)
-        .args(["cloud-host", "--cloud", cloud])
+    let mut cmd = Command::new(exe);
+    cmd.arg("--state").arg(state).arg("cloud-host");
+    if let Some(c) = cloud {
+        cmd.args(["--cloud", c]);
+    }
+    let child = cmd
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log2))

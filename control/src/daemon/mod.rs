@@ -38,6 +38,10 @@ pub struct DaemonArgs {
     /// Largest JSON request body accepted, in bytes.
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
+    /// Cloud host processes kept started ahead of need, so a cloud's first
+    /// machine does not wait for one.
+    #[arg(long, default_value_t = 2, value_name = "N")]
+    warm_hosts: usize,
     /// Price sheet (JSON, see docs/control.md) [default: DIR/prices.json if
     /// present, else built-in prices].
     #[arg(long, value_name = "FILE")]
@@ -182,7 +186,7 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wisp binary: {e}"))?;
     let daemon = Arc::new(Daemon {
         store: Mutex::new(store),
-        spawner: Spawner::new(exe, state.root().to_path_buf()),
+        spawner: Spawner::new(exe, state.root().to_path_buf(), args.warm_hosts.min(64)),
         state,
         hosts: Mutex::new(HashMap::new()),
         host_start: Mutex::new(()),
@@ -422,10 +426,15 @@ impl Daemon {
     fn emit(&self, cloud: &str, kind: &str, machine: Option<&str>, detail: &str) {
         let seq = self.store().event(cloud, kind, machine, detail);
         if let Ok(seq) = seq {
-            let (m, cv) = &self.events;
-            *m.lock().unwrap_or_else(|e| e.into_inner()) = seq;
-            cv.notify_all();
+            self.notify(seq);
         }
+    }
+
+    /// Wakes event followers: event `seq` is committed.
+    fn notify(&self, seq: i64) {
+        let (m, cv) = &self.events;
+        *m.lock().unwrap_or_else(|e| e.into_inner()) = seq;
+        cv.notify_all();
     }
 
     /// The cloud's host process, started if it is not running.
