@@ -234,6 +234,19 @@ fn handle(host: &Arc<Host>, id: u64, req: Request) {
     }
 }
 
+/// `n` host CPUs for a machine, rotating the starting CPU from machine to
+/// machine so small machines spread over the host; empty (any CPU) when `n`
+/// covers them all.
+fn pick_cpus(n: u16) -> Vec<usize> {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let all = wisp_kernel::host::allowed_cpus();
+    if n == 0 || n as usize >= all.len() {
+        return Vec::new();
+    }
+    let start = NEXT.fetch_add(n as usize, std::sync::atomic::Ordering::Relaxed);
+    (0..n as usize).map(|i| all[(start + i) % all.len()]).collect()
+}
+
 /// Points stdout and stderr at the cloud's own host log.
 fn redirect_output(state: &State) -> Result<(), String> {
     let path = state.root().join("host.log");
@@ -313,6 +326,7 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
             return None;
         }
     };
+    let spec_vcpus = spec.vcpus;
     let image = spec.image.clone().map(|i| (i, false, Some(name.to_string())));
     let machine_spec = Spec {
         root: PathBuf::from("/"),
@@ -321,7 +335,7 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
         mem: spec.memory_mib << 20,
         env: spec.env,
         cwd: if spec.cwd.is_empty() { "/".into() } else { spec.cwd },
-        pids: spec.vcpus.clamp(1, 64),
+        pids: spec.pids.clamp(1, 64),
         tmp: None,
         scratch: Some(host.state.tmp()),
         volumes: spec.volumes,
@@ -335,6 +349,7 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
             return None;
         }
     };
+    booted.machine.set_cpus(pick_cpus(spec_vcpus));
     let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended: ended.clone() });
     host.machines.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), running.clone());

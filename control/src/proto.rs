@@ -21,6 +21,9 @@ pub struct MachineSpec {
     pub env: Vec<String>,
     pub cwd: String,
     pub memory_mib: u64,
+    /// Most processes and threads at once.
+    pub pids: u16,
+    /// Host CPUs its threads may run on at once.
     pub vcpus: u16,
     /// `NAME:PATH[:ro]`, naming volumes of the same cloud.
     pub volumes: Vec<String>,

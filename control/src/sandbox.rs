@@ -143,6 +143,7 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_getpid, "process id"),
     (libc::SYS_sched_yield, "guest sched_yield"),
     (libc::SYS_sched_getaffinity, "CPU counts"),
+    (libc::SYS_sched_setaffinity, "keeping a machine's threads on its vCPUs"),
     (libc::SYS_exit, "thread exit"),
     (libc::SYS_exit_group, "process exit"),
     (libc::SYS_tgkill, "kicking vCPU threads out of KVM_RUN"),

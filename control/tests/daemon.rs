@@ -258,6 +258,66 @@ fn machines_run_from_images_with_their_own_writable_layer() {
     assert_eq!(s, 404, "{v}");
 }
 
+#[test]
+fn quotas_hold_at_admission_and_at_run_time() {
+    if !kvm_or_skip("quotas_hold_at_admission_and_at_run_time") {
+        return;
+    }
+    let d = Daemon::start("quotas");
+    let quota = json!({"machines": 3, "memory_mib": 256, "vcpus": 3, "pids": 64, "volume_bytes": 10_000_000});
+    let (s, v) = d.json("POST", "/v1/clouds", &d.admin.clone(), json!({"quota": quota}));
+    assert_eq!(s, 201, "{v}");
+    let (c, t) = (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string());
+    let machine = |name: &str, mem: u64, pids: u64, cmd: Value| {
+        let body = json!({"name": name, "command": cmd, "memory_mib": mem, "pids": pids});
+        d.json("POST", &format!("/v1/clouds/{c}/machines"), &t, body)
+    };
+    let sh = json!(["/bin/busybox", "sh"]);
+    assert_eq!(machine("big", 300, 4, sh.clone()).0, 429, "more memory than the cloud has");
+    assert_eq!(machine("many", 16, 65, sh.clone()).0, 400, "pids past 64");
+    assert_eq!(machine("a", 64, 32, sh.clone()).0, 201);
+    assert_eq!(machine("b", 64, 32, sh.clone()).0, 201);
+    let (s, v) = machine("c", 64, 4, sh.clone());
+    assert_eq!(s, 429, "pids: 32 + 32 + 4 > 64: {v}");
+    assert_eq!(v["code"], "quota_exceeded");
+    // A child cloud's quota is carved out of what is left.
+    let child = json!({"quota": {"machines": 1, "memory_mib": 128, "vcpus": 1, "pids": 8, "volume_bytes": 0}});
+    let (s, v) = d.json("POST", "/v1/clouds", &t, child);
+    assert_eq!(s, 429, "128 MiB more does not fit beside 2 x 64 MiB in 256: {v}");
+    let child = json!({"quota": {"machines": 1, "memory_mib": 64, "vcpus": 1, "pids": 0, "volume_bytes": 0}});
+    let (s, v) = d.json("POST", "/v1/clouds", &t, child);
+    assert_eq!((s, v["parent"].as_str()), (201, Some(c.as_str())), "{v}");
+    let (s, _) = d.json("POST", &format!("/v1/clouds/{c}/volumes"), &t, json!({"name": "v", "size_bytes": 20_000_000}));
+    assert_eq!(s, 429, "volume bytes");
+    let (_, ev) = d.json("GET", &format!("/v1/events?cloud={c}"), &t, json!(null));
+    assert!(ev["events"].as_array().unwrap().iter().any(|e| e["kind"] == "quota"), "quota hits are events: {ev}");
+    // At run time: past its memory the guest gets ENOMEM (MemoryError), and
+    // the machine and the host go on.
+    let py = json!({"command": ["python3", "-c", "b = bytearray(200 << 20)"]});
+    let (s, v) = d.json("POST", &format!("/v1/clouds/{c}/machines/a/exec"), &t, py);
+    assert_eq!(s, 200, "{v}");
+    assert_ne!(v["exit_code"], 0);
+    assert!(v["stderr"].as_str().unwrap_or("").contains("MemoryError"), "{v}");
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines/a/exec"),
+        &t,
+        json!({"command": ["/bin/busybox", "echo", "fine"]}),
+    );
+    assert_eq!((s, v["stdout"].as_str()), (200, Some("fine\n")));
+    // One vCPU: two spinning processes share one host CPU, so the machine
+    // cannot use more CPU time than wall time (noise only lowers it).
+    d.json("DELETE", &format!("/v1/clouds/{c}/machines/b"), &t, json!(null));
+    let spin = json!(["/bin/busybox", "sh", "-c", "yes > /dev/null & yes > /dev/null & sleep 2"]);
+    let body = json!({"name": "spin", "command": spin, "memory_mib": 32, "pids": 8, "vcpus": 1});
+    let (s, v) = d.json("POST", &format!("/v1/clouds/{c}/machines"), &t, body);
+    assert_eq!(s, 201, "{v}");
+    let v = wait_state(&d, &t, &c, "spin", "exited");
+    let (wall, cpu) =
+        (v["ended_ms"].as_i64().unwrap() - v["started_ms"].as_i64().unwrap(), v["cpu_ms"].as_i64().unwrap());
+    assert!(cpu <= wall + wall / 4 + 50, "1 vCPU used {cpu} ms of CPU in {wall} ms");
+}
+
 /// Every endpoint of cloud A, with what a valid body looks like.
 fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
     let m = format!("/v1/clouds/{a}/machines/m");

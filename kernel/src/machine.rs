@@ -194,6 +194,8 @@ pub struct Machine {
     /// threads that ended (for metering).
     cpu_clocks: Mutex<BTreeMap<i32, libc::clockid_t>>,
     cpu_done_ns: std::sync::atomic::AtomicU64,
+    /// Host CPUs the machine's threads may use (its vCPUs); empty: any.
+    cpus: Mutex<Vec<usize>>,
     max_pids: usize,
     /// Threads blocked in FUTEX_WAIT, keyed by the physical address of the word.
     futexes: Mutex<Vec<Arc<FutexWaiter>>>,
@@ -220,6 +222,7 @@ impl Machine {
             threads: Mutex::new(Vec::new()),
             cpu_clocks: Mutex::new(BTreeMap::new()),
             cpu_done_ns: std::sync::atomic::AtomicU64::new(0),
+            cpus: Mutex::new(Vec::new()),
             max_pids: max_pids.max(1),
             futexes: Mutex::new(Vec::new()),
             futex_woken: Condvar::new(),
@@ -313,9 +316,20 @@ impl Machine {
         }
     }
 
+    /// Limits every thread of the machine (from now on) to these host CPUs:
+    /// a machine with N vCPUs runs at most N threads at once.
+    pub fn set_cpus(&self, cpus: Vec<usize>) {
+        *self.cpus.lock().unwrap_or_else(|p| p.into_inner()) = cpus;
+    }
+
     /// Counts the calling thread's CPU time as the machine's, until
-    /// `cpu_end` (called on the same thread).
+    /// `cpu_end` (called on the same thread), and keeps it on the machine's
+    /// CPUs.
     pub fn cpu_begin(&self, tid: i32) {
+        let cpus = self.cpus.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        if !cpus.is_empty() {
+            let _ = crate::host::set_thread_affinity(&cpus);
+        }
         if let Some(c) = crate::host::thread_cpu_clock() {
             self.cpu_clocks.lock().unwrap_or_else(|p| p.into_inner()).insert(tid, c);
         }

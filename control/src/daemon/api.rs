@@ -404,7 +404,8 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
         env,
         cwd: b.cwd.clone().unwrap_or_else(|| "/".into()),
         memory_mib,
-        vcpus: pids as u16,
+        pids: pids as u16,
+        vcpus: vcpus as u16,
         volumes,
     };
     let spec_json = json!({"image": b.image, "command": b.command, "env": b.env, "cwd": spec.cwd,
