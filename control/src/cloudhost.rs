@@ -211,6 +211,10 @@ fn handle(host: &Arc<Host>, id: u64, req: Request) {
             let r = host.machine(&machine).and_then(|m| m.spawner.write_file(&path, &data, mode));
             host.reply(id, r.map(|_| ReplyBody::Done));
         }
+        Request::VolumeFile { volume, path, data, mode, limit } => {
+            let r = crate::machine::volume_file(&host.state, &volume, &path, data.as_deref().map(|d| (d, mode)), limit);
+            host.reply(id, r.map(|data| ReplyBody::File { data }));
+        }
         Request::Usage => {
             let machines = host.machines.lock().unwrap_or_else(|e| e.into_inner());
             let rows = machines.iter().map(|(n, r)| Host::usage_of(n, r)).collect();

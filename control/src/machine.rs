@@ -428,35 +428,71 @@ impl Spawner {
 
     /// Reads a file of the machine, at most `limit` bytes.
     pub fn read_file(&self, path: &str, limit: u64) -> Result<Vec<u8>, String> {
-        let f = self.open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?;
-        if f.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFDIR) {
-            return Err(format!("{path}: is a directory"));
-        }
-        let mut out = Vec::new();
-        let mut buf = vec![0u8; 64 << 10];
-        loop {
-            let n = f.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
-            if n == 0 {
-                return Ok(out);
-            }
-            if out.len() as u64 + n as u64 > limit {
-                return Err(format!("{path}: larger than {limit} bytes"));
-            }
-            out.extend_from_slice(&buf[..n]);
-        }
+        read_all(&*self.open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?, path, limit)
     }
 
     /// Creates or replaces a file of the machine.
     pub fn write_file(&self, path: &str, data: &[u8], mode: u32) -> Result<(), String> {
-        let f = self.open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode & 0o7777)?;
-        let mut done = 0;
-        while done < data.len() {
-            match f.write(&data[done..]) {
-                Ok(0) => return Err(format!("{path}: short write")),
-                Ok(n) => done += n,
-                Err(e) => return Err(format!("{path}: {e}")),
-            }
+        write_all(&*self.open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode & 0o7777)?, path, data)
+    }
+}
+
+/// The whole content of an open file, at most `limit` bytes.
+pub fn read_all(f: &dyn wisp_kernel::vfs::file::File, path: &str, limit: u64) -> Result<Vec<u8>, String> {
+    if f.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFDIR) {
+        return Err(format!("{path}: is a directory"));
+    }
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 64 << 10];
+    loop {
+        let n = f.read(&mut buf).map_err(|e| format!("{path}: {e}"))?;
+        if n == 0 {
+            return Ok(out);
         }
-        Ok(())
+        if out.len() as u64 + n as u64 > limit {
+            return Err(format!("{path}: larger than {limit} bytes"));
+        }
+        out.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// Writes all of `data` to an open file.
+pub fn write_all(f: &dyn wisp_kernel::vfs::file::File, path: &str, data: &[u8]) -> Result<(), String> {
+    let mut done = 0;
+    while done < data.len() {
+        match f.write(&data[done..]) {
+            Ok(0) => return Err(format!("{path}: short write")),
+            Ok(n) => done += n,
+            Err(e) => return Err(format!("{path}: {e}")),
+        }
+    }
+    Ok(())
+}
+
+/// Reads (`data` None) or replaces a file of volume `name` of `state`,
+/// resolved inside the volume as a machine mounting it would.
+pub fn volume_file(
+    state: &State,
+    name: &str,
+    path: &str,
+    data: Option<(&[u8], u32)>,
+    limit: u64,
+) -> Result<Vec<u8>, String> {
+    let (abs, _) = wisp_kernel::vfs::normalize("/", path.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
+    let rel = abs.trim_start_matches('/');
+    let rel = if rel.is_empty() { "." } else { rel };
+    let a = crate::volume::attach(state, name)?;
+    let fs = HostFs::volume(&a.data, a.quota.clone()).map_err(|e| format!("volume {name}: {e}"))?;
+    match data {
+        None => {
+            let f =
+                fs.open(rel, libc::O_RDONLY | libc::O_NONBLOCK, 0, abs.clone()).map_err(|e| format!("{path}: {e}"))?;
+            read_all(&f, path, limit)
+        }
+        Some((bytes, mode)) => {
+            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
+            let f = fs.open(rel, flags, mode & 0o7777, abs.clone()).map_err(|e| format!("{path}: {e}"))?;
+            write_all(&f, path, bytes).map(|_| Vec::new())
+        }
     }
 }

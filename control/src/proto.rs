@@ -60,6 +60,14 @@ pub enum Request {
         data: Vec<u8>,
         mode: u32,
     },
+    /// Read (`data` None) or replace a file of one of the cloud's volumes.
+    VolumeFile {
+        volume: String,
+        path: String,
+        data: Option<Vec<u8>>,
+        mode: u32,
+        limit: u64,
+    },
     /// Metering counters of every machine.
     Usage,
     /// Forget an ended machine (its writable layer is kept by the daemon's choice).

@@ -190,6 +190,27 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     assert!(v["total_microdollars"].as_f64().unwrap() > 0.0, "{v}");
     let o = d.cli(token, &["usage"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("micro-dollars"));
+    // Volume files, with or without a machine.
+    let (s, _) =
+        d.json("POST", &format!("/v1/clouds/{id}/volumes"), token, json!({"name": "data", "size_bytes": 1 << 20}));
+    assert_eq!(s, 201);
+    let vf = |p: &str| format!("/v1/clouds/{id}/volumes/data/files?path={p}");
+    assert_eq!(d.call("PUT", &vf("/in.txt"), Some(token), b"seeded").0, 200);
+    let body = json!({"name": "vm", "command": ["/bin/busybox", "sh"], "volumes": {"data": "/data"}});
+    assert_eq!(d.json("POST", &format!("/v1/clouds/{id}/machines"), token, body).0, 201);
+    let script = "cat /data/in.txt; echo out > /data/out.txt; ln -s /etc/hostname /data/link";
+    let (_, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{id}/machines/vm/exec"),
+        token,
+        json!({"command": ["/bin/busybox", "sh", "-c", script]}),
+    );
+    assert_eq!(v["stdout"], "seeded", "the machine sees the file put in the volume");
+    let (s, b) = d.call("GET", &vf("/out.txt"), Some(token), b"");
+    assert_eq!((s, b.as_slice()), (200, &b"out\n"[..]));
+    assert_eq!(d.call("GET", &vf("/../../../wisp.db"), Some(token), b"").0, 404, "paths stay inside the volume");
+    assert_eq!(d.call("GET", &vf("/link"), Some(token), b"").0, 404, "symlinks resolve inside the volume");
+    assert_eq!(d.call("PUT", &vf("/big"), Some(token), &vec![0u8; 2 << 20]).0, 422, "past the volume's size");
     let (s, v) = d.json("POST", &format!("/v1/clouds/{id}/machines/box/stop"), token, json!({"grace_ms": 1000}));
     assert_eq!((s, v["state"].as_str()), (200, Some("exited")), "{v}");
     let (s, ev) = d.json("GET", "/v1/events", token, json!(null));
@@ -337,6 +358,8 @@ fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
         ("POST", format!("/v1/clouds/{a}/volumes"), json!({"name": "w", "size_bytes": 1000000})),
         ("GET", format!("/v1/clouds/{a}/volumes"), json!(null)),
         ("DELETE", format!("/v1/clouds/{a}/volumes/v"), json!(null)),
+        ("GET", format!("/v1/clouds/{a}/volumes/v/files?path=/x"), json!(null)),
+        ("PUT", format!("/v1/clouds/{a}/volumes/v/files?path=/x"), json!("data")),
         ("POST", format!("/v1/clouds/{a}/tokens"), json!({"scope": "read"})),
         ("GET", format!("/v1/clouds/{a}/tokens"), json!(null)),
         ("DELETE", format!("/v1/clouds/{a}/tokens/t0"), json!(null)),

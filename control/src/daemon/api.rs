@@ -108,6 +108,8 @@ fn route(d: &Arc<Daemon>, req: &Request, w: &mut impl Write) -> Result<Answer, A
         ("POST", ["clouds", c, "volumes"]) => create_volume(d, &caller, c, req),
         ("GET", ["clouds", c, "volumes"]) => list_volumes(d, &caller, c),
         ("DELETE", ["clouds", c, "volumes", v]) => delete_volume(d, &caller, c, v),
+        ("GET", ["clouds", c, "volumes", v, "files"]) => volume_file(d, &caller, c, v, req, false),
+        ("PUT", ["clouds", c, "volumes", v, "files"]) => volume_file(d, &caller, c, v, req, true),
         ("POST", ["clouds", c, "tokens"]) => create_token(d, &caller, c, req),
         ("GET", ["clouds", c, "tokens"]) => list_tokens(d, &caller, c),
         ("DELETE", ["clouds", c, "tokens", t]) => delete_token(d, &caller, c, t),
@@ -129,6 +131,7 @@ fn known_path(p: &[&str]) -> bool {
             | ["clouds", _, "machines" | "volumes" | "tokens" | "usage"]
             | ["clouds", _, "machines" | "volumes" | "tokens", _]
             | ["clouds", _, "machines", _, "stop" | "exec" | "logs" | "files"]
+            | ["clouds", _, "volumes", _, "files"]
             | ["events"]
     )
 }
@@ -693,18 +696,55 @@ fn write_file(d: &Arc<Daemon>, caller: &Caller, c: &str, name: &str, req: &Reque
     if req.body.len() as u64 > MAX_FILE {
         return Err(err(413, "too_large", format!("files are limited to {MAX_FILE} bytes per request")));
     }
-    let mode = match req.query("mode") {
-        Some(m) => u32::from_str_radix(m, 8)
-            .ok()
-            .filter(|m| *m <= 0o7777)
-            .ok_or_else(|| err(400, "bad_mode", "mode is octal, e.g. 644"))?,
-        None => 0o644,
-    };
+    let mode = file_mode(req)?;
     let h = running_host(d, c, name)?;
     let request =
         HostRequest::WriteFile { machine: name.to_string(), path: path.clone(), data: req.body.clone(), mode };
     h.call(request, &mut |_, _| {}).map_err(file_error)?;
     Ok(Answer::Json(200, json!({"path": path, "bytes": req.body.len()})))
+}
+
+fn file_mode(req: &Request) -> Result<u32, ApiError> {
+    match req.query("mode") {
+        Some(m) => u32::from_str_radix(m, 8)
+            .ok()
+            .filter(|m| *m <= 0o7777)
+            .ok_or_else(|| err(400, "bad_mode", "mode is octal, e.g. 644")),
+        None => Ok(0o644),
+    }
+}
+
+/// Reads or writes a file of a volume, whether or not a machine uses it.
+fn volume_file(
+    d: &Arc<Daemon>,
+    caller: &Caller,
+    c: &str,
+    v: &str,
+    req: &Request,
+    write: bool,
+) -> Result<Answer, ApiError> {
+    d.authorize(caller, c, if write { Scope::Owner } else { Scope::Exec })?;
+    let path = file_path(req)?;
+    let known =
+        d.store().db.query_row("SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2", params![c, v], |r| {
+            r.get::<_, i64>(0)
+        })?;
+    if known == 0 {
+        return Err(err(404, "not_found", format!("no volume {v}")));
+    }
+    if write && req.body.len() as u64 > MAX_FILE {
+        return Err(err(413, "too_large", format!("files are limited to {MAX_FILE} bytes per request")));
+    }
+    let mode = file_mode(req)?;
+    let h = d.host(c)?;
+    let data = write.then(|| req.body.clone());
+    let request = HostRequest::VolumeFile { volume: v.to_string(), path: path.clone(), data, mode, limit: MAX_FILE };
+    match h.call(request, &mut |_, _| {}) {
+        Ok(ReplyBody::File { data }) if !write => Ok(Answer::Bytes(200, "application/octet-stream", data)),
+        Ok(_) if write => Ok(Answer::Json(200, json!({"path": path, "bytes": req.body.len()}))),
+        Ok(_) => Err(err(500, "host", "unexpected reply from the cloud host")),
+        Err(e) => Err(file_error(e)),
+    }
 }
 
 #[derive(Deserialize)]
