@@ -33,9 +33,6 @@ pub struct HostArgs {
     /// writable directories are in DIR, and report what happened.
     #[arg(long, value_name = "DIR", hide = true)]
     probe_mount: Option<PathBuf>,
-    /// Internal: serve as the cloud host's mount helper (see mounter.rs).
-    #[arg(long, hide = true)]
-    mounter: bool,
 }
 
 /// A machine this host runs.
@@ -88,9 +85,6 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(e),
     };
-    if args.mounter {
-        return crate::mounter::serve(&shared);
-    }
     if let Err(e) = crate::sandbox::prepare(shared.root()) {
         return fail(format!("cannot confine the cloud host: {e}"));
     }

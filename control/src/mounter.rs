@@ -2,7 +2,7 @@
 //!
 //! Landlock forbids a confined process to mount anything, and machines from
 //! images need an overlay mount each. So before confining itself a cloud host
-//! starts this helper (`wisp cloud-host --mounter`) in its mount namespace.
+//! forks this helper, which stays in its mount namespace, unconfined.
 //! The helper does exactly two things on request, each checked:
 //!
 //! - mount an overlay whose lower layers are image layers of the state
@@ -43,21 +43,35 @@ enum Op {
 /// itself).
 static HELPER: OnceLock<Mutex<UnixStream>> = OnceLock::new();
 
-/// Starts the helper (call in the mount namespace the machines use, before
-/// confinement); `bind` then tells it the cloud.
+/// Starts the helper, a forked copy of this still single-threaded process
+/// (so it shares the mount namespace the machines use); `bind` then tells
+/// it the cloud. Call before confinement.
 pub fn start_helper(state_dir: &Path) -> Result<(), String> {
     let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find the wisp binary: {e}"))?;
-    let child = std::process::Command::new(exe)
-        .arg("--state")
-        .arg(state_dir)
-        .args(["cloud-host", "--mounter"])
-        .stdin(std::process::Stdio::from(OwnedFd::from(theirs)))
-        .spawn()
-        .map_err(|e| format!("cannot start the mount helper: {e}"))?;
-    // The helper ends when our end of the socket closes (with this process).
-    std::mem::forget(child);
-    HELPER.set(Mutex::new(ours)).map_err(|_| "the mount helper is already running".to_string())
+    match wisp_kernel::host::fork_single_threaded().map_err(|e| format!("cannot start the mount helper: {e}"))? {
+        None => {
+            drop(ours);
+            // The host's control socket is its alone: the daemon must see it
+            // close when the host dies.
+            if let Ok(null) = std::fs::File::open("/dev/null") {
+                let _ = wisp_kernel::host::dup_onto(null.as_fd(), 0);
+            }
+            let code = match crate::state::State::open(Some(state_dir)) {
+                Ok(shared) => serve(&shared, theirs),
+                Err(e) => {
+                    eprintln!("wisp mount helper: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
+        }
+        Some(_) => {
+            drop(theirs);
+            // The helper ends when our end of the socket closes (with this
+            // process), or with it through its parent-death signal.
+            HELPER.set(Mutex::new(ours)).map_err(|_| "the mount helper is already running".to_string())
+        }
+    }
 }
 
 fn call(op: Op) -> Result<(), String> {
@@ -121,16 +135,9 @@ fn fd_path(fd: &OwnedFd) -> PathBuf {
     PathBuf::from(format!("/proc/self/fd/{}", fd.as_raw_fd()))
 }
 
-/// The helper's loop: serve requests on stdin until it closes.
-pub fn serve(shared: &crate::state::State) -> i32 {
+/// The helper's loop: serve requests on `sock` until it closes.
+fn serve(shared: &crate::state::State, sock: UnixStream) -> i32 {
     let _ = wisp_kernel::host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
-    let sock = match wisp_kernel::host::dup(std::io::stdin().as_fd()) {
-        Ok(fd) => UnixStream::from(fd),
-        Err(e) => {
-            eprintln!("wisp mount helper: no socket on stdin: {e}");
-            return 1;
-        }
-    };
     let Ok(mut input) = sock.try_clone() else { return 1 };
     let mut output = sock;
     // (cloud directory, its handle, layers directory, its handle), once bound.

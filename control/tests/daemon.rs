@@ -174,6 +174,22 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     let o = d.cli(token, &["file", "get", "box", "/tmp/note.txt"]);
     assert_eq!(o.stdout, b"written through the API\n");
 
+    // The cloud's host process lives in namespaces of its own.
+    let hosts = host_pids(&d.state());
+    assert!(!hosts.is_empty(), "a cloud host runs the machines under a seccomp filter");
+    for pid in hosts {
+        for ns in ["net", "mnt", "ipc", "uts"] {
+            let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
+            assert_ne!(
+                theirs,
+                std::fs::read_link(format!("/proc/self/ns/{ns}")).unwrap(),
+                "{ns} namespace of host {pid}"
+            );
+        }
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        assert!(status.lines().any(|l| l.starts_with("NoNewPrivs:") && l.ends_with('1')));
+    }
+
     // The same through raw HTTP.
     let (s, body) = d.call("GET", &format!("/v1/clouds/{id}/machines/py/logs"), Some(token), b"");
     assert_eq!((s, String::from_utf8_lossy(&body).into_owned()), (200, native(&py)));
@@ -497,6 +513,24 @@ fn malformed_requests_get_4xx_and_the_daemon_survives() {
     let (s, doc) = d.call("GET", "/v1/openapi.json", None, b"");
     let doc: Value = serde_json::from_slice(&doc).unwrap();
     assert!(s == 200 && doc["paths"].as_object().is_some_and(|p| p.len() >= 10), "the OpenAPI document lists the API");
+}
+
+/// Pids of cloud-host processes of this state directory.
+fn host_pids(state: &Path) -> Vec<u32> {
+    let mut found = Vec::new();
+    for e in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let cmd = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+        if cmd.contains("cloud-host") && cmd.contains(&*state.to_string_lossy()) {
+            let status = std::fs::read_to_string(e.path().join("status")).unwrap_or_default();
+            // Bound hosts (warm ones have no filter yet).
+            if status.lines().any(|l| l.starts_with("Seccomp:") && l.ends_with('2')) {
+                found.push(pid);
+            }
+        }
+    }
+    found
 }
 
 /// Cloud-host processes of this test's state directory still running.

@@ -854,3 +854,17 @@ pub fn allowed_cpus() -> Vec<usize> {
     // SAFETY: every index is below CPU_SETSIZE, inside `set`.
     (0..libc::CPU_SETSIZE as usize).filter(|c| unsafe { libc::CPU_ISSET(*c, &set) }).collect()
 }
+
+/// Forks the calling process: Some(child pid) in the parent, None in the
+/// child. Only for a process that has started no threads (the child would
+/// otherwise inherit locks held by threads that do not exist in it).
+pub fn fork_single_threaded() -> Result<Option<i32>, Errno> {
+    let threads = std::fs::read_dir("/proc/self/task").map(|d| d.count()).unwrap_or(0);
+    if threads != 1 {
+        return Err(Errno::EBUSY);
+    }
+    // SAFETY: the process has one thread (checked above), so the child's
+    // copy of every lock and allocator state is consistent.
+    let pid = check(unsafe { libc::fork() } as i64)? as i32;
+    Ok((pid != 0).then_some(pid))
+}

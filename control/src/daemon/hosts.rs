@@ -36,6 +36,11 @@ impl Spawner {
         std::thread::Builder::new()
             .name("host-spawner".into())
             .spawn(move || {
+                // Hosts are born in an empty network namespace of this
+                // thread's (namespaces are per thread), where root may make one.
+                let shared_netns = wisp_kernel::host::unshare(libc::CLONE_NEWNET).is_ok();
+                let (exe, state) = (exe.as_path(), state.as_path());
+                let spawn = |cloud: Option<&str>| spawn(exe, state, cloud, shared_netns);
                 let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
                 loop {
                     // Refill while idle; a request interrupts the refilling.
@@ -43,7 +48,7 @@ impl Spawner {
                         match rx.try_recv() {
                             Ok(j) => j,
                             Err(mpsc::TryRecvError::Empty) => {
-                                match spawn(&exe, &state, None) {
+                                match spawn(None) {
                                     Ok(h) => pool.push_back(h),
                                     Err(e) => {
                                         eprintln!("wisp daemon: warm host: {e}");
@@ -61,8 +66,7 @@ impl Spawner {
                         }
                     };
                     let (cloud, reply) = job;
-                    let _ =
-                        reply.send(take_warm(&mut pool, &cloud).unwrap_or_else(|| spawn(&exe, &state, Some(&cloud))));
+                    let _ = reply.send(take_warm(&mut pool, &cloud).unwrap_or_else(|| spawn(Some(&cloud))));
                 }
             })
             .expect("the daemon cannot start its host-spawner thread");
@@ -96,7 +100,7 @@ fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: 
 }
 
 /// Starts a host for `cloud`, or a warm one (bound later) with None.
-fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>) -> Spawned {
+fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>, shared_netns: bool) -> Spawned {
     let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
     let log_path = match cloud {
         Some(c) => state.join("clouds").join(c).join("host.log"),
@@ -112,6 +116,11 @@ fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>) ->
     cmd.arg("--state").arg(state).arg("cloud-host");
     if let Some(c) = cloud {
         cmd.args(["--cloud", c]);
+    }
+    if shared_netns {
+        cmd.env("WISP_SHARED_NETNS", "1");
+    } else {
+        cmd.env_remove("WISP_SHARED_NETNS");
     }
     let child = cmd
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
