@@ -422,8 +422,10 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
             return Err(err(409, "exists", format!("machine {} exists", b.name)));
         }
         admit(d, &cloud, Quota { machines: 1, memory_mib, vcpus, pids, volume_bytes: 0 })?;
+        // Not acknowledged yet, so not synced yet: the commit that marks it
+        // running (or a restart, which marks it lost) carries it to disk.
         let s = d.store();
-        s.db.execute(
+        s.execute_unsynced(
             "INSERT INTO machines (cloud, name, spec, state, memory_mib, vcpus, pids, created_ms) \
              VALUES (?1, ?2, ?3, 'starting', ?4, ?5, ?6, ?7)",
             params![c, b.name, spec_json.to_string(), memory_mib as i64, vcpus as i64, pids as i64, now],

@@ -72,6 +72,7 @@ CREATE TABLE IF NOT EXISTS events (
 
 pub struct Store {
     pub db: Connection,
+    sync: &'static str,
 }
 
 /// Limits of a cloud; children carve theirs out of their parent's.
@@ -124,7 +125,16 @@ impl Store {
             .and_then(|_| db.execute_batch(SCHEMA))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| e.to_string())?;
-        Ok(Store { db })
+        Ok(Store { db, sync })
+    }
+
+    /// Runs one statement without waiting for the disk: for records that
+    /// nothing is acknowledged on (the next synced commit carries them).
+    pub fn execute_unsynced(&self, sql: &str, p: impl rusqlite::Params) -> DbResult<usize> {
+        self.db.execute_batch("PRAGMA synchronous=OFF")?;
+        let r = self.db.execute(sql, p);
+        self.db.execute_batch(&format!("PRAGMA synchronous={}", self.sync))?;
+        r
     }
 
     pub fn cloud(&self, id: &str) -> DbResult<Option<Cloud>> {
