@@ -35,8 +35,8 @@ pub enum CloudCommand {
     Ls,
     /// Show a cloud.
     Show { id: Option<String> },
-    /// Delete a cloud, its children, machines and volumes.
-    Rm { id: String },
+    /// Delete a cloud, its children, machines and volumes [default: the token's cloud].
+    Rm { id: Option<String> },
 }
 
 #[derive(Subcommand, Debug)]
@@ -262,6 +262,10 @@ pub fn cloud(conn: &Conn, cmd: CloudCommand) -> i32 {
                 print_json(&conn.json("GET", &format!("/v1/clouds/{id}"), None)?);
             }
             CloudCommand::Rm { id } => {
+                let id = match id {
+                    Some(i) => i,
+                    None => conn.cloud()?,
+                };
                 conn.json("DELETE", &format!("/v1/clouds/{id}"), None)?;
                 println!("{id}");
             }
@@ -299,8 +303,8 @@ pub fn machine(conn: &Conn, cmd: MachineCommand) -> i32 {
                         m["name"].as_str().unwrap_or(""),
                         m["state"].as_str().unwrap_or(""),
                         exit,
-                        m["memory_mib"],
-                        m["cpu_ms"]
+                        m["memory_mib"].as_i64().unwrap_or(0),
+                        m["cpu_ms"].as_i64().unwrap_or(0)
                     );
                 }
             }
@@ -452,8 +456,8 @@ pub fn usage(conn: &Conn, as_json: bool) -> i32 {
                 "{:<24} {:<9} {:>12} {:>10} {:>14.6} {:>14.3}",
                 m["machine"].as_str().unwrap_or(""),
                 m["state"].as_str().unwrap_or(""),
-                m["lifetime_ms"],
-                m["vcpu_ms"],
+                m["lifetime_ms"].as_i64().unwrap_or(0),
+                m["vcpu_ms"].as_i64().unwrap_or(0),
                 m["memory_gib_seconds"].as_f64().unwrap_or(0.0),
                 m["microdollars"].as_f64().unwrap_or(0.0)
             );
@@ -462,7 +466,7 @@ pub fn usage(conn: &Conn, as_json: bool) -> i32 {
             println!(
                 "volume {:<17} {:>14} bytes {:>10.6} GB-hours {:>14.3}",
                 vol["volume"].as_str().unwrap_or(""),
-                vol["size_bytes"],
+                vol["size_bytes"].as_i64().unwrap_or(0),
                 vol["gb_hours"].as_f64().unwrap_or(0.0),
                 vol["microdollars"].as_f64().unwrap_or(0.0)
             );
@@ -470,7 +474,7 @@ pub fn usage(conn: &Conn, as_json: bool) -> i32 {
         let t = &v["totals"];
         println!(
             "total: {} vCPU-ms, {:.6} GiB-s, {:.6} volume GB-hours: {:.3} micro-dollars (${:.8})",
-            t["vcpu_ms"],
+            t["vcpu_ms"].as_i64().unwrap_or(0),
             t["memory_gib_seconds"].as_f64().unwrap_or(0.0),
             t["volume_gb_hours"].as_f64().unwrap_or(0.0),
             t["total_microdollars"].as_f64().unwrap_or(0.0),
