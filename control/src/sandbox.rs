@@ -6,7 +6,8 @@
 //!   execute), the host-wide image layers (read), `/dev/kvm`, and the cloud's
 //!   own state directory (everything). Other clouds' volumes and layers, the
 //!   daemon's database and token file are out of reach.
-//! - Namespaces: a private mount namespace (for overlay roots), fresh IPC and
+//! - Namespaces: a PID namespace of its own (it is process 1 there, with a
+//!   /proc of its own), a private mount namespace (for overlay roots), fresh IPC and
 //!   UTS namespaces, and a network namespace with no interfaces but loopback
 //!   (shared by the hosts of one daemon when it could make one, else the
 //!   host's own).
@@ -34,7 +35,14 @@ pub fn prepare(state_dir: &Path) -> Result<(), String> {
     // only when the daemon itself is gone.
     host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(|e| format!("PR_SET_PDEATHSIG: {e}"))?;
     host::set_rlimit(libc::RLIMIT_CORE, 0).map_err(|e| format!("RLIMIT_CORE: {e}"))?;
+    // A PID namespace of its own (where the host allows): this process stays
+    // outside as a waiter, its child goes on as process 1 of the namespace.
+    let own_pids = host::unshare(libc::CLONE_NEWPID).is_ok() && enter_pid_namespace()?;
     host::enter_mount_namespace().map_err(|e| format!("mount namespace: {e}"))?;
+    if own_pids {
+        // /proc then shows the namespace's processes, not the host's.
+        host::mount_proc().map_err(|e| format!("/proc: {e}"))?;
+    }
     // No host network for a compromised host either (best effort; seccomp
     // refuses new sockets regardless). The daemon's spawner thread usually
     // made one empty network namespace that all hosts share: a namespace per
@@ -43,6 +51,27 @@ pub fn prepare(state_dir: &Path) -> Result<(), String> {
     let _ = host::unshare(net | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS);
     // Image roots are mounted by a helper outside the confinement.
     crate::mounter::start_helper(state_dir)
+}
+
+/// After unshare(CLONE_NEWPID): forks the namespace's first process, which
+/// returns true and carries on; this one waits for it and exits with its
+/// status, so the daemon's handle on it stays good (its death takes the
+/// child along: parent-death signal).
+fn enter_pid_namespace() -> Result<bool, String> {
+    match host::fork_single_threaded().map_err(|e| format!("PID namespace: {e}"))? {
+        None => {
+            host::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64).map_err(|e| format!("PR_SET_PDEATHSIG: {e}"))?;
+            Ok(true)
+        }
+        Some(child) => {
+            // The control socket is the child's alone.
+            if let Ok(null) = std::fs::File::open("/dev/null") {
+                let _ = host::dup_onto(std::os::fd::AsFd::as_fd(&null), 0);
+            }
+            let code = host::wait_child(child).unwrap_or(1);
+            std::process::exit(code);
+        }
+    }
 }
 
 /// Confines this process to cloud `cloud` (after `prepare`).

@@ -178,7 +178,7 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     let hosts = host_pids(&d.state());
     assert!(!hosts.is_empty(), "a cloud host runs the machines under a seccomp filter");
     for pid in hosts {
-        for ns in ["net", "mnt", "ipc", "uts"] {
+        for ns in ["pid", "net", "mnt", "ipc", "uts"] {
             let theirs = std::fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
             assert_ne!(
                 theirs,

@@ -868,3 +868,27 @@ pub fn fork_single_threaded() -> Result<Option<i32>, Errno> {
     let pid = check(unsafe { libc::fork() } as i64)? as i32;
     Ok((pid != 0).then_some(pid))
 }
+
+/// Waits for child `pid` to end; its shell-style status (128+N for signal N).
+pub fn wait_child(pid: i32) -> Result<i32, Errno> {
+    let mut status = 0i32;
+    loop {
+        // SAFETY: `status` is a valid out pointer for the call.
+        let r = unsafe { libc::waitpid(pid, &mut status, 0) };
+        match check(r as i64) {
+            Ok(_) => break,
+            Err(Errno::EINTR) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { 128 + libc::WTERMSIG(status) })
+}
+
+/// Mounts a fresh procfs on /proc (in this process's own mount namespace),
+/// showing its own PID namespace.
+pub fn mount_proc() -> Result<(), Errno> {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    // SAFETY: NUL-terminated literals; no data argument.
+    let r = unsafe { libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) };
+    check(r as i64).map(|_| ())
+}
