@@ -533,6 +533,47 @@ fn host_pids(state: &Path) -> Vec<u32> {
     found
 }
 
+#[test]
+fn the_api_is_served_on_loopback_tcp_when_asked_and_nowhere_else() {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("daemon-tcp");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let run = |addr: &str| {
+        Command::new(wisp())
+            .arg("--state")
+            .arg(dir.join("state"))
+            .args(["daemon", "--socket"])
+            .arg(dir.join("s.sock"))
+            .args(["--tcp", addr])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let o = run("0.0.0.0:0").wait_with_output().unwrap();
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("loopback"),
+        "a public address is refused"
+    );
+    // A free port, then the daemon on it.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut child = run(&format!("127.0.0.1:{port}"));
+    let t0 = Instant::now();
+    let mut s = loop {
+        if let Ok(s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            break s;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "the daemon did not listen on TCP");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    s.write_all(b"GET /v1/clouds HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 401"), "tokens guard TCP too: {out:.80}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
 /// Cloud-host processes of this test's state directory still running.
 fn hosts_of(state: &Path) -> Vec<String> {
     let mut found = Vec::new();
