@@ -109,6 +109,9 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Err(e) => return fail(e),
     };
     if args.cloud.is_none() {
+        // Started at low priority by the daemon, ahead of need; now it
+        // serves. (Only root may raise it back; others stay niced.)
+        let _ = wisp_kernel::host::set_nice(0, 0);
         // A warm host logged to the shared log until now.
         if let Err(e) = redirect_output(&state) {
             return fail(e);

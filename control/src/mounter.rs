@@ -42,6 +42,8 @@ enum Op {
 /// The host's connection to its helper; None in `wisp run` (which mounts
 /// itself).
 static HELPER: OnceLock<Mutex<UnixStream>> = OnceLock::new();
+/// The helper's pid.
+static HELPER_PID: OnceLock<i32> = OnceLock::new();
 
 /// Starts the helper, a forked copy of this still single-threaded process
 /// (so it shares the mount namespace the machines use); `bind` then tells
@@ -65,8 +67,9 @@ pub fn start_helper(state_dir: &Path) -> Result<(), String> {
             };
             std::process::exit(code);
         }
-        Some(_) => {
+        Some(pid) => {
             drop(theirs);
+            let _ = HELPER_PID.set(pid);
             // The helper ends when our end of the socket closes (with this
             // process), or with it through its parent-death signal.
             HELPER.set(Mutex::new(ours)).map_err(|_| "the mount helper is already running".to_string())
@@ -87,6 +90,10 @@ fn call(op: Op) -> Result<(), String> {
 
 /// Tells the helper which cloud it serves.
 pub fn bind(cloud: &str) -> Result<(), String> {
+    // A warm host and its helper were made at low priority; both serve now.
+    if let Some(pid) = HELPER_PID.get() {
+        let _ = wisp_kernel::host::set_nice(*pid, 0);
+    }
     call(Op::Bind { cloud: cloud.to_string() })
 }
 

@@ -892,3 +892,10 @@ pub fn mount_proc() -> Result<(), Errno> {
     let r = unsafe { libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) };
     check(r as i64).map(|_| ())
 }
+
+/// Sets the nice value of thread `tid` (0: the calling thread); threads and
+/// processes it starts later inherit it.
+pub fn set_nice(tid: i32, nice: i32) -> Result<(), Errno> {
+    // SAFETY: plain integers.
+    check(unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, nice) } as i64).map(|_| ())
+}

@@ -11,6 +11,12 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use crate::proto::{Envelope, Message, ReplyBody, Request};
 
+/// A request sent to a host, its reply not yet read.
+pub struct Pending {
+    id: u64,
+    rx: mpsc::Receiver<Message>,
+}
+
 /// One running cloud host.
 pub struct HostConn {
     pub cloud: String,
@@ -39,6 +45,10 @@ impl Spawner {
                 // Hosts are born in an empty network namespace of this
                 // thread's (namespaces are per thread), where root may make one.
                 let shared_netns = wisp_kernel::host::unshare(libc::CLONE_NEWNET).is_ok();
+                // Warm hosts are made in the background: they must not take
+                // CPU from machines being started. A host gets its normal
+                // priority back when it is bound (where it may raise it).
+                let _ = wisp_kernel::host::set_nice(0, 10);
                 let (exe, state) = (exe.as_path(), state.as_path());
                 let spawn = |cloud: Option<&str>| spawn(exe, state, cloud, shared_netns);
                 let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
@@ -187,6 +197,12 @@ impl HostConn {
     /// Sends a request and waits for its reply; `on_output` gets exec
     /// output as it arrives.
     pub fn call(&self, request: Request, on_output: &mut dyn FnMut(bool, &[u8])) -> Result<ReplyBody, String> {
+        let pending = self.send(request)?;
+        self.finish(pending, on_output, None)
+    }
+
+    /// Sends a request without waiting; `finish` collects the reply.
+    pub fn send(&self, request: Request) -> Result<Pending, String> {
         if !self.alive() {
             return Err("the cloud's host process is gone".into());
         }
@@ -197,18 +213,35 @@ impl HostConn {
             let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
             crate::proto::send(&mut *w, &Envelope { id, request })
         };
-        let result = match sent {
-            Err(e) => Err(format!("the cloud's host process is gone ({e})")),
-            Ok(()) => loop {
-                match rx.recv() {
-                    Ok(Message::Output { stderr, data, .. }) => on_output(stderr, &data),
-                    Ok(Message::Reply { result, .. }) => break result,
-                    Ok(Message::Exited { .. }) => {}
-                    Err(_) => break Err("the cloud's host process is gone".into()),
-                }
-            },
+        if let Err(e) = sent {
+            self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+            return Err(format!("the cloud's host process is gone ({e})"));
+        }
+        Ok(Pending { id, rx })
+    }
+
+    /// Waits (at most `limit`, if given) for the reply to a sent request.
+    pub fn finish(
+        &self,
+        p: Pending,
+        on_output: &mut dyn FnMut(bool, &[u8]),
+        limit: Option<std::time::Duration>,
+    ) -> Result<ReplyBody, String> {
+        let deadline = limit.map(|l| std::time::Instant::now() + l);
+        let result = loop {
+            let got = match deadline {
+                None => p.rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+                Some(d) => p.rx.recv_timeout(d.saturating_duration_since(std::time::Instant::now())),
+            };
+            match got {
+                Ok(Message::Output { stderr, data, .. }) => on_output(stderr, &data),
+                Ok(Message::Reply { result, .. }) => break result,
+                Ok(Message::Exited { .. }) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) => break Err("the cloud's host did not answer in time".into()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => break Err("the cloud's host process is gone".into()),
+            }
         };
-        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&p.id);
         result
     }
 

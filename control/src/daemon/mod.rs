@@ -510,34 +510,45 @@ impl Daemon {
     fn sample(&self) {
         let hosts: Vec<Arc<HostConn>> =
             self.hosts.lock().unwrap_or_else(|e| e.into_inner()).values().cloned().collect();
-        for h in hosts {
+        // Ask every host at once, then record every answer in one commit:
+        // the store lock is taken once a round, however many clouds run.
+        let asked: Vec<_> =
+            hosts.iter().filter_map(|h| h.send(crate::proto::Request::Usage).ok().map(|p| (h, p))).collect();
+        let mut rows = Vec::new();
+        for (h, p) in asked {
             if let Ok(crate::proto::ReplyBody::Usage { machines }) =
-                h.call(crate::proto::Request::Usage, &mut |_, _| {})
+                h.finish(p, &mut |_, _| {}, Some(Duration::from_secs(2)))
             {
-                let s = self.store();
-                let now = now_ms();
-                let _ = s.db.execute_batch("BEGIN");
-                for u in machines.iter().filter(|u| u.running) {
-                    let _ = record_usage(&s, &h.cloud, u, now);
-                }
-                let _ = s.db.execute_batch("COMMIT");
+                rows.extend(machines.into_iter().filter(|u| u.running).map(|u| (h.cloud.clone(), u)));
             }
         }
         let s = self.store();
+        let now = now_ms();
+        let _ = s.db.execute_batch("BEGIN");
+        for (cloud, u) in &rows {
+            let _ = record_usage(&s, cloud, u, now);
+        }
         let _ = s.db.execute(
             "UPDATE volumes SET gb_ms = gb_ms + size_bytes / 1000000 * (?1 - sampled_ms) / 1000, sampled_ms = ?1",
-            [now_ms()],
+            [now],
         );
+        let _ = s.db.execute_batch("COMMIT");
     }
 }
 
 /// Folds a usage sample into a machine's row: CPU time as reported, memory
 /// as resident KiB times the time since the last sample.
 fn record_usage(s: &Store, cloud: &str, u: &crate::proto::MachineUsage, now: i64) -> rusqlite::Result<usize> {
-    s.db.execute(
+    s.db.prepare_cached(
         "UPDATE machines SET cpu_ms = max(cpu_ms, ?3), \
          mem_kib_ms = mem_kib_ms + ?4 * (?5 - coalesce(sampled_ms, started_ms, ?5)), sampled_ms = ?5 \
          WHERE cloud = ?1 AND name = ?2",
-        rusqlite::params![cloud, u.machine, (u.cpu_ns / 1_000_000) as i64, (u.resident_bytes >> 10) as i64, now],
-    )
+    )?
+    .execute(rusqlite::params![
+        cloud,
+        u.machine,
+        (u.cpu_ns / 1_000_000) as i64,
+        (u.resident_bytes >> 10) as i64,
+        now
+    ])
 }

@@ -18,6 +18,7 @@ CREATE TABLE IF NOT EXISTS clouds (
     max_pids INTEGER NOT NULL,
     max_volume_bytes INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS clouds_by_parent ON clouds (parent);
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
     cloud TEXT NOT NULL,
