@@ -282,12 +282,47 @@ fn stop(m: &Running, grace: Duration) {
     }
 }
 
-/// The machine's log: the first process's stdout and stderr, appended.
-fn log_file(state: &State, machine: &str) -> Result<std::fs::File, String> {
+/// Most bytes a machine's log holds before it is rotated (one previous
+/// file, `NAME.log.1`, is kept): output cannot fill the cloud's disk.
+pub const LOG_CAP: u64 = 8 << 20;
+
+/// Starts the machine's log: a pipe whose write end becomes the first
+/// process's stdout and stderr, and a thread appending what comes out of it
+/// to `logs/NAME.log`, rotating at LOG_CAP. The thread ends when every write
+/// end is closed.
+fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, std::thread::JoinHandle<()>), String> {
     let dir = state.root().join("logs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(format!("{machine}.log"));
-    std::fs::OpenOptions::new().create(true).append(true).open(&path).map_err(|e| format!("{}: {e}", path.display()))
+    let open = |p: &std::path::Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
+    let mut file = open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let (r, w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
+    let pump = std::thread::Builder::new()
+        .name(format!("log-{machine}"))
+        .spawn(move || {
+            use std::io::{Read, Write};
+            let mut r = std::fs::File::from(r);
+            let mut size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let mut buf = vec![0u8; 64 << 10];
+            while let Ok(n) = r.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                if size + n as u64 > LOG_CAP {
+                    let _ = std::fs::rename(&path, path.with_extension("log.1"));
+                    match open(&path) {
+                        Ok(f) => (file, size) = (f, 0),
+                        Err(e) => eprintln!("wisp cloud-host: log {}: {e}", path.display()),
+                    }
+                }
+                // A full disk loses log lines, never the machine.
+                if file.write_all(&buf[..n]).is_ok() {
+                    size += n as u64;
+                }
+            }
+        })
+        .map_err(|e| format!("cannot start the log thread: {e}"))?;
+    Ok((w, pump))
 }
 
 fn start(host: &Arc<Host>, id: u64, name: String, spec: MachineSpec) {
@@ -314,13 +349,12 @@ fn start(host: &Arc<Host>, id: u64, name: String, spec: MachineSpec) {
 /// None when it never started (the reply said why).
 fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Option<(i32, MachineUsage)> {
     let setup = || -> Result<_, String> {
-        let log = log_file(&host.state, name)?;
+        let (out, pump) = start_log(&host.state, name)?;
         let (stdin_r, stdin_w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-        let out = OwnedFd::from(log.try_clone().map_err(|e| format!("log: {e}"))?);
-        let err = OwnedFd::from(log);
-        Ok((stdin_w, [stdin_r, out, err]))
+        let err = wisp_kernel::host::dup(std::os::fd::AsFd::as_fd(&out)).map_err(|e| format!("log: {e}"))?;
+        Ok((stdin_w, pump, [stdin_r, out, err]))
     };
-    let (stdin_w, stdio) = match setup() {
+    let (stdin_w, pump, stdio) = match setup() {
         Ok(s) => s,
         Err(e) => {
             host.reply(id, Err(e));
@@ -365,6 +399,8 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
     ended.store(true, std::sync::atomic::Ordering::SeqCst);
     let usage = Host::usage_of(name, &running);
     drop(booted.finish());
+    // The log is complete before the daemon hears of the end.
+    let _ = pump.join();
     Some((status, usage))
 }
 

@@ -174,6 +174,26 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     let o = d.cli(token, &["file", "get", "box", "/tmp/note.txt"]);
     assert_eq!(o.stdout, b"written through the API\n");
 
+    // A chatty machine cannot fill the disk with its log: it is rotated, the
+    // newest output kept.
+    let chatty = json!({"name": "chatty", "command": ["/bin/busybox", "sh", "-c", "yes 0123456789 | head -c 30000000; echo END"]});
+    assert_eq!(d.json("POST", &format!("/v1/clouds/{id}/machines"), token, chatty).0, 201);
+    assert_eq!(wait_state(&d, token, id, "chatty", "exited")["exit_code"], 0);
+    let (s, log) = d.call("GET", &format!("/v1/clouds/{id}/machines/chatty/logs"), Some(token), b"");
+    assert_eq!(s, 200);
+    assert!(log.len() <= 16 << 20 && log.len() >= 8 << 20, "log of {} bytes", log.len());
+    assert!(
+        log.ends_with(b"0123456789\n0123456789\nEND\n") || log.ends_with(b"END\n"),
+        "the end of the output is kept"
+    );
+    let on_disk: u64 = std::fs::read_dir(d.state().join("clouds").join(id).join("logs"))
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("chatty."))
+        .map(|e| e.metadata().unwrap().len())
+        .sum();
+    assert!(on_disk <= 16 << 20, "{on_disk} bytes of log on disk");
+
     // The cloud's host process lives in namespaces of its own.
     let hosts = host_pids(&d.state());
     assert!(!hosts.is_empty(), "a cloud host runs the machines under a seccomp filter");

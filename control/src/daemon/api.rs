@@ -536,6 +536,7 @@ fn delete_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, name: &str) -> Resu
     }
     let cloud_state = d.state.cloud(c).map_err(|e| err(500, "state", e))?;
     let _ = std::fs::remove_file(cloud_state.root().join("logs").join(format!("{name}.log")));
+    let _ = std::fs::remove_file(cloud_state.root().join("logs").join(format!("{name}.log.1")));
     let _ = crate::image::remove_tree(&cloud_state.rootfs().join(name));
     d.emit(c, "deleted", Some(name), "");
     Ok(Answer::Json(200, json!({"deleted": name})))
@@ -630,29 +631,40 @@ fn logs(
     d.authorize(caller, c, Scope::Exec)?;
     machine_row(d, c, name)?;
     let path = d.state.cloud(c).map_err(|e| err(500, "state", e))?.root().join("logs").join(format!("{name}.log"));
+    let rotated = path.with_extension("log.1");
     let follow = matches!(req.query("follow"), Some("1" | "true" | "yes"));
-    let read_from = |off: u64| -> Vec<u8> {
+    let read_from = |p: &std::path::Path, off: u64| -> Vec<u8> {
         use std::io::{Read, Seek};
-        let Ok(mut f) = std::fs::File::open(&path) else { return Vec::new() };
+        let Ok(mut f) = std::fs::File::open(p) else { return Vec::new() };
         let mut v = Vec::new();
         let _ = f.seek(std::io::SeekFrom::Start(off)).and_then(|_| f.take(MAX_FILE).read_to_end(&mut v));
         v
     };
     if !follow {
-        return Ok(Answer::Bytes(200, "text/plain; charset=utf-8", read_from(0)));
+        let mut all = read_from(&rotated, 0);
+        all.extend(read_from(&path, 0));
+        return Ok(Answer::Bytes(200, "text/plain; charset=utf-8", all));
     }
     let mut out = Chunked::start(w, 200, "text/plain; charset=utf-8").map_err(|_| err(500, "io", "write failed"))?;
     let mut off = 0u64;
     loop {
-        let chunk = read_from(off);
-        off += chunk.len() as u64;
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        let mut chunk = Vec::new();
+        if len < off {
+            // Rotated since the last read: the rest of the old file first.
+            chunk = read_from(&rotated, off);
+            off = 0;
+        }
+        let fresh = read_from(&path, off);
+        off += fresh.len() as u64;
+        chunk.extend(fresh);
         if out.send(&chunk).is_err() {
             return Ok(Answer::Streamed);
         }
         if chunk.is_empty() {
             let running = machine_row(d, c, name).map(|r| r.state == "running").unwrap_or(false);
             if !running {
-                let rest = read_from(off);
+                let rest = read_from(&path, off);
                 let _ = out.send(&rest);
                 break;
             }
