@@ -690,15 +690,16 @@ fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
     let own = dir.join("clouds/mine/volumes/v/data/file");
     std::fs::write(&own, "mine").unwrap();
     std::fs::write(dir.join("wisp.db"), "the daemon's database").unwrap();
-    let probe = |path: &Path| {
+    let run_probe = |flag: &str, path: &Path| {
         Command::new(wisp())
             .arg("--state")
             .arg(&dir)
-            .args(["cloud-host", "--cloud", "mine", "--probe"])
+            .args(["cloud-host", "--cloud", "mine", flag])
             .arg(path)
             .output()
             .unwrap()
     };
+    let probe = |path: &Path| run_probe("--probe", path);
     let o = probe(&own);
     assert!(
         o.status.success(),
@@ -707,15 +708,7 @@ fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
         String::from_utf8_lossy(&o.stderr)
     );
     // The mount helper mounts only inside the cloud's own directory.
-    let probe_mount = |d: &Path| {
-        Command::new(wisp())
-            .arg("--state")
-            .arg(&dir)
-            .args(["cloud-host", "--cloud", "mine", "--probe-mount"])
-            .arg(d)
-            .output()
-            .unwrap()
-    };
+    let probe_mount = |d: &Path| run_probe("--probe-mount", d);
     let o = probe_mount(&dir.join("clouds/other/volumes/v/data"));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.code() == Some(3) && out.contains("outside"), "another cloud's directory: {out}");
