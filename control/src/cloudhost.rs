@@ -373,6 +373,7 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
         pids: spec.pids.clamp(1, 64),
         tmp: None,
         scratch: Some(host.state.tmp()),
+        disk: (spec.disk_mib > 0).then_some(spec.disk_mib << 20),
         volumes: spec.volumes,
         strace: false,
         program: spec.command,

@@ -41,6 +41,9 @@ pub struct Spec {
     pub tmp: Option<PathBuf>,
     /// Where the private /tmp and /dev/shm go (default /dev/shm).
     pub scratch: Option<PathBuf>,
+    /// Most bytes the machine may add to its writable layer, /tmp and
+    /// /dev/shm together (past it: ENOSPC); None: no limit of its own.
+    pub disk: Option<u64>,
     /// `NAME:PATH[:ro]` volume mounts.
     pub volumes: Vec<String>,
     pub strace: bool,
@@ -196,14 +199,23 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         }
         _ => None,
     };
+    let disk = spec.disk.map(|limit| {
+        let kept = layered.as_ref().map(|l| crate::state::tree_bytes(&l.upper)).unwrap_or(0);
+        wisp_kernel::vfs::hostfs::Quota::new(limit, kept)
+    });
+    let charged = |fs: HostFs| match &disk {
+        Some(q) => fs.with_quota(q.clone()),
+        None => fs,
+    };
     let mut vfs = Vfs::new();
     let root_fs = match &layered {
-        Some(l) => HostFs::new(&l.merged, true).map_err(|e| fail(format!("the image root: {e}")))?,
+        Some(l) => charged(HostFs::new(&l.merged, true).map_err(|e| fail(format!("the image root: {e}")))?),
         None => HostFs::new(&spec.root, false).map_err(|e| fail(format!("root {}: {e}", spec.root.display())))?,
     };
     vfs.mount("/", Fs::Host(root_fs));
     let tmp_fs = HostFs::new(&tmp_dir, true).map_err(|e| fail(format!("tmp {}: {e}", tmp_dir.display())))?;
-    vfs.mount("/tmp", Fs::Host(tmp_fs));
+    // A --tmp directory given by the user is theirs to fill.
+    vfs.mount("/tmp", Fs::Host(if tmp.is_some() { charged(tmp_fs) } else { tmp_fs }));
     vfs.mount("/proc", Fs::Proc);
     vfs.mount("/dev", Fs::Dev);
     if layered.is_none() {
@@ -232,7 +244,8 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
     // POSIX shared memory and semaphores (shm_open, sem_open) live in /dev/shm.
     let shm = TmpDir::create("shm", spec.scratch.as_deref())
         .map_err(|e| fail(format!("cannot create the machine's /dev/shm: {e}")))?;
-    vfs.mount("/dev/shm", Fs::Host(HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?));
+    let shm_fs = HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?;
+    vfs.mount("/dev/shm", Fs::Host(charged(shm_fs)));
 
     // Physical memory covers the user limit plus page tables and the system area.
     let phys_size = spec.mem + spec.mem / 256 + (8 << 20);

@@ -25,6 +25,8 @@ pub struct MachineSpec {
     pub pids: u16,
     /// Host CPUs its threads may run on at once.
     pub vcpus: u16,
+    /// Most MiB its writable layer, /tmp and /dev/shm may grow by (0: no limit).
+    pub disk_mib: u64,
     /// `NAME:PATH[:ro]`, naming volumes of the same cloud.
     pub volumes: Vec<String>,
 }

@@ -16,6 +16,8 @@ use crate::state::{State, check_name, random_hex};
 pub struct LayeredRoot {
     /// Where the merged tree is mounted: the machine's `/`.
     pub merged: PathBuf,
+    /// The writable layer's files.
+    pub upper: PathBuf,
     scratch: PathBuf,
     mounted: bool,
     /// The kept layer's name, and whether this run created it.
@@ -41,7 +43,14 @@ pub fn prepare(state: &State, image: &str, discard: bool, name: Option<&str>) ->
         locks.push(lock(&state.layers().join(l), false)?.ok_or_else(|| format!("layer {l} is being removed"))?);
     }
     let scratch = state.scratch("root")?;
-    let mut root = LayeredRoot { merged: scratch.join("merged"), scratch, mounted: false, kept: None, _locks: locks };
+    let mut root = LayeredRoot {
+        merged: scratch.join("merged"),
+        upper: PathBuf::new(),
+        scratch,
+        mounted: false,
+        kept: None,
+        _locks: locks,
+    };
     let layer_dir = if discard {
         root.scratch.clone()
     } else {
@@ -68,6 +77,7 @@ pub fn prepare(state: &State, image: &str, discard: bool, name: Option<&str>) ->
         dir
     };
     let (upper, work) = (layer_dir.join("upper"), layer_dir.join("work"));
+    root.upper = upper.clone();
     for d in [&upper, &work, &root.merged] {
         if !d.is_dir() {
             std::fs::create_dir(d).map_err(|e| format!("{}: {e}", d.display()))?;

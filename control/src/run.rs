@@ -104,6 +104,7 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
         pids: args.pids,
         tmp: args.tmp.clone(),
         scratch: None,
+        disk: None,
         volumes: args.volumes.clone(),
         strace: args.strace,
         program: args.program.clone(),

@@ -326,7 +326,7 @@ fn quotas_hold_at_admission_and_at_run_time() {
     assert_eq!(s, 201, "{v}");
     let (c, t) = (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string());
     let machine = |name: &str, mem: u64, pids: u64, cmd: Value| {
-        let body = json!({"name": name, "command": cmd, "memory_mib": mem, "pids": pids});
+        let body = json!({"name": name, "command": cmd, "memory_mib": mem, "pids": pids, "disk_mib": 1});
         d.json("POST", &format!("/v1/clouds/{c}/machines"), &t, body)
     };
     let sh = json!(["/bin/busybox", "sh"]);
@@ -366,7 +366,7 @@ fn quotas_hold_at_admission_and_at_run_time() {
     // cannot use more CPU time than wall time (noise only lowers it).
     d.json("DELETE", &format!("/v1/clouds/{c}/machines/b"), &t, json!(null));
     let spin = json!(["/bin/busybox", "sh", "-c", "yes > /dev/null & yes > /dev/null & sleep 2"]);
-    let body = json!({"name": "spin", "command": spin, "memory_mib": 32, "pids": 8, "vcpus": 1});
+    let body = json!({"name": "spin", "command": spin, "memory_mib": 32, "pids": 8, "vcpus": 1, "disk_mib": 1});
     let (s, v) = d.json("POST", &format!("/v1/clouds/{c}/machines"), &t, body);
     assert_eq!(s, 201, "{v}");
     let v = wait_state(&d, &t, &c, "spin", "exited");

@@ -166,11 +166,11 @@ fn cloud_json(d: &Daemon, c: &super::store::Cloud) -> Result<Value, ApiError> {
 /// and the whole quotas of its children.
 fn committed(d: &Daemon, cloud: &str) -> Result<Quota, ApiError> {
     let s = d.store();
-    let (machines, mem, vcpus, pids): (i64, i64, i64, i64) = s.db.query_row(
-        "SELECT count(*), coalesce(sum(memory_mib), 0), coalesce(sum(vcpus), 0), coalesce(sum(pids), 0) \
-         FROM machines WHERE cloud = ?1 AND state IN ('starting', 'running')",
+    let (machines, mem, vcpus, pids, disk): (i64, i64, i64, i64, i64) = s.db.query_row(
+        "SELECT count(*), coalesce(sum(memory_mib), 0), coalesce(sum(vcpus), 0), coalesce(sum(pids), 0), \
+         coalesce(sum(disk_mib), 0) FROM machines WHERE cloud = ?1 AND state IN ('starting', 'running')",
         [cloud],
-        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
     )?;
     let vol: i64 =
         s.db.query_row("SELECT coalesce(sum(size_bytes), 0) FROM volumes WHERE cloud = ?1", [cloud], |r| r.get(0))?;
@@ -179,7 +179,7 @@ fn committed(d: &Daemon, cloud: &str) -> Result<Quota, ApiError> {
         memory_mib: mem as u64,
         vcpus: vcpus as u64,
         pids: pids as u64,
-        volume_bytes: vol as u64,
+        volume_bytes: vol as u64 + ((disk as u64) << 20),
     };
     for c in s.clouds(Some(cloud))? {
         q.machines += c.quota.machines;
@@ -346,6 +346,10 @@ struct NewMachine {
     /// Most processes and threads at once (1-64).
     #[serde(default)]
     pids: Option<u64>,
+    /// Most MiB the machine's writable layer, /tmp and /dev/shm may take
+    /// (charged to the cloud's volume_bytes).
+    #[serde(default)]
+    disk_mib: Option<u64>,
     /// `{"VOLUME": "/path"}` or `{"VOLUME": "/path:ro"}`.
     #[serde(default)]
     volumes: std::collections::BTreeMap<String, String>,
@@ -373,6 +377,10 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     let pids = b.pids.unwrap_or(64);
     if !(1..=64).contains(&pids) {
         return Err(err(400, "bad_pids", "pids must be 1 to 64"));
+    }
+    let disk_mib = b.disk_mib.unwrap_or(1024);
+    if !(1..=1 << 20).contains(&disk_mib) {
+        return Err(err(400, "bad_disk", "disk_mib must be 1 to 1048576"));
     }
     let mut env = Vec::new();
     for (k, v) in &b.env {
@@ -409,10 +417,11 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
         memory_mib,
         pids: pids as u16,
         vcpus: vcpus as u16,
+        disk_mib,
         volumes,
     };
     let spec_json = json!({"image": b.image, "command": b.command, "env": b.env, "cwd": spec.cwd,
-        "memory_mib": memory_mib, "vcpus": vcpus, "pids": pids, "volumes": b.volumes});
+        "memory_mib": memory_mib, "vcpus": vcpus, "pids": pids, "disk_mib": disk_mib, "volumes": b.volumes});
     let now = now_ms();
     {
         // Admission and the row go in one transaction under the store lock,
@@ -421,14 +430,23 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
         if d.store().machine(c, &b.name)?.is_some() {
             return Err(err(409, "exists", format!("machine {} exists", b.name)));
         }
-        admit(d, &cloud, Quota { machines: 1, memory_mib, vcpus, pids, volume_bytes: 0 })?;
+        admit(d, &cloud, Quota { machines: 1, memory_mib, vcpus, pids, volume_bytes: disk_mib << 20 })?;
         // Not acknowledged yet, so not synced yet: the commit that marks it
         // running (or a restart, which marks it lost) carries it to disk.
         let s = d.store();
         s.execute_unsynced(
-            "INSERT INTO machines (cloud, name, spec, state, memory_mib, vcpus, pids, created_ms) \
-             VALUES (?1, ?2, ?3, 'starting', ?4, ?5, ?6, ?7)",
-            params![c, b.name, spec_json.to_string(), memory_mib as i64, vcpus as i64, pids as i64, now],
+            "INSERT INTO machines (cloud, name, spec, state, memory_mib, vcpus, pids, disk_mib, created_ms) \
+             VALUES (?1, ?2, ?3, 'starting', ?4, ?5, ?6, ?7, ?8)",
+            params![
+                c,
+                b.name,
+                spec_json.to_string(),
+                memory_mib as i64,
+                vcpus as i64,
+                pids as i64,
+                disk_mib as i64,
+                now
+            ],
         )?;
     }
     let started = d.host(c).and_then(|h| {

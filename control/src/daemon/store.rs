@@ -36,6 +36,7 @@ CREATE TABLE IF NOT EXISTS machines (
     memory_mib INTEGER NOT NULL,
     vcpus INTEGER NOT NULL,
     pids INTEGER NOT NULL,
+    disk_mib INTEGER NOT NULL DEFAULT 0,
     created_ms INTEGER NOT NULL,
     started_ms INTEGER,
     ended_ms INTEGER,

@@ -110,6 +110,13 @@ impl HostFs {
         Ok(HostFs { root: host::open_dir_path(dir)?, writable: false, quota: None, uring: true })
     }
 
+    /// The same mount, its files' growth charged to `quota` (a machine's
+    /// disk limit over its writable layer, /tmp and /dev/shm).
+    pub fn with_quota(mut self, quota: Arc<Quota>) -> HostFs {
+        self.quota = Some(quota);
+        self
+    }
+
     pub fn quota(&self) -> Option<&Arc<Quota>> {
         self.quota.as_ref()
     }
