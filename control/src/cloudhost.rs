@@ -286,20 +286,35 @@ fn stop(m: &Running, grace: Duration) {
 /// file, `NAME.log.1`, is kept): output cannot fill the cloud's disk.
 pub const LOG_CAP: u64 = 8 << 20;
 
-/// Starts the machine's log: a pipe whose write end becomes the first
-/// process's stdout and stderr, and a thread appending what comes out of it
-/// to `logs/NAME.log`, rotating at LOG_CAP. The thread ends when every write
-/// end is closed.
-fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, std::thread::JoinHandle<()>), String> {
+/// The machine's log: a pipe whose write end becomes the first process's
+/// stdout and stderr, and (LogPump) a thread appending what comes out of it
+/// to `logs/NAME.log`, rotating at LOG_CAP.
+fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, LogPump), String> {
     let dir = state.root().join("logs");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     let path = dir.join(format!("{machine}.log"));
-    let open = |p: &std::path::Path| std::fs::OpenOptions::new().create(true).append(true).open(p);
-    let mut file = open(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = open_log(&path).map_err(|e| format!("{}: {e}", path.display()))?;
     let (r, w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    let pump = std::thread::Builder::new()
-        .name(format!("log-{machine}"))
-        .spawn(move || {
+    Ok((w, LogPump { r, file, path }))
+}
+
+fn open_log(p: &std::path::Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().create(true).append(true).open(p)
+}
+
+/// The read end of a machine's log pipe and the file it goes to.
+struct LogPump {
+    r: OwnedFd,
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+impl LogPump {
+    /// Starts copying (once the machine's start is answered: the pipe holds
+    /// what comes before); the thread ends when every write end is closed.
+    fn spawn(self, machine: &str) -> std::io::Result<std::thread::JoinHandle<()>> {
+        let LogPump { r, mut file, path } = self;
+        std::thread::Builder::new().name(format!("log-{machine}")).spawn(move || {
             use std::io::{Read, Write};
             let mut r = std::fs::File::from(r);
             let mut size = file.metadata().map(|m| m.len()).unwrap_or(0);
@@ -310,7 +325,7 @@ fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, std::thread::Join
                 }
                 if size + n as u64 > LOG_CAP {
                     let _ = std::fs::rename(&path, path.with_extension("log.1"));
-                    match open(&path) {
+                    match open_log(&path) {
                         Ok(f) => (file, size) = (f, 0),
                         Err(e) => eprintln!("wisp cloud-host: log {}: {e}", path.display()),
                     }
@@ -321,8 +336,7 @@ fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, std::thread::Join
                 }
             }
         })
-        .map_err(|e| format!("cannot start the log thread: {e}"))?;
-    Ok((w, pump))
+    }
 }
 
 fn start(host: &Arc<Host>, id: u64, name: String, spec: MachineSpec) {
@@ -390,6 +404,10 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
     let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended: ended.clone() });
     host.machines.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), running.clone());
     host.reply(id, Ok(ReplyBody::Done));
+    let pump = pump.spawn(name);
+    if let Err(e) = &pump {
+        eprintln!("wisp cloud-host: machine {name}: no log thread: {e}");
+    }
     let status = match booted.run(&|| false) {
         Ok(s) => s.shell_status(),
         Err(e) => {
@@ -401,7 +419,9 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
     let usage = Host::usage_of(name, &running);
     drop(booted.finish());
     // The log is complete before the daemon hears of the end.
-    let _ = pump.join();
+    if let Ok(p) = pump {
+        let _ = p.join();
+    }
     Some((status, usage))
 }
 
