@@ -199,6 +199,49 @@ fn storage(runs: usize) {
     let _ = std::fs::remove_file(&host_file);
 }
 
+/// TCP throughput of the virtual network itself (two machine stacks on one
+/// thread, no guests yet) beside TCP over host loopback, in the same run.
+fn network() {
+    const BYTES: usize = 256 << 20;
+    let host = {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback listener");
+        let addr = l.local_addr().expect("address");
+        let reader = std::thread::spawn(move || {
+            let (mut s, _) = l.accept().expect("accept");
+            let mut buf = vec![0u8; 256 << 10];
+            let mut got = 0;
+            while got < BYTES {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => got += n,
+                }
+            }
+        });
+        let t0 = Instant::now();
+        let mut c = std::net::TcpStream::connect(addr).expect("connect");
+        let chunk = vec![0x5au8; 256 << 10];
+        let mut sent = 0;
+        while sent < BYTES {
+            c.write_all(&chunk).expect("write");
+            sent += chunk.len();
+        }
+        drop(c);
+        let _ = reader.join();
+        t0.elapsed()
+    };
+    let gbit = |d: Duration| BYTES as f64 * 8.0 / d.as_secs_f64() / 1e9;
+    println!("network: 256 MiB over TCP");
+    println!("  host loopback        {:>7.2} Gbit/s", gbit(host));
+    match wisp_netstack::transfer_time(BYTES) {
+        Ok(d) => println!(
+            "  cloud network stack  {:>7.2} Gbit/s   (two smoltcp stacks on one thread; guest sockets not wired yet; target >= 1)",
+            gbit(d)
+        ),
+        Err(e) => println!("  cloud network stack  failed: {e}"),
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut what = "all".to_string();
@@ -207,10 +250,12 @@ fn main() {
     while let Some(a) = it.next() {
         match a.as_str() {
             "-n" => runs = it.next().and_then(|v| v.parse().ok()).unwrap_or(runs),
-            "startup" | "syscall" | "spawn" | "storage" | "control" | "economics" | "all" => what = a.clone(),
+            "startup" | "syscall" | "spawn" | "storage" | "control" | "economics" | "network" | "all" => {
+                what = a.clone()
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: wisp-bench [startup|syscall|spawn|storage|control|economics|all] [-n RUNS]\n\
+                    "usage: wisp-bench [startup|syscall|spawn|storage|control|economics|network|all] [-n RUNS]\n\
                      control: -n clouds and machines (default 1000); economics: a 30-second task"
                 );
                 return;
@@ -242,5 +287,8 @@ fn main() {
     }
     if what == "economics" || what == "all" {
         control::economics();
+    }
+    if what == "network" || what == "all" {
+        network();
     }
 }
