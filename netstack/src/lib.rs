@@ -274,6 +274,43 @@ impl Stack {
     }
 }
 
+/// Moves `bytes` over TCP between two machines of one network, both stacks
+/// polled on the calling thread with the real clock; returns the time it
+/// took (for `wisp-bench network`).
+pub fn transfer_time(bytes: usize) -> Result<std::time::Duration, String> {
+    let start = std::time::Instant::now();
+    let now = || Instant::from_micros(start.elapsed().as_micros() as i64);
+    let net = Network::new(Ipv4Cidr::new(Ipv4Address::new(100, 64, 0, 0), 24)).map_err(|e| e.to_string())?;
+    let mut a = Stack::new(net.attach().map_err(|e| e.to_string())?, now());
+    let mut b = Stack::new(net.attach().map_err(|e| e.to_string())?, now());
+    let (server, client) = (b.tcp_socket(1 << 20), a.tcp_socket(1 << 20));
+    b.tcp(server).listen(5001).map_err(|e| format!("{e:?}"))?;
+    let to = b.addr();
+    a.tcp_connect(client, to, 5001, 40000).map_err(|e| format!("{e:?}"))?;
+    let chunk = vec![0x5au8; 256 << 10];
+    let (mut sent, mut got) = (0usize, 0usize);
+    let t0 = std::time::Instant::now();
+    while got < bytes {
+        if t0.elapsed() > std::time::Duration::from_secs(60) {
+            return Err(format!("stalled after {got} of {bytes} bytes"));
+        }
+        if sent < bytes && a.tcp(client).can_send() {
+            let n = (bytes - sent).min(chunk.len());
+            sent += a.tcp(client).send_slice(&chunk[..n]).map_err(|e| format!("{e:?}"))?;
+        }
+        a.poll(now());
+        b.poll(now());
+        while b.tcp(server).can_recv() {
+            let n = b.tcp(server).recv(|buf| (buf.len(), buf.len())).map_err(|e| format!("{e:?}"))?;
+            if n == 0 {
+                break;
+            }
+            got += n;
+        }
+    }
+    Ok(t0.elapsed())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,41 +401,4 @@ mod tests {
         assert!(other.stats().unroutable > 0, "its packets died in its own switch");
         assert_eq!(cloud.stats().malformed, 0);
     }
-}
-
-/// Moves `bytes` over TCP between two machines of one network, both stacks
-/// polled on the calling thread with the real clock; returns the time it
-/// took (for `wisp-bench network`).
-pub fn transfer_time(bytes: usize) -> Result<std::time::Duration, String> {
-    let start = std::time::Instant::now();
-    let now = || Instant::from_micros(start.elapsed().as_micros() as i64);
-    let net = Network::new(Ipv4Cidr::new(Ipv4Address::new(100, 64, 0, 0), 24)).map_err(|e| e.to_string())?;
-    let mut a = Stack::new(net.attach().map_err(|e| e.to_string())?, now());
-    let mut b = Stack::new(net.attach().map_err(|e| e.to_string())?, now());
-    let (server, client) = (b.tcp_socket(1 << 20), a.tcp_socket(1 << 20));
-    b.tcp(server).listen(5001).map_err(|e| format!("{e:?}"))?;
-    let to = b.addr();
-    a.tcp_connect(client, to, 5001, 40000).map_err(|e| format!("{e:?}"))?;
-    let chunk = vec![0x5au8; 256 << 10];
-    let (mut sent, mut got) = (0usize, 0usize);
-    let t0 = std::time::Instant::now();
-    while got < bytes {
-        if t0.elapsed() > std::time::Duration::from_secs(60) {
-            return Err(format!("stalled after {got} of {bytes} bytes"));
-        }
-        if sent < bytes && a.tcp(client).can_send() {
-            let n = (bytes - sent).min(chunk.len());
-            sent += a.tcp(client).send_slice(&chunk[..n]).map_err(|e| format!("{e:?}"))?;
-        }
-        a.poll(now());
-        b.poll(now());
-        while b.tcp(server).can_recv() {
-            let n = b.tcp(server).recv(|buf| (buf.len(), buf.len())).map_err(|e| format!("{e:?}"))?;
-            if n == 0 {
-                break;
-            }
-            got += n;
-        }
-    }
-    Ok(t0.elapsed())
 }
