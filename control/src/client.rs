@@ -82,14 +82,25 @@ pub enum MachineCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum FileCommand {
-    /// Write a machine's file to stdout.
-    Get { machine: String, path: String },
-    /// Write stdin to a machine's file.
+    /// Write a file of a running machine (or, with --volume, of a volume) to stdout.
+    Get {
+        /// The machine; with --volume, the volume.
+        target: String,
+        path: String,
+        /// TARGET names a volume of the cloud, not a machine.
+        #[arg(long)]
+        volume: bool,
+    },
+    /// Write stdin to a file of a running machine (or, with --volume, of a volume).
     Put {
-        machine: String,
+        /// The machine; with --volume, the volume.
+        target: String,
         path: String,
         #[arg(long, default_value = "644")]
         mode: String,
+        /// TARGET names a volume of the cloud, not a machine.
+        #[arg(long)]
+        volume: bool,
     },
 }
 
@@ -337,10 +348,15 @@ pub fn machine(conn: &Conn, cmd: MachineCommand) -> i32 {
 
 /// `wisp exec MACHINE -- CMD...`: streams the output and exits with the
 /// command's status.
-pub fn exec(conn: &Conn, machine: &str, command: Vec<String>) -> i32 {
+pub fn exec(conn: &Conn, machine: &str, command: Vec<String>, stdin: bool) -> i32 {
     finish((|| {
         let c = conn.cloud()?;
-        let body = json!({"command": command, "stream": true}).to_string();
+        let mut input = Vec::new();
+        if stdin {
+            std::io::stdin().read_to_end(&mut input).map_err(|e| format!("stdin: {e}"))?;
+        }
+        let input = String::from_utf8(input).map_err(|_| "stdin: only UTF-8 text can be passed".to_string())?;
+        let body = json!({"command": command, "stream": true, "stdin": input}).to_string();
         let mut code = None;
         let mut failure = None;
         let mut pending = Vec::new();
@@ -395,24 +411,22 @@ pub fn file(conn: &Conn, cmd: FileCommand) -> i32 {
                 })
                 .collect::<String>()
         };
+        let base = |target: &str, volume: bool| {
+            format!("/v1/clouds/{c}/{}/{target}/files", if volume { "volumes" } else { "machines" })
+        };
         match cmd {
-            FileCommand::Get { machine, path } => {
-                let a = conn.call(
-                    "GET",
-                    &format!("/v1/clouds/{c}/machines/{machine}/files?path={}", q(&path)),
-                    None,
-                    None,
-                )?;
+            FileCommand::Get { target, path, volume } => {
+                let a = conn.call("GET", &format!("{}?path={}", base(&target, volume), q(&path)), None, None)?;
                 if !(200..300).contains(&a.status) {
                     ok(a)?;
                     return Ok(1);
                 }
                 std::io::stdout().write_all(&a.body).map_err(|e| e.to_string())?;
             }
-            FileCommand::Put { machine, path, mode } => {
+            FileCommand::Put { target, path, mode, volume } => {
                 let mut data = Vec::new();
                 std::io::stdin().read_to_end(&mut data).map_err(|e| format!("stdin: {e}"))?;
-                let url = format!("/v1/clouds/{c}/machines/{machine}/files?path={}&mode={mode}", q(&path));
+                let url = format!("{}?path={}&mode={mode}", base(&target, volume), q(&path));
                 ok(conn.call("PUT", &url, Some(&data), None)?)?;
             }
         }

@@ -444,10 +444,37 @@ impl Spawner {
         read_all(&*self.open(path, libc::O_RDONLY | libc::O_NONBLOCK, 0)?, path, limit)
     }
 
-    /// Creates or replaces a file of the machine.
+    /// Creates or replaces a file of the machine, all or nothing.
     pub fn write_file(&self, path: &str, data: &[u8], mode: u32) -> Result<(), String> {
-        write_all(&*self.open(path, libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC, mode & 0o7777)?, path, data)
+        let vfs = self.template.lock().unwrap_or_else(|e| e.into_inner()).vfs.clone();
+        replace_file(&vfs, path, data, |tmp| self.open(tmp, NEW_FILE, mode & 0o7777))
     }
+}
+
+/// How an upload's temporary file is opened.
+const NEW_FILE: i32 = libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL;
+
+/// Writes `data` to a fresh temporary file beside `path` (opened by `open`)
+/// and renames it over `path`: a failed or partial upload (a full volume,
+/// say) leaves the old file as it was and no partial file behind.
+fn replace_file(
+    vfs: &Vfs,
+    path: &str,
+    data: &[u8],
+    open: impl FnOnce(&str) -> Result<Box<dyn wisp_kernel::vfs::file::File>, String>,
+) -> Result<(), String> {
+    let (abs, _) = wisp_kernel::vfs::normalize("/", path.as_bytes()).map_err(|e| format!("{path}: {e}"))?;
+    let (dir, base) = abs.rsplit_once('/').unwrap_or(("", &abs));
+    if base.is_empty() {
+        return Err(format!("{path}: is a directory"));
+    }
+    let tmp = format!("{dir}/.{base}.wisp-upload-{}", crate::state::random_hex(6));
+    let written = open(&tmp).and_then(|f| write_all(&*f, path, data));
+    let renamed = written.and_then(|_| vfs.rename(&tmp, &abs, 0).map_err(|e| format!("{path}: {e}")));
+    if renamed.is_err() {
+        let _ = vfs.unlink(&tmp, false);
+    }
+    renamed
 }
 
 /// The whole content of an open file, at most `limit` bytes.
@@ -495,7 +522,8 @@ pub fn volume_file(
     let rel = abs.trim_start_matches('/');
     let rel = if rel.is_empty() { "." } else { rel };
     let a = crate::volume::attach(state, name)?;
-    let fs = HostFs::volume(&a.data, a.quota.clone()).map_err(|e| format!("volume {name}: {e}"))?;
+    let mount = || HostFs::volume(&a.data, a.quota.clone()).map_err(|e| format!("volume {name}: {e}"));
+    let fs = mount()?;
     match data {
         None => {
             let f =
@@ -503,9 +531,14 @@ pub fn volume_file(
             read_all(&f, path, limit)
         }
         Some((bytes, mode)) => {
-            let flags = libc::O_WRONLY | libc::O_CREAT | libc::O_TRUNC;
-            let f = fs.open(rel, flags, mode & 0o7777, abs.clone()).map_err(|e| format!("{path}: {e}"))?;
-            write_all(&f, path, bytes).map(|_| Vec::new())
+            let mut vfs = Vfs::new();
+            vfs.mount("/", Fs::Host(mount()?));
+            let open = |tmp: &str| {
+                let rel = tmp.trim_start_matches('/');
+                let f = fs.open(rel, NEW_FILE, mode & 0o7777, tmp.to_string()).map_err(|e| format!("{path}: {e}"))?;
+                Ok(Box::new(f) as Box<dyn wisp_kernel::vfs::file::File>)
+            };
+            replace_file(&vfs, path, bytes, open).map(|_| Vec::new())
         }
     }
 }

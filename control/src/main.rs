@@ -59,11 +59,14 @@ enum Command {
     Exec {
         #[command(flatten)]
         conn: client::Conn,
+        /// Pass this command's standard input to the program (read to its end first).
+        #[arg(long, short = 'i')]
+        stdin: bool,
         machine: String,
         #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "COMMAND")]
         command: Vec<String>,
     },
-    /// Read or write a file in a running machine.
+    /// Read or write a file of a running machine or of a volume.
     File {
         #[command(flatten)]
         conn: client::Conn,
@@ -106,7 +109,7 @@ fn main() {
         Command::Daemon(args) => daemon::main(cli.state.as_deref(), args),
         Command::Cloud { conn, command } => client::cloud(&conn, command),
         Command::Machine { conn, command } => client::machine(&conn, command),
-        Command::Exec { conn, machine, command } => client::exec(&conn, &machine, command),
+        Command::Exec { conn, stdin, machine, command } => client::exec(&conn, &machine, command, stdin),
         Command::File { conn, command } => client::file(&conn, command),
         Command::Token { conn, command } => client::token(&conn, command),
         Command::Usage { conn, json } => client::usage(&conn, json),

@@ -247,6 +247,28 @@ fn the_walkthrough_works_with_the_cli_and_with_raw_http() {
     assert_eq!(d.call("GET", &vf("/../../../wisp.db"), Some(token), b"").0, 404, "paths stay inside the volume");
     assert_eq!(d.call("GET", &vf("/link"), Some(token), b"").0, 404, "symlinks resolve inside the volume");
     assert_eq!(d.call("PUT", &vf("/big"), Some(token), &vec![0u8; 2 << 20]).0, 422, "past the volume's size");
+    assert_eq!(d.call("GET", &vf("/big"), Some(token), b"").0, 404, "a failed upload leaves no partial file");
+    assert_eq!(d.call("PUT", &vf("/in.txt"), Some(token), &vec![1u8; 2 << 20]).0, 422);
+    let (s, b) = d.call("GET", &vf("/in.txt"), Some(token), b"");
+    assert_eq!((s, b.as_slice()), (200, &b"seeded"[..]), "nor a damaged old one");
+    // The same with the CLI, and exec with stdin.
+    let cli_stdin = |args: &[&str], input: &[u8]| {
+        let mut c = Command::new(wisp())
+            .args(args)
+            .env("WISP_SOCKET", &d.sock)
+            .env("WISP_TOKEN", token)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        c.stdin.take().unwrap().write_all(input).unwrap();
+        c.wait_with_output().unwrap()
+    };
+    assert!(cli_stdin(&["file", "put", "--volume", "data", "/cli.txt"], b"from the cli\n").status.success());
+    let o = d.cli(token, &["file", "get", "--volume", "data", "/cli.txt"]);
+    assert_eq!(o.stdout, b"from the cli\n");
+    let o = cli_stdin(&["exec", "-i", "vm", "--", "/bin/busybox", "wc", "-c"], b"12345");
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "5", "exec -i passes stdin");
     let (s, v) = d.json("POST", &format!("/v1/clouds/{id}/machines/box/stop"), token, json!({"grace_ms": 1000}));
     assert_eq!((s, v["state"].as_str()), (200, Some("exited")), "{v}");
     let (s, ev) = d.json("GET", "/v1/events", token, json!(null));
