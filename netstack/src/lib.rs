@@ -16,6 +16,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use smoltcp;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium};
 use smoltcp::socket::tcp;
@@ -132,10 +133,17 @@ impl Network {
         self.lock().stats
     }
 
-    /// Delivers one IP packet from a NIC to the NIC owning its destination.
-    fn deliver(&self, packet: Vec<u8>) {
+    /// Whether some NIC of this network owns `addr`.
+    pub fn has(&self, addr: Ipv4Address) -> bool {
+        self.lock().ports.contains_key(&addr)
+    }
+
+    /// Delivers one IP packet from the NIC `from` to the NIC owning its
+    /// destination; loopback (127.0.0.0/8) goes back to `from` itself.
+    fn deliver(&self, from: Ipv4Address, packet: Vec<u8>) {
         let mut s = self.lock();
         let dst = match Ipv4Packet::new_checked(&packet[..]) {
+            Ok(p) if p.dst_addr().is_loopback() => from,
             Ok(p) => p.dst_addr(),
             Err(_) => {
                 s.stats.malformed += 1;
@@ -193,7 +201,7 @@ impl smoltcp::phy::TxToken for NicTx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = vec![0u8; len];
         let r = f(&mut buf);
-        self.0.net.deliver(buf);
+        self.0.net.deliver(self.0.addr, buf);
         r
     }
 }
@@ -235,6 +243,7 @@ impl Stack {
         let mut iface = Interface::new(config, &mut nic, now);
         iface.update_ip_addrs(|a| {
             let _ = a.push(IpCidr::new(IpAddress::Ipv4(addr), subnet.prefix_len()));
+            let _ = a.push(IpCidr::new(IpAddress::v4(127, 0, 0, 1), 8));
         });
         let _ = iface.routes_mut().add_default_ipv4_route(gateway);
         Stack { iface, sockets: SocketSet::new(Vec::new()), nic }
@@ -248,6 +257,20 @@ impl Stack {
     /// socket's state may have changed.
     pub fn poll(&mut self, now: Instant) -> bool {
         self.iface.poll(now, &mut self.nic, &mut self.sockets) == smoltcp::iface::PollResult::SocketStateChanged
+    }
+
+    /// When the stack next needs a poll for its timers (None: only on traffic).
+    pub fn poll_delay(&mut self, now: Instant) -> Option<smoltcp::time::Duration> {
+        self.iface.poll_delay(now, &self.sockets)
+    }
+
+    /// Whether packets wait in this stack's queue.
+    pub fn pending(&self) -> bool {
+        self.nic.net.lock().ports.get(&self.nic.addr).is_some_and(|p| !p.queue.is_empty())
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.nic.net
     }
 
     /// A TCP socket with `buf` bytes of buffer each way.
@@ -400,5 +423,21 @@ mod tests {
         assert!(!reached, "a machine of another network never connects");
         assert!(other.stats().unroutable > 0, "its packets died in its own switch");
         assert_eq!(cloud.stats().malformed, 0);
+    }
+
+    #[test]
+    fn loopback_stays_inside_the_machine() {
+        let mut clock = Instant::from_millis(0);
+        let cloud = net(3, 0);
+        let mut a = Stack::new(cloud.attach().unwrap(), clock);
+        let mut b = Stack::new(cloud.attach().unwrap(), clock);
+        let (server, client) = (a.tcp_socket(4096), a.tcp_socket(4096));
+        a.tcp(server).listen(80).unwrap();
+        a.tcp_connect(client, Ipv4Address::new(127, 0, 0, 1), 80, 50000).unwrap();
+        let b_client = b.tcp_socket(4096);
+        b.tcp_connect(b_client, Ipv4Address::new(127, 0, 0, 1), 80, 50001).unwrap();
+        let ok = run(&mut [&mut a, &mut b], &mut clock, 100, |s| s[0].tcp(client).may_send());
+        assert!(ok, "a machine reaches its own listener on 127.0.0.1");
+        assert!(!b.tcp(b_client).may_send(), "another machine's 127.0.0.1 is its own, with no listener");
     }
 }
