@@ -47,9 +47,21 @@ struct Host {
     out: Mutex<UnixStream>,
     state: State,
     machines: Mutex<HashMap<String, Arc<Running>>>,
+    /// The cloud's network, made with its first machine.
+    net: Mutex<Option<Arc<wisp_kernel::net::CloudNet>>>,
 }
 
 impl Host {
+    fn net(&self) -> Result<Arc<wisp_kernel::net::CloudNet>, String> {
+        let mut net = self.net.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = &*net {
+            return Ok(n.clone());
+        }
+        let n = wisp_kernel::net::CloudNet::new(crate::machine::default_subnet())?;
+        *net = Some(n.clone());
+        Ok(n)
+    }
+
     fn send(&self, msg: &Message) {
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
         if crate::proto::send(&mut *out, msg).is_err() {
@@ -166,7 +178,8 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
     if let Err(e) = wisp_vmm::sys::install_kick_handler() {
         return fail(e.to_string());
     }
-    let host = Arc::new(Host { out: Mutex::new(sock), state, machines: Mutex::new(HashMap::new()) });
+    let host =
+        Arc::new(Host { out: Mutex::new(sock), state, machines: Mutex::new(HashMap::new()), net: Mutex::new(None) });
     loop {
         let env: Envelope = match crate::proto::recv(&mut input) {
             Ok(Some(e)) => e,
@@ -388,6 +401,13 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
         tmp: None,
         scratch: Some(host.state.tmp()),
         disk: (spec.disk_mib > 0).then_some(spec.disk_mib << 20),
+        net: match host.net() {
+            Ok(n) => Some(n),
+            Err(e) => {
+                host.reply(id, Err(e));
+                return None;
+            }
+        },
         volumes: spec.volumes,
         strace: false,
         program: spec.command,

@@ -21,6 +21,12 @@ use wisp_vmm::{KvmHost, KvmVcpu, KvmVm, VmmError};
 
 use crate::state::State;
 
+/// The subnet of a machine's network by default: inside 100.64.0.0/10, so
+/// it does not clash with a host's RFC 1918 networks.
+pub fn default_subnet() -> wisp_netstack::smoltcp::wire::Ipv4Cidr {
+    wisp_netstack::smoltcp::wire::Ipv4Cidr::new(wisp_netstack::smoltcp::wire::Ipv4Address::new(100, 64, 0, 0), 24)
+}
+
 pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 /// Status for failures of wisp itself (as container runtimes use 125).
 pub const EXIT_WISP: i32 = 125;
@@ -46,6 +52,8 @@ pub struct Spec {
     pub disk: Option<u64>,
     /// `NAME:PATH[:ro]` volume mounts.
     pub volumes: Vec<String>,
+    /// The network the machine joins (its cloud's).
+    pub net: Option<Arc<wisp_kernel::net::CloudNet>>,
     pub strace: bool,
     pub program: Vec<String>,
 }
@@ -276,6 +284,9 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
     let (cwd, _) =
         wisp_kernel::vfs::normalize("/", spec.cwd.as_bytes()).map_err(|e| fail(format!("cwd {}: {e}", spec.cwd)))?;
     let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), spec.pids as usize);
+    if let Some(net) = &spec.net {
+        machine.set_net(net.attach().map_err(|e| fail(format!("network: {e}")))?);
+    }
     let template_mm = mm.new_address_space().map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
     let vfs = Arc::new(vfs);
     let mut process = Process::new(mm, vfs.clone(), cwd.clone(), config.clone());

@@ -105,6 +105,7 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
         tmp: args.tmp.clone(),
         scratch: None,
         disk: None,
+        net: Some(wisp_kernel::net::CloudNet::new(crate::machine::default_subnet()).map_err(fail)?),
         volumes: args.volumes.clone(),
         strace: args.strace,
         program: args.program.clone(),

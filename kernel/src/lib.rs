@@ -27,6 +27,7 @@ pub mod host;
 pub mod loader;
 pub mod machine;
 pub mod mm;
+pub mod net;
 pub mod platform;
 pub mod signal;
 pub mod stats;

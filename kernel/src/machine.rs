@@ -196,6 +196,8 @@ pub struct Machine {
     cpu_done_ns: std::sync::atomic::AtomicU64,
     /// Host CPUs the machine's threads may use (its vCPUs); empty: any.
     cpus: Mutex<Vec<usize>>,
+    /// Its place on its cloud's network (none: no AF_INET sockets).
+    net: Mutex<Option<Arc<crate::net::MachineNet>>>,
     max_pids: usize,
     /// Threads blocked in FUTEX_WAIT, keyed by the physical address of the word.
     futexes: Mutex<Vec<Arc<FutexWaiter>>>,
@@ -223,6 +225,7 @@ impl Machine {
             cpu_clocks: Mutex::new(BTreeMap::new()),
             cpu_done_ns: std::sync::atomic::AtomicU64::new(0),
             cpus: Mutex::new(Vec::new()),
+            net: Mutex::new(None),
             max_pids: max_pids.max(1),
             futexes: Mutex::new(Vec::new()),
             futex_woken: Condvar::new(),
@@ -314,6 +317,15 @@ impl Machine {
                 Err(Errno::EAGAIN)
             }
         }
+    }
+
+    /// Puts the machine on a network.
+    pub fn set_net(&self, net: crate::net::MachineNet) {
+        *self.net.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(net));
+    }
+
+    pub fn net(&self) -> Option<Arc<crate::net::MachineNet>> {
+        self.net.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Limits every thread of the machine (from now on) to these host CPUs:

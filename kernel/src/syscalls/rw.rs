@@ -24,6 +24,37 @@ pub(super) fn restartable<T>(p: &Process, mut f: impl FnMut() -> Result<T, Errno
     }
 }
 
+/// Waits until a file without a host descriptor (a network socket) is ready
+/// for `want` (POLL* bits), an error or hang-up; EINTR when a signal comes.
+pub(super) fn wait_ready(p: &Process, f: &OpenFile, want: u32) -> Result<(), Errno> {
+    loop {
+        let Some((r, wake)) = f.file.readiness() else { return Ok(()) };
+        if r & (want | crate::net::POLLERR | crate::net::POLLHUP) != 0 {
+            return Ok(());
+        }
+        let mut pfd = [libc::pollfd { fd: std::os::fd::AsRawFd::as_raw_fd(&wake), events: libc::POLLIN, revents: 0 }];
+        restartable(p, || crate::host::poll(&mut pfd, -1))?;
+    }
+}
+
+/// Runs `op` until it stops failing with EAGAIN, waiting for `want` in
+/// between, for network sockets without O_NONBLOCK; anything else runs once.
+pub(super) fn blocking<T>(
+    p: &Process,
+    f: &OpenFile,
+    want: u32,
+    mut op: impl FnMut() -> Result<T, Errno>,
+) -> Result<T, Errno> {
+    loop {
+        match op() {
+            Err(Errno::EAGAIN) if f.flags() & libc::O_NONBLOCK as u32 == 0 && f.file.readiness().is_some() => {
+                wait_ready(p, f, want)?
+            }
+            r => return r,
+        }
+    }
+}
+
 fn readable(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
     let f = p.fds.get(fd)?.clone();
     if !f.readable() {
@@ -69,10 +100,14 @@ fn do_read(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>) 
         let mut done = 0usize;
         while done < len {
             let want = (len - done).min(CHUNK);
-            let r = restartable(p, || match off {
-                Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
-                None => f.file.read(&mut tmp[..want]),
-            });
+            let mut once = || {
+                restartable(p, || match off {
+                    Some(o) => f.file.pread(&mut tmp[..want], o + done as u64),
+                    None => f.file.read(&mut tmp[..want]),
+                })
+            };
+            // Only an empty read waits: once data came, it is the answer.
+            let r = if done == 0 { blocking(p, f, crate::net::POLLIN, &mut once) } else { once() };
             let n = match r {
                 Ok(n) => n,
                 Err(e) if done == 0 => return Err(e),
@@ -147,10 +182,14 @@ fn do_write(p: &mut Process, f: &OpenFile, buf: u64, len: u64, off: Option<u64>)
         let want = (len - done).min(CHUNK);
         let r = with_scratch(want, |tmp| {
             p.mm.copy_in(buf + done as u64, tmp)?;
-            Ok(restartable(p, || match off {
-                Some(o) => f.file.pwrite(tmp, o + done as u64),
-                None => f.file.write(tmp),
-            }))
+            let once = |p: &Process| {
+                restartable(p, || match off {
+                    Some(o) => f.file.pwrite(tmp, o + done as u64),
+                    None => f.file.write(tmp),
+                })
+            };
+            // Only the first chunk waits: after that a short count is the answer.
+            Ok(if done == 0 { blocking(p, f, crate::net::POLLOUT, || once(p)) } else { once(p) })
         });
         let r = match r {
             Ok(r) => r,
@@ -308,40 +347,76 @@ pub fn sys_sendfile(p: &mut Process, a: &Args) -> SysResult {
     Ok(n as u64)
 }
 
-/// Polls guest descriptors; returns (host pollfds, index map) for host-backed ones.
+/// Polls guest descriptors: host-backed ones on their host fds; network
+/// sockets by their readiness, waiting on their wake fds (and looking again
+/// after a wake, until something is ready or the time is up).
 fn poll_fds(p: &Process, fds: &[(i32, i16)], timeout_ms: i32) -> Result<Vec<i16>, Errno> {
-    let mut revents = vec![0i16; fds.len()];
-    let mut host = Vec::new();
-    let mut map = Vec::new();
-    let mut ready = false;
-    for (i, (fd, events)) in fds.iter().enumerate() {
-        if *fd < 0 {
-            continue;
-        }
-        match p.fds.get(*fd) {
-            Err(_) => {
-                revents[i] = libc::POLLNVAL;
-                ready = true;
+    let deadline =
+        (timeout_ms >= 0).then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms as u64));
+    loop {
+        let mut revents = vec![0i16; fds.len()];
+        let mut host = Vec::new();
+        // (index into fds, whether the host fd is a wake fd)
+        let mut map = Vec::new();
+        let mut ready = false;
+        let mut files = Vec::new();
+        for (i, (fd, events)) in fds.iter().enumerate() {
+            if *fd < 0 {
+                continue;
             }
-            Ok(f) => match f.file.host_fd() {
+            match p.fds.get(*fd) {
+                Err(_) => {
+                    revents[i] = libc::POLLNVAL;
+                    ready = true;
+                }
+                Ok(f) => files.push((i, *events, f)),
+            }
+        }
+        for (i, events, f) in &files {
+            if let Some((r, wake)) = f.file.readiness() {
+                let always = (libc::POLLERR | libc::POLLHUP) as u32;
+                revents[*i] = (r & (*events as u16 as u32 | always)) as i16;
+                if revents[*i] != 0 {
+                    ready = true;
+                } else {
+                    host.push(libc::pollfd {
+                        fd: std::os::fd::AsRawFd::as_raw_fd(&wake),
+                        events: libc::POLLIN,
+                        revents: 0,
+                    });
+                    map.push((*i, true));
+                }
+                continue;
+            }
+            match f.file.host_fd() {
                 Some(h) => {
                     host.push(libc::pollfd { fd: std::os::fd::AsRawFd::as_raw_fd(&h), events: *events, revents: 0 });
-                    map.push(i);
+                    map.push((*i, false));
                 }
                 None => {
                     // Synthetic files never block.
-                    revents[i] = *events & (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM);
-                    ready |= revents[i] != 0;
+                    revents[*i] = *events & (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM);
+                    ready |= revents[*i] != 0;
                 }
-            },
+            }
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()).as_millis() as i32);
+        let timeout = if ready { 0 } else { left.unwrap_or(-1) };
+        restartable(p, || crate::host::poll(&mut host, timeout))?;
+        let mut woke = false;
+        for (k, (i, wake)) in map.into_iter().enumerate() {
+            if wake {
+                woke |= host[k].revents != 0;
+            } else {
+                revents[i] = host[k].revents;
+                ready |= revents[i] != 0;
+            }
+        }
+        // A wake fd fired: look again (its readiness is computed afresh).
+        if ready || !woke || left == Some(0) {
+            return Ok(revents);
         }
     }
-    let timeout = if ready { 0 } else { timeout_ms };
-    restartable(p, || crate::host::poll(&mut host, timeout))?;
-    for (k, i) in map.into_iter().enumerate() {
-        revents[i] = host[k].revents;
-    }
-    Ok(revents)
 }
 
 fn poll_common(p: &mut Process, ufds: u64, n: u64, timeout_ms: i32) -> SysResult {

@@ -1,15 +1,17 @@
-//! Sockets: for now AF_UNIX socketpair, served by host socketpairs, and the
-//! send/recv families on them. Named sockets and networks come with the
-//! networking issue; socket() refuses every family until then.
+//! Sockets: AF_UNIX socketpair, served by host socketpairs, and TCP over
+//! IPv4 on the machine's cloud network (crate::net), with the send/recv
+//! families on both. UDP, IPv6 and named AF_UNIX sockets are not there yet.
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use super::{Args, put};
 use crate::errno::{Errno, SysResult};
+use crate::net::NetSocket;
 use crate::task::Process;
 use crate::vfs::file::OpenFile;
 use crate::vfs::hostfs::HostFile;
+use wisp_netstack::smoltcp::wire::Ipv4Address;
 
 const AF_UNIX: i32 = 1;
 const SOCK_TYPE_MASK: i32 = 0xf;
@@ -20,10 +22,135 @@ const SEND_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL | libc::MSG_MORE
 const RECV_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_PEEK | libc::MSG_WAITALL | libc::MSG_TRUNC;
 const MAX_MSG: usize = 1 << 20;
 
-/// Implements Linux `socket(2)`: no family is available yet (networking comes
-/// with issue 6), so every call fails with EAFNOSUPPORT.
-pub fn sys_socket(_p: &mut Process, _a: &Args) -> SysResult {
-    Err(Errno::EAFNOSUPPORT)
+const AF_INET: i32 = 2;
+const SOCK_STREAM: i32 = 1;
+
+/// Implements Linux `socket(2)` for TCP over IPv4 (AF_INET, SOCK_STREAM) on
+/// the machine's network; other families and types are refused.
+pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
+    let (domain, ty, proto) = (a.i(0), a.i(1), a.i(2));
+    if domain != AF_INET {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if ty & SOCK_TYPE_MASK != SOCK_STREAM || !matches!(proto, 0 | 6) {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let net = p.machine.as_ref().and_then(|m| m.net()).ok_or(Errno::EAFNOSUPPORT)?;
+    let sock = net.net.socket(net.id)?;
+    let status = libc::O_RDWR as u32 | if ty & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
+    p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), ty & SOCK_CLOEXEC != 0, 0).map(|fd| fd as u64)
+}
+
+/// The network socket behind guest descriptor `fd`, if it is one.
+fn net_of(p: &Process, fd: i32) -> Result<Option<(Arc<OpenFile>, ())>, Errno> {
+    let f = p.fds.get(fd)?;
+    let is_net = f.file.as_any().is_some_and(|a| a.is::<NetSocket>());
+    Ok(is_net.then_some((f, ())))
+}
+
+fn as_net(f: &OpenFile) -> &NetSocket {
+    // Callers checked with net_of.
+    f.file.as_any().and_then(|a| a.downcast_ref::<NetSocket>()).expect("a network socket")
+}
+
+/// Reads a sockaddr_in: (address, port).
+fn sockaddr_in(p: &Process, ptr: u64, len: u32) -> Result<(Ipv4Address, u16), Errno> {
+    if len < 16 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; 16];
+    p.mm.copy_in(ptr, &mut b)?;
+    if u16::from_le_bytes([b[0], b[1]]) != AF_INET as u16 {
+        return Err(Errno::EAFNOSUPPORT);
+    }
+    Ok((Ipv4Address::new(b[4], b[5], b[6], b[7]), u16::from_be_bytes([b[2], b[3]])))
+}
+
+/// Writes a sockaddr_in at `ptr` as far as `*lenp` allows, and its length to `*lenp`.
+fn put_sockaddr_in(p: &mut Process, ptr: u64, lenp: u64, (addr, port): (Ipv4Address, u16)) -> SysResult {
+    if ptr == 0 || lenp == 0 {
+        return Ok(0);
+    }
+    let mut len = [0u8; 4];
+    p.mm.copy_in(lenp, &mut len)?;
+    let len = u32::from_le_bytes(len) as i32;
+    if len < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut b = [0u8; 16];
+    b[..2].copy_from_slice(&(AF_INET as u16).to_le_bytes());
+    b[2..4].copy_from_slice(&port.to_be_bytes());
+    b[4..8].copy_from_slice(&addr.octets());
+    put(p, ptr, &b[..(len as usize).min(16)])?;
+    put(p, lenp, &16u32.to_le_bytes())
+}
+
+fn net_or_notsock(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+    match net_of(p, fd)? {
+        Some((f, _)) => Ok(f),
+        None => {
+            // A socketpair end is a socket, just not one these calls serve.
+            let sock = p.fds.get(fd)?.file.stat().is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFSOCK);
+            Err(if sock { Errno::EOPNOTSUPP } else { Errno::ENOTSOCK })
+        }
+    }
+}
+
+/// Implements Linux `bind(2)` for TCP sockets.
+pub fn sys_bind(p: &mut Process, a: &Args) -> SysResult {
+    let f = net_or_notsock(p, a.i(0))?;
+    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2))?;
+    as_net(&f).bind(addr, port).map(|_| 0)
+}
+
+/// Implements Linux `listen(2)`.
+pub fn sys_listen(p: &mut Process, a: &Args) -> SysResult {
+    let f = net_or_notsock(p, a.i(0))?;
+    as_net(&f).listen(a.i(1)).map(|_| 0)
+}
+
+/// Implements Linux `accept4(2)` (and, with no flags, `accept(2)`).
+pub fn sys_accept4(p: &mut Process, a: &Args) -> SysResult {
+    let flags = a.i(3);
+    if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = net_or_notsock(p, a.i(0))?;
+    if !as_net(&f).listening() {
+        return Err(Errno::EINVAL);
+    }
+    let (sock, peer) = super::rw::blocking(p, &f, crate::net::POLLIN, || as_net(&f).accept())?;
+    let status = libc::O_RDWR as u32 | if flags & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
+    let fd = p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), flags & SOCK_CLOEXEC != 0, 0)?;
+    if let Err(e) = put_sockaddr_in(p, a.u(1), a.u(2), peer) {
+        let _ = p.fds.remove(fd);
+        return Err(e);
+    }
+    Ok(fd as u64)
+}
+
+pub fn sys_accept(p: &mut Process, a: &Args) -> SysResult {
+    sys_accept4(p, &Args([a.u(0), a.u(1), a.u(2), 0, 0, 0]))
+}
+
+/// Implements Linux `connect(2)` for TCP sockets, blocking or not.
+pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
+    let f = net_or_notsock(p, a.i(0))?;
+    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2))?;
+    let s = as_net(&f);
+    match s.connect(addr, port) {
+        Err(Errno::EINPROGRESS) if f.flags() & libc::O_NONBLOCK as u32 == 0 => loop {
+            super::rw::wait_ready(p, &f, crate::net::POLLOUT)?;
+            match s.connect(addr, port) {
+                Err(Errno::EALREADY) => continue,
+                r => return r.map(|_| 0),
+            }
+        },
+        r => r.map(|_| 0),
+    }
 }
 
 /// Implements Linux `socketpair(2)` for AF_UNIX stream, datagram and seqpacket.
@@ -92,6 +219,17 @@ fn sigpipe(p: &mut Process, r: &Result<u64, Errno>, flags: i32) {
 }
 
 fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32) -> SysResult {
+    if let Some((f, _)) = net_of(p, fd)? {
+        let nonblock = flags & libc::MSG_DONTWAIT != 0 || f.flags() & libc::O_NONBLOCK as u32 != 0;
+        let r = if nonblock {
+            as_net(&f).send(data)
+        } else {
+            super::rw::blocking(p, &f, crate::net::POLLOUT, || as_net(&f).send(data))
+        }
+        .map(|n| n as u64);
+        sigpipe(p, &r, flags);
+        return r;
+    }
     let (_f, raw) = host_socket(p, fd)?;
     let r = retry(p, || crate::host::send(raw, data, flags & SEND_FLAGS | libc::MSG_NOSIGNAL)).map(|n| n as u64);
     sigpipe(p, &r, flags);
@@ -100,7 +238,7 @@ fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32) -> SysResult {
 
 /// Implements Linux `sendto(2)` on connected sockets (a destination address is refused).
 pub fn sys_sendto(p: &mut Process, a: &Args) -> SysResult {
-    if a.u(4) != 0 {
+    if a.u(4) != 0 && net_of(p, a.i(0))?.is_none() {
         return Err(Errno::EISCONN);
     }
     let len = (a.u(2) as usize).min(MAX_MSG);
@@ -109,8 +247,29 @@ pub fn sys_sendto(p: &mut Process, a: &Args) -> SysResult {
     send_bytes(p, a.i(0), &buf, a.i(3))
 }
 
+/// Receives from a network socket, waiting unless non-blocking.
+fn net_recv(p: &Process, f: &OpenFile, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+    let peek = flags & libc::MSG_PEEK != 0;
+    let nonblock = flags & libc::MSG_DONTWAIT != 0 || f.flags() & libc::O_NONBLOCK as u32 != 0;
+    if nonblock {
+        as_net(f).recv(buf, peek)
+    } else {
+        super::rw::blocking(p, f, crate::net::POLLIN, || as_net(f).recv(buf, peek))
+    }
+}
+
 /// Implements Linux `recvfrom(2)`; the peer of a socketpair has no address.
 pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
+    if let Some((f, _)) = net_of(p, a.i(0))? {
+        let len = (a.u(2) as usize).min(MAX_MSG);
+        let mut buf = vec![0u8; len];
+        let n = net_recv(p, &f, &mut buf, a.i(3))?;
+        p.mm.copy_out(a.u(1), &buf[..n])?;
+        if let Ok((_, Some(peer))) = as_net(&f).names() {
+            put_sockaddr_in(p, a.u(4), a.u(5), peer)?;
+        }
+        return Ok(n as u64);
+    }
     let (_f, raw) = host_socket(p, a.i(0))?;
     let len = (a.u(2) as usize).min(MAX_MSG);
     if !p.mm.accessible(a.u(1), len.min(1), true) && len > 0 {
@@ -176,10 +335,15 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
     let h = read_msghdr(p, a.u(1))?;
     let iov = read_iov(p, h.iov, h.iovlen)?;
     let total: usize = iov.iter().map(|(_, l)| *l).sum::<usize>().min(MAX_MSG);
-    let (_f, raw) = host_socket(p, a.i(0))?;
     let mut buf = vec![0u8; total];
-    let flags = a.i(2) & RECV_FLAGS;
-    let n = retry(p, || crate::host::recv(raw, &mut buf, flags))?;
+    let n = match net_of(p, a.i(0))? {
+        Some((f, _)) => net_recv(p, &f, &mut buf, a.i(2))?,
+        None => {
+            let (_f, raw) = host_socket(p, a.i(0))?;
+            let flags = a.i(2) & RECV_FLAGS;
+            retry(p, || crate::host::recv(raw, &mut buf, flags))?
+        }
+    };
     let mut off = 0;
     for (base, len) in iov {
         if off >= n.min(total) {
@@ -199,10 +363,13 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `shutdown(2)`.
 pub fn sys_shutdown(p: &mut Process, a: &Args) -> SysResult {
-    let (_f, raw) = host_socket(p, a.i(0))?;
     if !(0..=2).contains(&a.i(1)) {
         return Err(Errno::EINVAL);
     }
+    if let Some((f, _)) = net_of(p, a.i(0))? {
+        return as_net(&f).shutdown(a.i(1)).map(|_| 0);
+    }
+    let (_f, raw) = host_socket(p, a.i(0))?;
     crate::host::shutdown(raw, a.i(1)).map(|_| 0)
 }
 
@@ -215,13 +382,34 @@ fn int_option(level: i32, opt: i32) -> bool {
         )
 }
 
+/// A network socket's integer option.
+fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
+    let s = as_net(f);
+    match (level, opt) {
+        (libc::SOL_SOCKET, libc::SO_ERROR) => s.take_error(),
+        (libc::SOL_SOCKET, libc::SO_TYPE) => Ok(SOCK_STREAM),
+        (libc::SOL_SOCKET, libc::SO_DOMAIN) => Ok(AF_INET),
+        (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Ok(libc::IPPROTO_TCP),
+        (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => Ok(s.listening() as i32),
+        (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(256 << 10),
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_KEEPALIVE) => Ok(0),
+        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => Ok(1),
+        _ => Err(Errno::ENOPROTOOPT),
+    }
+}
+
 /// Implements Linux `getsockopt(2)` for the common SOL_SOCKET integer options.
 pub fn sys_getsockopt(p: &mut Process, a: &Args) -> SysResult {
-    let (_f, raw) = host_socket(p, a.i(0))?;
-    if !int_option(a.i(1), a.i(2)) {
-        return Err(Errno::ENOPROTOOPT);
-    }
-    let v = crate::host::getsockopt_int(raw, a.i(1), a.i(2))?;
+    let v = match net_of(p, a.i(0))? {
+        Some((f, _)) => net_option(&f, a.i(1), a.i(2))?,
+        None => {
+            let (_f, raw) = host_socket(p, a.i(0))?;
+            if !int_option(a.i(1), a.i(2)) {
+                return Err(Errno::ENOPROTOOPT);
+            }
+            crate::host::getsockopt_int(raw, a.i(1), a.i(2))?
+        }
+    };
     let mut len = [0u8; 4];
     p.mm.copy_in(a.u(4), &mut len)?;
     if (u32::from_le_bytes(len) as i32) < 4 {
@@ -231,8 +419,25 @@ pub fn sys_getsockopt(p: &mut Process, a: &Args) -> SysResult {
     put(p, a.u(4), &4u32.to_le_bytes())
 }
 
-/// Implements Linux `setsockopt(2)` for SO_SNDBUF and SO_RCVBUF.
+/// Implements Linux `setsockopt(2)`: SO_SNDBUF and SO_RCVBUF; on TCP
+/// sockets also SO_REUSEADDR and TCP_NODELAY, with SO_KEEPALIVE, SO_REUSEPORT
+/// and SO_LINGER accepted without effect.
 pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
+    if let Some((f, _)) = net_of(p, a.i(0))? {
+        if a.u32(4) < 4 {
+            return Err(Errno::EINVAL);
+        }
+        let mut v = [0u8; 4];
+        p.mm.copy_in(a.u(3), &mut v)?;
+        let on = i32::from_le_bytes(v) != 0;
+        return match (a.i(1), a.i(2)) {
+            (libc::SOL_SOCKET, libc::SO_REUSEADDR) => as_net(&f).set_reuse(on).map(|_| 0),
+            (libc::IPPROTO_TCP, libc::TCP_NODELAY) => as_net(&f).set_nodelay(on).map(|_| 0),
+            (libc::SOL_SOCKET, libc::SO_KEEPALIVE | libc::SO_REUSEPORT | libc::SO_LINGER | libc::SO_SNDBUF)
+            | (libc::SOL_SOCKET, libc::SO_RCVBUF) => Ok(0),
+            _ => Err(Errno::ENOPROTOOPT),
+        };
+    }
     let (_f, raw) = host_socket(p, a.i(0))?;
     if a.i(1) != libc::SOL_SOCKET || !matches!(a.i(2), libc::SO_SNDBUF | libc::SO_RCVBUF) {
         return Err(Errno::ENOPROTOOPT);
@@ -245,8 +450,26 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
     crate::host::setsockopt_int(raw, a.i(1), a.i(2), i32::from_le_bytes(v)).map(|_| 0)
 }
 
-/// getsockname and getpeername: socketpair ends are unnamed AF_UNIX sockets.
+/// getsockname: a TCP socket's local address; socketpair ends are unnamed
+/// AF_UNIX sockets.
 pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
+    if let Some((f, _)) = net_of(p, a.i(0))? {
+        let (local, _) = as_net(&f).names()?;
+        return put_sockaddr_in(p, a.u(1), a.u(2), local);
+    }
+    unnamed(p, a)
+}
+
+/// getpeername: a connected TCP socket's peer (ENOTCONN otherwise).
+pub fn sys_getpeername(p: &mut Process, a: &Args) -> SysResult {
+    if let Some((f, _)) = net_of(p, a.i(0))? {
+        let (_, peer) = as_net(&f).names()?;
+        return put_sockaddr_in(p, a.u(1), a.u(2), peer.ok_or(Errno::ENOTCONN)?);
+    }
+    unnamed(p, a)
+}
+
+fn unnamed(p: &mut Process, a: &Args) -> SysResult {
     host_socket(p, a.i(0))?;
     let mut len = [0u8; 4];
     p.mm.copy_in(a.u(2), &mut len)?;

@@ -39,7 +39,6 @@ const fn none(nr: u16, name: &'static str, nargs: u8, note: &'static str) -> Ent
 }
 
 const PROCS: &str = "needs processes (issue 4)";
-const NET: &str = "needs networking (issue 6)";
 
 pub static TABLE: &[Entry] = &[
     full(0, "read", 3, rw::sys_read),
@@ -94,19 +93,19 @@ pub static TABLE: &[Entry] = &[
         "socket",
         3,
         socket::sys_socket,
-        "EAFNOSUPPORT for every family until networking (issue 6); socketpair works",
+        "TCP over IPv4 on the cloud network; UDP, IPv6 and AF_UNIX by path not yet",
     ),
-    none(42, "connect", 3, NET),
-    none(43, "accept", 3, NET),
+    part(42, "connect", 3, socket::sys_connect, "TCP over IPv4 on the cloud network"),
+    part(43, "accept", 3, socket::sys_accept, "TCP over IPv4"),
     part(44, "sendto", 6, socket::sys_sendto, "connected sockets only (no destination address)"),
     part(45, "recvfrom", 6, socket::sys_recvfrom, "reports no source address"),
     part(46, "sendmsg", 3, socket::sys_sendmsg, "no ancillary data (SCM_RIGHTS) yet"),
     part(47, "recvmsg", 3, socket::sys_recvmsg, "no ancillary data yet; no source address"),
     full(48, "shutdown", 2, socket::sys_shutdown),
-    none(49, "bind", 3, NET),
-    none(50, "listen", 2, NET),
-    part(51, "getsockname", 3, socket::sys_getsockname, "socketpair ends: unnamed AF_UNIX"),
-    part(52, "getpeername", 3, socket::sys_getsockname, "socketpair ends: unnamed AF_UNIX"),
+    part(49, "bind", 3, socket::sys_bind, "TCP over IPv4; not AF_UNIX paths"),
+    part(50, "listen", 2, socket::sys_listen, "TCP over IPv4"),
+    part(51, "getsockname", 3, socket::sys_getsockname, "TCP over IPv4; socketpair ends are unnamed AF_UNIX"),
+    part(52, "getpeername", 3, socket::sys_getpeername, "TCP over IPv4; socketpair ends are unnamed AF_UNIX"),
     full(53, "socketpair", 4, socket::sys_socketpair),
     part(54, "setsockopt", 5, socket::sys_setsockopt, "SO_SNDBUF and SO_RCVBUF"),
     part(
@@ -298,7 +297,7 @@ pub static TABLE: &[Entry] = &[
     full(285, "fallocate", 4, fs::sys_fallocate),
     full(286, "timerfd_settime", 4, events::sys_timerfd_settime),
     full(287, "timerfd_gettime", 2, events::sys_timerfd_gettime),
-    none(288, "accept4", 4, NET),
+    part(288, "accept4", 4, socket::sys_accept4, "TCP over IPv4"),
     full(290, "eventfd2", 2, events::sys_eventfd2),
     full(291, "epoll_create1", 1, events::sys_epoll_create1),
     full(292, "dup3", 3, fs::sys_dup3),

@@ -150,6 +150,12 @@ pub trait File: Send + Sync {
     fn is_dir(&self) -> bool {
         false
     }
+    /// For files with no host descriptor to poll (guest network sockets):
+    /// their readiness now (POLL* bits) and a host descriptor that becomes
+    /// readable when it may have changed.
+    fn readiness(&self) -> Option<(u32, BorrowedFd<'_>)> {
+        None
+    }
     /// For files that syscalls must recognise (epoll instances).
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         None

@@ -1,0 +1,644 @@
+//! Guest TCP/IPv4 sockets on a cloud's virtual network (wisp-netstack).
+//!
+//! All of a cloud's machines share one `CloudNet`: their smoltcp stacks and
+//! every guest socket live behind one lock, and one driver thread runs the
+//! stacks' timers. Each guest socket has a host eventfd, its wake fd: it is
+//! written whenever the socket's readiness changes, so poll, epoll and
+//! blocking calls wait on host descriptors as they do for every other file.
+//! A waiter recomputes readiness after waking (wakes may be spurious).
+
+use std::collections::BTreeMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
+
+use wisp_netstack::smoltcp::iface::SocketHandle;
+use wisp_netstack::smoltcp::socket::tcp;
+use wisp_netstack::smoltcp::time::Instant;
+use wisp_netstack::smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+use wisp_netstack::{Network, Stack};
+
+use crate::errno::Errno;
+use crate::vfs::file::{File, Stat};
+
+pub const POLLIN: u32 = 0x001;
+pub const POLLOUT: u32 = 0x004;
+pub const POLLERR: u32 = 0x008;
+pub const POLLHUP: u32 = 0x010;
+pub const POLLRDHUP: u32 = 0x2000;
+
+/// Bytes of buffer each way per TCP socket.
+const BUF: usize = 256 << 10;
+/// Most sockets one machine may hold at once (ENOBUFS past it).
+const MAX_SOCKETS: usize = 1024;
+/// Pending connections a listener holds at most.
+const MAX_BACKLOG: usize = 128;
+const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
+
+enum Kind {
+    /// Made by socket(), maybe bound.
+    Fresh,
+    /// listen(): smoltcp sockets in LISTEN (one per pending connection).
+    Listen { handles: Vec<SocketHandle> },
+    /// A connection (connect or accept).
+    Stream { handle: SocketHandle, connecting: bool },
+}
+
+struct Sock {
+    machine: u32,
+    wake: Arc<OwnedFd>,
+    kind: Kind,
+    local: Option<(Ipv4Address, u16)>,
+    reuse: bool,
+    /// The error SO_ERROR reports next (a refused connect).
+    error: Option<Errno>,
+    shut_rd: bool,
+    last: u32,
+}
+
+struct NetState {
+    network: Network,
+    stacks: BTreeMap<u32, Stack>,
+    socks: BTreeMap<u64, Sock>,
+    next_sock: u64,
+    next_machine: u32,
+    next_port: BTreeMap<u32, u16>,
+    /// Connections whose guest socket is closed, kept until TCP is done.
+    orphans: Vec<(u32, SocketHandle)>,
+    start: std::time::Instant,
+    stopped: bool,
+}
+
+/// One cloud's network as its machines' guests see it.
+pub struct CloudNet {
+    state: Mutex<NetState>,
+    /// The driver waits on it for its next timer or a guest's call.
+    kick: Condvar,
+}
+
+/// A machine's place on its cloud's network; leaves it when dropped.
+pub struct MachineNet {
+    pub net: Arc<CloudNet>,
+    pub id: u32,
+    pub addr: Ipv4Address,
+}
+
+fn now(s: &NetState) -> Instant {
+    Instant::from_micros(s.start.elapsed().as_micros() as i64)
+}
+
+impl CloudNet {
+    /// A network on `subnet` with its driver thread (which ends with it).
+    pub fn new(subnet: Ipv4Cidr) -> Result<Arc<CloudNet>, String> {
+        let network = Network::new(subnet).map_err(|e| e.to_string())?;
+        let net = Arc::new(CloudNet {
+            state: Mutex::new(NetState {
+                network,
+                stacks: BTreeMap::new(),
+                socks: BTreeMap::new(),
+                next_sock: 1,
+                next_machine: 1,
+                next_port: BTreeMap::new(),
+                orphans: Vec::new(),
+                start: std::time::Instant::now(),
+                stopped: false,
+            }),
+            kick: Condvar::new(),
+        });
+        let weak = Arc::downgrade(&net);
+        std::thread::Builder::new()
+            .name("net-driver".into())
+            .spawn(move || drive(weak))
+            .map_err(|e| format!("cannot start the network driver: {e}"))?;
+        Ok(net)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, NetState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Attaches a machine: its own address and stack.
+    pub fn attach(self: &Arc<Self>) -> Result<MachineNet, String> {
+        let mut s = self.lock();
+        let nic = s.network.attach().map_err(|e| e.to_string())?;
+        let addr = nic.addr();
+        let t = now(&s);
+        let id = s.next_machine;
+        s.next_machine += 1;
+        s.stacks.insert(id, Stack::new(nic, t));
+        Ok(MachineNet { net: self.clone(), id, addr })
+    }
+
+    /// Opens a TCP socket for machine `machine`.
+    pub fn socket(self: &Arc<Self>, machine: u32) -> Result<NetSocket, Errno> {
+        let mut s = self.lock();
+        if s.socks.values().filter(|k| k.machine == machine).count() >= MAX_SOCKETS {
+            return Err(Errno::ENOBUFS);
+        }
+        let fd = crate::host::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
+        let wake = Arc::new(crate::host::own_fd(if fd < 0 { return Err(Errno::ENFILE) } else { fd as i32 })?);
+        let id = s.next_sock;
+        s.next_sock += 1;
+        let sock = Sock {
+            machine,
+            wake: wake.clone(),
+            kind: Kind::Fresh,
+            local: None,
+            reuse: false,
+            error: None,
+            shut_rd: false,
+            last: 0,
+        };
+        s.socks.insert(id, sock);
+        Ok(NetSocket { net: self.clone(), id, wake })
+    }
+}
+
+impl Drop for MachineNet {
+    fn drop(&mut self) {
+        let mut s = self.net.lock();
+        let ids: Vec<u64> = s.socks.iter().filter(|(_, k)| k.machine == self.id).map(|(i, _)| *i).collect();
+        for id in ids {
+            s.socks.remove(&id);
+        }
+        s.stacks.remove(&self.id);
+    }
+}
+
+impl Drop for CloudNet {
+    fn drop(&mut self) {
+        self.lock().stopped = true;
+        self.kick.notify_all();
+    }
+}
+
+/// The driver: polls every stack when a timer falls due, or when a guest
+/// call asks.
+fn drive(weak: Weak<CloudNet>) {
+    loop {
+        let Some(net) = weak.upgrade() else { return };
+        let mut s = net.lock();
+        if s.stopped {
+            return;
+        }
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step(&mut s))).is_err() {
+            s.stopped = true;
+            return;
+        }
+        let t = now(&s);
+        let delay = s
+            .stacks
+            .values_mut()
+            .filter_map(|st| st.poll_delay(t))
+            .min()
+            .map(|d| std::time::Duration::from_micros(d.total_micros()))
+            .unwrap_or(std::time::Duration::from_millis(200))
+            .clamp(std::time::Duration::from_micros(200), std::time::Duration::from_millis(200));
+        let _ = net.kick.wait_timeout(s, delay);
+    }
+}
+
+/// Polls every stack until packets stop moving, then wakes the sockets
+/// whose readiness changed.
+fn step(s: &mut NetState) {
+    let t = now(s);
+    for _ in 0..64 {
+        let mut moved = false;
+        for st in s.stacks.values_mut() {
+            moved |= st.poll(t);
+        }
+        if !moved && !s.stacks.values().any(|st| st.pending()) {
+            break;
+        }
+    }
+    let NetState { orphans, stacks, .. } = &mut *s;
+    orphans.retain(|(m, h)| {
+        let Some(st) = stacks.get_mut(m) else { return false };
+        let done = matches!(st.tcp(*h).state(), tcp::State::Closed | tcp::State::TimeWait);
+        if done {
+            st.sockets.remove(*h);
+        }
+        !done
+    });
+    let ids: Vec<u64> = s.socks.keys().copied().collect();
+    for id in ids {
+        let r = readiness(s, id);
+        if let Some(k) = s.socks.get_mut(&id).filter(|k| k.last != r) {
+            k.last = r;
+            let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+        }
+    }
+}
+
+fn readiness(s: &mut NetState, id: u64) -> u32 {
+    let Some(k) = s.socks.get(&id) else { return POLLERR | POLLHUP };
+    let (machine, shut_rd, error) = (k.machine, k.shut_rd, k.error.is_some());
+    let handles: Vec<SocketHandle> = match &k.kind {
+        Kind::Listen { handles } => handles.clone(),
+        Kind::Stream { handle, .. } => vec![*handle],
+        Kind::Fresh => return POLLOUT | POLLHUP,
+    };
+    let listening = matches!(k.kind, Kind::Listen { .. });
+    let connecting = matches!(k.kind, Kind::Stream { connecting: true, .. });
+    let Some(st) = s.stacks.get_mut(&machine) else { return POLLERR | POLLHUP };
+    if listening {
+        let ready = handles.iter().any(|h| acceptable(st.tcp(*h)));
+        return if ready { POLLIN } else { 0 };
+    }
+    let t = st.tcp(handles[0]);
+    if error || (connecting && t.state() == tcp::State::Closed) {
+        return POLLOUT | POLLERR | POLLHUP;
+    }
+    if connecting && !t.may_send() {
+        return 0;
+    }
+    let mut r = 0;
+    if t.can_recv() || !t.may_recv() || shut_rd {
+        r |= POLLIN;
+    }
+    if t.can_send() {
+        r |= POLLOUT;
+    }
+    if !t.may_recv() {
+        r |= POLLRDHUP;
+    }
+    if !t.is_open() {
+        r |= POLLHUP;
+    }
+    r
+}
+
+/// A listening smoltcp socket that holds a connection to hand to accept().
+fn acceptable(t: &tcp::Socket<'_>) -> bool {
+    matches!(t.state(), tcp::State::Established | tcp::State::CloseWait)
+}
+
+/// An IPv4 address and port.
+pub type Endpoint = (Ipv4Address, u16);
+
+fn v4(ep: IpEndpoint) -> Endpoint {
+    match ep.addr {
+        IpAddress::Ipv4(a) => (a, ep.port),
+    }
+}
+
+/// A guest's TCP socket: a file whose calls go to its cloud's network.
+pub struct NetSocket {
+    net: Arc<CloudNet>,
+    id: u64,
+    wake: Arc<OwnedFd>,
+}
+
+impl NetSocket {
+    /// Runs `f` on the locked network, then moves packets and wakes sockets.
+    /// A panic inside the stack (guest traffic reaching a bug in smoltcp)
+    /// takes the cloud's network down, never the machine: ENETDOWN from then on.
+    fn with<T>(&self, f: impl FnOnce(&mut NetState, &mut Sock) -> Result<T, Errno>) -> Result<T, Errno> {
+        let mut s = self.net.lock();
+        if s.stopped {
+            return Err(Errno::ENETDOWN);
+        }
+        let mut k = s.socks.remove(&self.id).ok_or(Errno::EBADF)?;
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let r = f(&mut s, &mut k);
+            step(&mut s);
+            r
+        }));
+        s.socks.insert(self.id, k);
+        let r = r.unwrap_or_else(|_| {
+            s.stopped = true;
+            Err(Errno::ENETDOWN)
+        });
+        drop(s);
+        self.net.kick.notify_all();
+        r
+    }
+
+    /// The socket's current readiness (POLL* bits); drains the wake fd so
+    /// the next change wakes waiters again.
+    pub fn poll_now(&self) -> u32 {
+        let mut b = [0u8; 8];
+        let _ = crate::host::read(self.wake.as_fd(), &mut b);
+        let mut s = self.net.lock();
+        let r = readiness(&mut s, self.id);
+        if let Some(k) = s.socks.get_mut(&self.id) {
+            k.last = r;
+        }
+        r
+    }
+
+    pub fn bind(&self, addr: Ipv4Address, port: u16) -> Result<(), Errno> {
+        self.with(|s, k| {
+            if k.local.is_some() {
+                return Err(Errno::EINVAL);
+            }
+            let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
+            if !(addr.is_unspecified() || addr == own || addr.is_loopback()) {
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            let port = if port == 0 { ephemeral(s, k.machine)? } else { port };
+            let clash = s.socks.values().any(|o| {
+                o.machine == k.machine
+                    && o.local.is_some_and(|(_, p)| p == port)
+                    && (matches!(o.kind, Kind::Listen { .. }) || !(o.reuse && k.reuse))
+            });
+            if clash {
+                return Err(Errno::EADDRINUSE);
+            }
+            k.local = Some((addr, port));
+            Ok(())
+        })
+    }
+
+    pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        self.with(|s, k| {
+            if matches!(k.kind, Kind::Stream { .. }) {
+                return Err(Errno::EINVAL);
+            }
+            if k.local.is_none() {
+                let port = ephemeral(s, k.machine)?;
+                k.local = Some((Ipv4Address::UNSPECIFIED, port));
+            }
+            let (_, port) = k.local.ok_or(Errno::EINVAL)?;
+            let want = (backlog.max(1) as usize).min(MAX_BACKLOG);
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            let handles = match &mut k.kind {
+                Kind::Listen { handles } => handles,
+                kind => {
+                    *kind = Kind::Listen { handles: Vec::new() };
+                    let Kind::Listen { handles } = kind else { return Err(Errno::EINVAL) };
+                    handles
+                }
+            };
+            while handles.len() < want {
+                let h = st.tcp_socket(BUF);
+                st.tcp(h).listen(port).map_err(|_| Errno::EADDRINUSE)?;
+                handles.push(h);
+            }
+            Ok(())
+        })
+    }
+
+    /// Takes an established connection off the listener.
+    pub fn accept(&self) -> Result<(NetSocket, (Ipv4Address, u16)), Errno> {
+        let (machine, handle, peer, local) = self.with(|s, k| {
+            let Kind::Listen { handles } = &mut k.kind else { return Err(Errno::EINVAL) };
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            let i = handles.iter().position(|h| acceptable(st.tcp(*h))).ok_or(Errno::EAGAIN)?;
+            let h = handles.remove(i);
+            let (_, port) = k.local.ok_or(Errno::EINVAL)?;
+            // A fresh listener takes its place.
+            let fresh = st.tcp_socket(BUF);
+            st.tcp(fresh).listen(port).map_err(|_| Errno::ENOBUFS)?;
+            handles.push(fresh);
+            let t = st.tcp(h);
+            let peer = t.remote_endpoint().map(v4).unwrap_or((Ipv4Address::UNSPECIFIED, 0));
+            let local = t.local_endpoint().map(v4).unwrap_or((Ipv4Address::UNSPECIFIED, port));
+            Ok((k.machine, h, peer, local))
+        })?;
+        let sock = self.net.socket(machine)?;
+        sock.with(|_, k| {
+            k.kind = Kind::Stream { handle, connecting: false };
+            k.local = Some(local);
+            Ok(())
+        })?;
+        Ok((sock, peer))
+    }
+
+    /// Starts (or checks on) a connection to `to:port`: Ok once connected,
+    /// EINPROGRESS while it is being made, the failure once it failed.
+    pub fn connect(&self, to: Ipv4Address, port: u16) -> Result<(), Errno> {
+        self.with(|s, k| {
+            match &mut k.kind {
+                Kind::Listen { .. } => return Err(Errno::EINVAL),
+                Kind::Stream { handle, connecting } => {
+                    let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+                    let t = st.tcp(*handle);
+                    if let Some(e) = k.error.take() {
+                        return Err(e);
+                    }
+                    if *connecting && t.state() == tcp::State::Closed {
+                        *connecting = false;
+                        return Err(Errno::ECONNREFUSED);
+                    }
+                    if *connecting && !t.may_send() {
+                        return Err(Errno::EALREADY);
+                    }
+                    let was = *connecting;
+                    *connecting = false;
+                    return if was { Ok(()) } else { Err(Errno::EISCONN) };
+                }
+                Kind::Fresh => {}
+            }
+            let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
+            let reachable = to.is_loopback() || to == own || s.network.has(to);
+            if !reachable {
+                let subnet = s.network.subnet();
+                return Err(if subnet.contains_addr(&to) { Errno::EHOSTUNREACH } else { Errno::ENETUNREACH });
+            }
+            let local_port = match k.local {
+                Some((_, p)) => p,
+                None => ephemeral(s, k.machine)?,
+            };
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            let h = st.tcp_socket(BUF);
+            st.tcp(h).set_nagle_enabled(false);
+            if st.tcp_connect(h, to, port, local_port).is_err() {
+                st.sockets.remove(h);
+                return Err(Errno::EADDRNOTAVAIL);
+            }
+            let from = if to.is_loopback() { Ipv4Address::LOCALHOST } else { own };
+            k.local = Some((from, local_port));
+            k.kind = Kind::Stream { handle: h, connecting: true };
+            Err(Errno::EINPROGRESS)
+        })
+    }
+
+    fn stream<T>(&self, f: impl FnOnce(&mut tcp::Socket<'static>, &mut Sock) -> Result<T, Errno>) -> Result<T, Errno> {
+        self.with(|s, k| {
+            let Kind::Stream { handle, .. } = k.kind else { return Err(Errno::ENOTCONN) };
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            f(st.tcp(handle), k)
+        })
+    }
+
+    /// Receives into `buf`: EAGAIN when nothing is there yet, 0 at the end.
+    pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<usize, Errno> {
+        self.stream(|t, k| {
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            if k.shut_rd {
+                return Ok(0);
+            }
+            if t.can_recv() {
+                let r = if peek { t.peek_slice(buf) } else { t.recv_slice(buf) };
+                return r.map_err(|_| Errno::ECONNRESET);
+            }
+            if !t.may_recv() {
+                return if t.state() == tcp::State::Closed && k.error.is_some() {
+                    Err(Errno::ECONNRESET)
+                } else {
+                    Ok(0)
+                };
+            }
+            if matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
+                return Err(Errno::EAGAIN);
+            }
+            Err(Errno::EAGAIN)
+        })
+    }
+
+    /// Sends from `buf`: EAGAIN when the buffer is full, EPIPE once the
+    /// sending side is closed.
+    pub fn send(&self, buf: &[u8]) -> Result<usize, Errno> {
+        self.stream(|t, _| {
+            if !t.may_send() {
+                return if matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
+                    Err(Errno::EAGAIN)
+                } else {
+                    Err(Errno::EPIPE)
+                };
+            }
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            match t.send_slice(buf) {
+                Ok(0) => Err(Errno::EAGAIN),
+                Ok(n) => Ok(n),
+                Err(_) => Err(Errno::EPIPE),
+            }
+        })
+    }
+
+    pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        self.stream(|t, k| {
+            if how == libc::SHUT_RD || how == libc::SHUT_RDWR {
+                k.shut_rd = true;
+            }
+            if how == libc::SHUT_WR || how == libc::SHUT_RDWR {
+                t.close();
+            }
+            Ok(())
+        })
+    }
+
+    /// (local, peer) addresses; the peer is None when not connected.
+    pub fn names(&self) -> Result<(Endpoint, Option<Endpoint>), Errno> {
+        self.with(|s, k| {
+            let local = k.local.unwrap_or((Ipv4Address::UNSPECIFIED, 0));
+            let peer = match k.kind {
+                Kind::Stream { handle, .. } => {
+                    s.stacks.get_mut(&k.machine).and_then(|st| st.tcp(handle).remote_endpoint()).map(v4)
+                }
+                _ => None,
+            };
+            Ok((local, peer))
+        })
+    }
+
+    pub fn set_reuse(&self, on: bool) -> Result<(), Errno> {
+        self.with(|_, k| {
+            k.reuse = on;
+            Ok(())
+        })
+    }
+
+    pub fn set_nodelay(&self, on: bool) -> Result<(), Errno> {
+        match self.stream(|t, _| {
+            t.set_nagle_enabled(!on);
+            Ok(())
+        }) {
+            Err(Errno::ENOTCONN) => Ok(()),
+            r => r,
+        }
+    }
+
+    /// SO_ERROR: the pending error, cleared by reading it.
+    pub fn take_error(&self) -> Result<i32, Errno> {
+        self.with(|s, k| {
+            if let Some(e) = k.error.take() {
+                return Ok(e.0);
+            }
+            if let Kind::Stream { handle, connecting: true } = k.kind {
+                let closed =
+                    s.stacks.get_mut(&k.machine).is_some_and(|st| st.tcp(handle).state() == tcp::State::Closed);
+                if closed {
+                    return Ok(Errno::ECONNREFUSED.0);
+                }
+            }
+            Ok(0)
+        })
+    }
+
+    pub fn listening(&self) -> bool {
+        self.with(|_, k| Ok(matches!(k.kind, Kind::Listen { .. }))).unwrap_or(false)
+    }
+}
+
+/// A free local port of the machine.
+fn ephemeral(s: &mut NetState, machine: u32) -> Result<u16, Errno> {
+    let span = (EPHEMERAL.end() - EPHEMERAL.start()) as u32 + 1;
+    // Like Linux, start somewhere random: ports are not a sequence a guest
+    // can predict (or collide with itself on).
+    let start = *s.next_port.entry(machine).or_insert_with(|| {
+        let mut b = [0u8; 4];
+        let _ = crate::host::getrandom(&mut b);
+        EPHEMERAL.start() + (u32::from_le_bytes(b) % span) as u16
+    });
+    for i in 0..span {
+        let p = EPHEMERAL.start() + ((start - EPHEMERAL.start()) as u32 + i).rem_euclid(span) as u16;
+        if !s.socks.values().any(|o| o.machine == machine && o.local.is_some_and(|(_, q)| q == p)) {
+            let next = if p == *EPHEMERAL.end() { *EPHEMERAL.start() } else { p + 1 };
+            s.next_port.insert(machine, next);
+            return Ok(p);
+        }
+    }
+    Err(Errno::EADDRNOTAVAIL)
+}
+
+impl Drop for NetSocket {
+    fn drop(&mut self) {
+        let mut s = self.net.lock();
+        let k = s.socks.remove(&self.id);
+        if let Some((k, st)) = k.and_then(|k| s.stacks.get_mut(&k.machine).map(|st| (k, st))) {
+            match k.kind {
+                Kind::Listen { handles } => {
+                    for h in handles {
+                        st.sockets.remove(h);
+                    }
+                }
+                // Sent data still goes out: the connection closes gracefully,
+                // and the socket is reaped once closed.
+                Kind::Stream { handle, .. } => {
+                    st.tcp(handle).close();
+                    s.orphans.push((k.machine, handle));
+                }
+                Kind::Fresh => {}
+            }
+        }
+        step(&mut s);
+        drop(s);
+        self.net.kick.notify_all();
+    }
+}
+
+impl File for NetSocket {
+    fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.recv(buf, false)
+    }
+    fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        self.send(buf)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(crate::vfs::synth_stat(&format!("socket:[{}]", self.id), libc::S_IFSOCK | 0o777))
+    }
+    fn path(&self) -> String {
+        format!("socket:[{}]", self.id)
+    }
+    fn readiness(&self) -> Option<(u32, BorrowedFd<'_>)> {
+        Some((self.poll_now(), self.wake.as_fd()))
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}
