@@ -230,6 +230,7 @@ fn step(s: &mut NetState) {
 }
 
 fn readiness(s: &mut NetState, id: u64) -> u32 {
+    settle(s, id);
     let Some(k) = s.socks.get(&id) else { return POLLERR | POLLHUP };
     let (machine, shut_rd, error) = (k.machine, k.shut_rd, k.error.is_some());
     let handles: Vec<SocketHandle> = match &k.kind {
@@ -265,6 +266,20 @@ fn readiness(s: &mut NetState, id: u64) -> u32 {
         r |= POLLHUP;
     }
     r
+}
+
+/// A connecting socket whose handshake is over is connected from then on,
+/// whether or not the guest calls connect() again to ask.
+fn settle(s: &mut NetState, id: u64) {
+    let NetState { socks, stacks, .. } = s;
+    let Some(k) = socks.get_mut(&id) else { return };
+    if let Kind::Stream { handle, connecting } = &mut k.kind {
+        let state = stacks.get_mut(&k.machine).map(|st| st.tcp(*handle).state());
+        let pending = matches!(state, Some(tcp::State::SynSent | tcp::State::SynReceived | tcp::State::Closed));
+        if *connecting && !pending {
+            *connecting = false;
+        }
+    }
 }
 
 /// A listening smoltcp socket that holds a connection to hand to accept().

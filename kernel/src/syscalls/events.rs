@@ -126,6 +126,27 @@ struct Interest {
     /// Synthetic files (always ready): EPOLLONESHOT entries stop reporting
     /// until re-armed with EPOLL_CTL_MOD.
     disarmed: bool,
+    /// A network socket: `host` is its wake fd, and readiness is computed
+    /// at each wait (level), or compared with `last` (edge-triggered).
+    net: bool,
+    last: u32,
+}
+
+/// What a network socket's entry reports now, if anything (and arms or
+/// disarms it as one-shot and edge triggering say).
+fn net_ready(i: &mut Interest) -> Option<u32> {
+    if i.disarmed {
+        return None;
+    }
+    let (r, _) = i.file.file.readiness()?;
+    let r = r & (i.events | EPOLLERR | EPOLLHUP);
+    let new = if i.events & EPOLLET != 0 { r & !i.last } else { r };
+    i.last = r;
+    if new == 0 {
+        return None;
+    }
+    i.disarmed = i.events & EPOLLONESHOT != 0;
+    Some(r)
 }
 
 /// An epoll instance: an interest list over guest descriptors, backed by a
@@ -209,24 +230,35 @@ pub fn sys_epoll_ctl(p: &mut Process, a: &Args) -> SysResult {
                     Some(_) => drop(list.remove(&fd)),
                     None => {}
                 }
-                let host = match target.file.host_fd() {
-                    Some(h) => {
+                let net = target.file.readiness().map(|(_, wake)| crate::host::dup(wake)).transpose()?;
+                let is_net = net.is_some();
+                let host = match (net, target.file.host_fd()) {
+                    // A socket's wake fd wakes the wait; readiness is computed then.
+                    (Some(wake), _) => {
+                        crate::host::epoll_ctl(ep.host.as_fd(), op, wake.as_fd(), EPOLLIN, fd as u64)?;
+                        Some(wake)
+                    }
+                    (None, Some(h)) => {
                         let dup = crate::host::dup(h)?;
                         crate::host::epoll_ctl(ep.host.as_fd(), op, dup.as_fd(), host_events, fd as u64)?;
                         Some(dup)
                     }
-                    None => None,
+                    (None, None) => None,
                 };
-                list.insert(fd, Interest { file: target, events, data, host, disarmed: false });
+                list.insert(fd, Interest { file: target, events, data, host, disarmed: false, net: is_net, last: 0 });
             }
             EPOLL_CTL_MOD => {
                 let e = list.get_mut(&fd).ok_or(Errno::ENOENT)?;
                 if events & EPOLLEXCLUSIVE != 0 || e.events & EPOLLEXCLUSIVE != 0 {
                     return Err(Errno::EINVAL);
                 }
-                if let Some(h) = &e.host {
-                    crate::host::epoll_ctl(ep.host.as_fd(), op, h.as_fd(), host_events, fd as u64)?;
+                match &e.host {
+                    Some(h) if !e.net => {
+                        crate::host::epoll_ctl(ep.host.as_fd(), op, h.as_fd(), host_events, fd as u64)?
+                    }
+                    _ => {}
                 }
+                e.last = 0;
                 e.events = events;
                 e.data = data;
                 e.disarmed = false;
@@ -247,52 +279,75 @@ fn epoll_wait_common(p: &mut Process, epfd: i32, out: u64, max: i32, timeout_ms:
     if max <= 0 || max > 1 << 20 {
         return Err(Errno::EINVAL);
     }
-    // Synthetic files never block: they are ready for what they were asked.
-    let (file, mut ready) = {
-        let file = p.fds.get(epfd)?;
-        let ep = file.file.as_any().and_then(|a| a.downcast_ref::<Epoll>()).ok_or(Errno::EINVAL)?;
-        let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
-        // Dropping a closed file's duplicate also ends its host registration.
-        list.retain(|_, i| Arc::strong_count(&i.file) > 1);
-        let mut ready = Vec::new();
-        for i in list.values_mut().filter(|i| i.host.is_none() && !i.disarmed) {
-            let r = i.events & (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM);
-            if r != 0 && ready.len() < max as usize {
-                ready.push((r, i.data));
-                i.disarmed = i.events & EPOLLONESHOT != 0;
-            }
-        }
-        drop(list);
-        (file, ready)
-    };
+    let deadline =
+        (timeout_ms >= 0).then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout_ms as u64));
+    let file = p.fds.get(epfd)?;
     let Some(ep) = file.file.as_any().and_then(|a| a.downcast_ref::<Epoll>()) else { return Err(Errno::EINVAL) };
-    let room = max as usize - ready.len();
-    if room > 0 {
-        let timeout = if ready.is_empty() { timeout_ms } else { 0 };
-        let probe = p.interrupt_probe();
-        let events = loop {
-            match crate::host::epoll_wait(ep.host.as_fd(), room, timeout) {
-                Err(Errno::EINTR) if !probe() => continue,
-                r => break r?,
+    loop {
+        // Synthetic files never block: they are ready for what they were
+        // asked. Network sockets are ready as their readiness says now.
+        let mut ready = {
+            let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
+            // Dropping a closed file's duplicate also ends its host registration.
+            list.retain(|_, i| Arc::strong_count(&i.file) > 1);
+            let mut ready = Vec::new();
+            for i in list.values_mut() {
+                if ready.len() >= max as usize {
+                    break;
+                }
+                if i.net {
+                    if let Some(r) = net_ready(i) {
+                        ready.push((r, i.data));
+                    }
+                } else if i.host.is_none() && !i.disarmed {
+                    let r = i.events & (EPOLLIN | EPOLLOUT | EPOLLRDNORM | EPOLLWRNORM);
+                    if r != 0 {
+                        ready.push((r, i.data));
+                        i.disarmed = i.events & EPOLLONESHOT != 0;
+                    }
+                }
             }
+            ready
         };
-        let list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
-        for (r, token) in events {
-            // An entry deleted meanwhile reports nothing.
-            if let Some(i) = list.get(&(token as i32)) {
-                ready.push((r, i.data));
+        let room = max as usize - ready.len();
+        let mut woke = false;
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()).as_millis() as i32);
+        if room > 0 {
+            let timeout = if ready.is_empty() { left.unwrap_or(-1) } else { 0 };
+            let probe = p.interrupt_probe();
+            let events = loop {
+                match crate::host::epoll_wait(ep.host.as_fd(), room, timeout) {
+                    Err(Errno::EINTR) if !probe() => continue,
+                    r => break r?,
+                }
+            };
+            let mut list = ep.interest.lock().unwrap_or_else(|e| e.into_inner());
+            for (r, token) in events {
+                // An entry deleted meanwhile reports nothing.
+                let Some(i) = list.get_mut(&(token as i32)) else { continue };
+                if !i.net {
+                    ready.push((r, i.data));
+                } else if !ready.iter().any(|(_, d)| *d == i.data) {
+                    woke = true;
+                    if let Some(r) = net_ready(i) {
+                        ready.push((r, i.data));
+                    }
+                }
             }
         }
+        // A socket's wake fd fired but it is not ready after all: wait on.
+        if !ready.is_empty() || !woke || left == Some(0) {
+            let mut buf = Vec::with_capacity(ready.len() * 12);
+            for (r, data) in &ready {
+                buf.extend_from_slice(&r.to_le_bytes());
+                buf.extend_from_slice(&data.to_le_bytes());
+            }
+            if !buf.is_empty() {
+                p.mm.copy_out(out, &buf)?;
+            }
+            return Ok(ready.len() as u64);
+        }
     }
-    let mut buf = Vec::with_capacity(ready.len() * 12);
-    for (r, data) in &ready {
-        buf.extend_from_slice(&r.to_le_bytes());
-        buf.extend_from_slice(&data.to_le_bytes());
-    }
-    if !buf.is_empty() {
-        p.mm.copy_out(out, &buf)?;
-    }
-    Ok(ready.len() as u64)
 }
 
 /// Implements Linux `epoll_wait(2)`.

@@ -146,6 +146,8 @@ pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
             super::rw::wait_ready(p, &f, crate::net::POLLOUT)?;
             match s.connect(addr, port) {
                 Err(Errno::EALREADY) => continue,
+                // Connected while we waited (readiness settles the state).
+                Err(Errno::EISCONN) => return Ok(0),
                 r => return r.map(|_| 0),
             }
         },
