@@ -423,7 +423,8 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
     let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended: ended.clone() });
     host.machines.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), running.clone());
-    host.reply(id, Ok(ReplyBody::Done));
+    let address = booted.machine.net().map(|n| n.addr.to_string()).unwrap_or_default();
+    host.reply(id, Ok(ReplyBody::Started { address }));
     let pump = pump.spawn(name);
     if let Err(e) = &pump {
         eprintln!("wisp cloud-host: machine {name}: no log thread: {e}");

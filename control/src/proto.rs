@@ -91,9 +91,19 @@ pub struct MachineUsage {
 #[derive(Serialize, Deserialize, Debug)]
 pub enum ReplyBody {
     Done,
-    Exec { exit_code: i32 },
-    File { data: Vec<u8> },
-    Usage { machines: Vec<MachineUsage> },
+    /// A machine started, with its address on the cloud network.
+    Started {
+        address: String,
+    },
+    Exec {
+        exit_code: i32,
+    },
+    File {
+        data: Vec<u8>,
+    },
+    Usage {
+        machines: Vec<MachineUsage>,
+    },
 }
 
 #[derive(Serialize, Deserialize, Debug)]

@@ -397,6 +397,65 @@ fn quotas_hold_at_admission_and_at_run_time() {
     assert!(cpu <= wall + wall / 4 + 50, "1 vCPU used {cpu} ms of CPU in {wall} ms");
 }
 
+#[test]
+fn machines_of_a_cloud_talk_tcp_and_other_clouds_cannot_reach_them() {
+    if !kvm_or_skip("machines_of_a_cloud_talk_tcp_and_other_clouds_cannot_reach_them") {
+        return;
+    }
+    let d = Daemon::start("network");
+    let (x, tx) = d.new_cloud();
+    let server = json!({"name": "a", "command": ["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0", "--directory", "/etc"],
+        "env": {"PYTHONUNBUFFERED": "1"}});
+    let (s, a) = d.json("POST", &format!("/v1/clouds/{x}/machines"), &tx, server);
+    assert_eq!(s, 201, "{a}");
+    let addr = a["address"].as_str().expect("a machine has an address").to_string();
+    assert!(addr.starts_with("100.64."), "inside 100.64.0.0/10: {addr}");
+    let (s, _) = d.json(
+        "POST",
+        &format!("/v1/clouds/{x}/machines"),
+        &tx,
+        json!({"name": "b", "command": ["/bin/busybox", "sh"]}),
+    );
+    assert_eq!(s, 201);
+    let fetch = |cloud: &str, token: &str, m: &str, url: &str, tries: u32| {
+        let script = format!(
+            "import urllib.request, time\nfor i in range({tries}):\n    try:\n        r = urllib.request.urlopen('{url}', timeout=5); print(r.status, r.read().decode().strip()); break\n    except OSError as e:\n        err = e; time.sleep(0.1)\nelse:\n    print('failed', getattr(err, 'reason', err))"
+        );
+        let (s, v) = d.json(
+            "POST",
+            &format!("/v1/clouds/{cloud}/machines/{m}/exec"),
+            token,
+            json!({"command": ["python3", "-c", script]}),
+        );
+        assert_eq!(s, 200, "{v}");
+        v["stdout"].as_str().unwrap_or("").trim().to_string()
+    };
+    assert_eq!(
+        fetch(&x, &tx, "b", &format!("http://{addr}:8000/hostname"), 50),
+        "200 a",
+        "b fetches a's /etc/hostname over HTTP"
+    );
+    // Another cloud: the same address is its own machine (no server there),
+    // and an address only cloud X has is no route at all.
+    let (z, tz) = d.new_cloud();
+    let (s, zm) = d.json(
+        "POST",
+        &format!("/v1/clouds/{z}/machines"),
+        &tz,
+        json!({"name": "z", "command": ["/bin/busybox", "sh"]}),
+    );
+    assert_eq!(s, 201);
+    assert_eq!(zm["address"].as_str(), Some(addr.as_str()), "clouds reuse the same private addresses");
+    let own = fetch(&z, &tz, "z", &format!("http://{addr}:8000/hostname"), 2);
+    assert!(own.starts_with("failed") && own.contains("refused"), "{own}");
+    let b_addr = d.json("GET", &format!("/v1/clouds/{x}/machines/b"), &tx, json!(null)).1["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let none = fetch(&z, &tz, "z", &format!("http://{b_addr}:8000/"), 2);
+    assert!(none.starts_with("failed") && none.contains("route"), "{none}");
+}
+
 /// Every endpoint of cloud A, with what a valid body looks like.
 fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
     let m = format!("/v1/clouds/{a}/machines/m");

@@ -454,16 +454,20 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
             .map_err(|e| err(422, "start_failed", e))
     });
     match started {
-        Ok(_) => {
+        Ok(reply) => {
+            let address = match reply {
+                ReplyBody::Started { address } if !address.is_empty() => Some(address),
+                _ => None,
+            };
             // The state change and its event commit together: one sync.
             let seq = {
                 let s = d.store();
                 let tx = s.db.unchecked_transaction()?;
                 let now = now_ms();
                 tx.execute(
-                    "UPDATE machines SET state = 'running', started_ms = ?3 \
+                    "UPDATE machines SET state = 'running', started_ms = ?3, address = ?4 \
                      WHERE cloud = ?1 AND name = ?2 AND state = 'starting'",
-                    params![c, b.name, now],
+                    params![c, b.name, now, address],
                 )?;
                 tx.execute(
                     "INSERT INTO events (time_ms, cloud, kind, machine, detail) VALUES (?1, ?2, 'started', ?3, '')",

@@ -476,7 +476,7 @@ impl Daemon {
                 let s = self.store();
                 let _ = record_usage(&s, cloud, &usage, now);
                 let _ = s.db.execute(
-                    "UPDATE machines SET state = 'exited', exit_code = ?3, ended_ms = ?4 \
+                    "UPDATE machines SET state = 'exited', exit_code = ?3, ended_ms = ?4, address = NULL \
                      WHERE cloud = ?1 AND name = ?2 AND state IN ('starting', 'running')",
                     rusqlite::params![cloud, machine, status, now],
                 );

@@ -37,6 +37,7 @@ CREATE TABLE IF NOT EXISTS machines (
     vcpus INTEGER NOT NULL,
     pids INTEGER NOT NULL,
     disk_mib INTEGER NOT NULL DEFAULT 0,
+    address TEXT,
     created_ms INTEGER NOT NULL,
     started_ms INTEGER,
     ended_ms INTEGER,
@@ -107,6 +108,8 @@ pub struct Cloud {
 pub struct MachineRow {
     pub name: String,
     pub state: String,
+    /// Its address on the cloud network while it runs.
+    pub address: Option<String>,
     pub exit_code: Option<i64>,
     pub memory_mib: i64,
     pub vcpus: i64,
@@ -185,8 +188,8 @@ impl Store {
 
     pub fn machines(&self, cloud: &str) -> DbResult<Vec<MachineRow>> {
         let mut st = self.db.prepare_cached(
-            "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, mem_kib_ms \
-             FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
+            "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, mem_kib_ms, \
+             address FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
         )?;
         st.query_map([cloud], machine_row)?.collect()
     }
@@ -195,7 +198,7 @@ impl Store {
         self.db
             .query_row(
                 "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, \
-                 mem_kib_ms FROM machines WHERE cloud = ?1 AND name = ?2",
+                 mem_kib_ms, address FROM machines WHERE cloud = ?1 AND name = ?2",
                 params![cloud, name],
                 machine_row,
             )
@@ -239,6 +242,7 @@ fn machine_row(r: &rusqlite::Row<'_>) -> DbResult<MachineRow> {
         ended_ms: r.get(7)?,
         cpu_ms: r.get(8)?,
         mem_kib_ms: r.get(9)?,
+        address: r.get(10)?,
     })
 }
 
