@@ -230,10 +230,24 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         // The host root is read-only: the machine's own copies are mounted over
         // the files the root has (a root without them keeps not having them).
         for (path, text) in crate::rootfs::etc_files(&spec.hostname) {
+            // With a network, /etc/hosts is generated (below).
+            if path == "hosts" && spec.net.is_some() {
+                continue;
+            }
             if spec.root.join("etc").join(path).symlink_metadata().is_ok() {
                 vfs.mount(&format!("/etc/{path}"), Fs::File(text.into_bytes()));
             }
         }
+    }
+    // On a network, /etc/hosts names every machine of the cloud, as they
+    // come and go (NAME.internal).
+    let has_etc = match &layered {
+        Some(l) => l.merged.join("etc/hosts").symlink_metadata().is_ok(),
+        None => spec.root.join("etc/hosts").symlink_metadata().is_ok(),
+    };
+    if let (Some(net), true) = (&spec.net, has_etc) {
+        let (net, hostname) = (net.clone(), spec.hostname.clone());
+        vfs.mount("/etc/hosts", Fs::Generated(Arc::new(move || net.hosts_file(&hostname))));
     }
     let specs = spec.volumes.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
     let mut attached = Vec::new();
@@ -285,7 +299,7 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         wisp_kernel::vfs::normalize("/", spec.cwd.as_bytes()).map_err(|e| fail(format!("cwd {}: {e}", spec.cwd)))?;
     let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), spec.pids as usize);
     if let Some(net) = &spec.net {
-        machine.set_net(net.attach().map_err(|e| fail(format!("network: {e}")))?);
+        machine.set_net(net.attach(&spec.hostname).map_err(|e| fail(format!("network: {e}")))?);
     }
     let template_mm = mm.new_address_space().map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
     let vfs = Arc::new(vfs);

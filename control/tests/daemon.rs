@@ -454,6 +454,8 @@ fn machines_of_a_cloud_talk_tcp_and_other_clouds_cannot_reach_them() {
         .to_string();
     let none = fetch(&z, &tz, "z", &format!("http://{b_addr}:8000/"), 2);
     assert!(none.starts_with("failed") && none.contains("route"), "{none}");
+    let name = fetch(&z, &tz, "z", "http://a.internal:8000/", 1);
+    assert!(name.starts_with("failed"), "cloud X's names mean nothing in cloud Z: {name}");
 }
 
 /// Every endpoint of cloud A, with what a valid body looks like.

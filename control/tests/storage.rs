@@ -463,13 +463,14 @@ fn storage_escapes_are_refused() {
 }
 
 /// /etc/hostname, /etc/hosts and /etc/resolv.conf are the machine's own, over
-/// the host root too, and read-only there.
+/// the host root too, and read-only there; /etc/hosts names the machine at
+/// its network address.
 #[test]
 fn machines_get_their_own_etc_files() {
     if !kvm_or_skip("machines_get_their_own_etc_files") {
         return;
     }
     let o = in_wisp(&[], &["/bin/busybox".into(), "sh".into(), "-c".into(),
-        "cat /etc/hostname; grep -c '127.0.1.1.wisp' /etc/hosts; grep -c internal /etc/resolv.conf; echo x > /etc/hosts || echo refused".into()]);
+        "cat /etc/hostname; grep -c '^100[.]64[.].*wisp.internal wisp$' /etc/hosts; grep -c internal /etc/resolv.conf; echo x > /etc/hosts || echo refused".into()]);
     assert_eq!(String::from_utf8_lossy(&o.stdout), "wisp\n1\n1\nrefused\n", "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -64,6 +64,8 @@ struct NetState {
     next_port: BTreeMap<u32, u16>,
     /// Connections whose guest socket is closed, kept until TCP is done.
     orphans: Vec<(u32, SocketHandle)>,
+    /// Machine names and addresses, for /etc/hosts.
+    names: BTreeMap<u32, (String, Ipv4Address)>,
     start: std::time::Instant,
     stopped: bool,
 }
@@ -99,6 +101,7 @@ impl CloudNet {
                 next_machine: 1,
                 next_port: BTreeMap::new(),
                 orphans: Vec::new(),
+                names: BTreeMap::new(),
                 start: std::time::Instant::now(),
                 stopped: false,
             }),
@@ -116,8 +119,8 @@ impl CloudNet {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Attaches a machine: its own address and stack.
-    pub fn attach(self: &Arc<Self>) -> Result<MachineNet, String> {
+    /// Attaches machine `name`: its own address and stack.
+    pub fn attach(self: &Arc<Self>, name: &str) -> Result<MachineNet, String> {
         let mut s = self.lock();
         let nic = s.network.attach().map_err(|e| e.to_string())?;
         let addr = nic.addr();
@@ -125,7 +128,22 @@ impl CloudNet {
         let id = s.next_machine;
         s.next_machine += 1;
         s.stacks.insert(id, Stack::new(nic, t));
+        s.names.insert(id, (name.to_string(), addr));
         Ok(MachineNet { net: self.clone(), id, addr })
+    }
+
+    /// /etc/hosts for machine `hostname`: localhost, itself, and every
+    /// machine of the cloud as NAME.internal (and NAME).
+    pub fn hosts_file(&self, hostname: &str) -> Vec<u8> {
+        let s = self.lock();
+        let mut out = String::from("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+        if !s.names.values().any(|(n, _)| n == hostname) {
+            out.push_str(&format!("127.0.1.1\t{hostname}\n"));
+        }
+        for (name, addr) in s.names.values() {
+            out.push_str(&format!("{addr}\t{name}.internal {name}\n"));
+        }
+        out.into_bytes()
     }
 
     /// Opens a TCP socket for machine `machine`.
@@ -161,6 +179,7 @@ impl Drop for MachineNet {
             s.socks.remove(&id);
         }
         s.stacks.remove(&self.id);
+        s.names.remove(&self.id);
     }
 }
 

@@ -40,8 +40,11 @@ pub enum Fs {
     Host(HostFs),
     Proc,
     Dev,
-    /// One read-only file at the mount point (a machine's /etc/hosts).
+    /// One read-only file at the mount point (a machine's /etc/hostname).
     File(Vec<u8>),
+    /// One read-only file whose content is made at each open (a machine's
+    /// /etc/hosts, listing the machines of its cloud as they come and go).
+    Generated(std::sync::Arc<dyn Fn() -> Vec<u8> + Send + Sync>),
 }
 
 struct Mount {
@@ -89,7 +92,7 @@ impl Vfs {
                 Fs::Host(h) => ("tmpfs", "tmpfs", if h.writable() { "rw" } else { "ro" }),
                 Fs::Proc => ("proc", "proc", "rw"),
                 Fs::Dev => ("devtmpfs", "devtmpfs", "rw"),
-                Fs::File(_) => ("wisp", "tmpfs", "ro"),
+                Fs::File(_) | Fs::Generated(_) => ("wisp", "tmpfs", "ro"),
             };
             out.push_str(&format!("{dev} {} {ty} {opt} 0 0\n", m.point));
         }
@@ -109,14 +112,19 @@ impl Vfs {
         match fs {
             Fs::Proc => procfs::lookup(view, rel),
             Fs::Dev => devfs::lookup(rel),
-            Fs::File(data) if rel == "." => {
+            Fs::File(_) | Fs::Generated(_) if rel == "." => {
+                let data = match fs {
+                    Fs::Generated(make) => make(),
+                    Fs::File(data) => data.clone(),
+                    _ => Vec::new(),
+                };
                 let path =
                     self.mounts.iter().find(|m| std::ptr::eq(&m.fs, fs)).map(|m| m.point.clone()).unwrap_or_default();
                 let mut st = synth_stat(&path, libc::S_IFREG | 0o644);
                 st.size = data.len() as i64;
-                Ok(Node::File(Box::new(file::SynthFile::new(path, data.clone(), st))))
+                Ok(Node::File(Box::new(file::SynthFile::new(path, data, st))))
             }
-            Fs::File(_) => Err(Errno::ENOTDIR),
+            Fs::File(_) | Fs::Generated(_) => Err(Errno::ENOTDIR),
             Fs::Host(_) => Err(Errno::EINVAL),
         }
     }
