@@ -404,7 +404,8 @@ fn machines_of_a_cloud_talk_tcp_and_other_clouds_cannot_reach_them() {
     }
     let d = Daemon::start("network");
     let (x, tx) = d.new_cloud();
-    let server = json!({"name": "a", "command": ["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0", "--directory", "/etc"],
+    // As in the issue: python's own server on its default (dual-stack) address.
+    let server = json!({"name": "a", "command": ["python3", "-m", "http.server", "8000", "--directory", "/etc"],
         "env": {"PYTHONUNBUFFERED": "1"}});
     let (s, a) = d.json("POST", &format!("/v1/clouds/{x}/machines"), &tx, server);
     assert_eq!(s, 201, "{a}");

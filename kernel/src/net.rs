@@ -146,8 +146,9 @@ impl CloudNet {
         out.into_bytes()
     }
 
-    /// Opens a TCP socket for machine `machine`.
-    pub fn socket(self: &Arc<Self>, machine: u32) -> Result<NetSocket, Errno> {
+    /// Opens a TCP socket for machine `machine`; `v6` for an AF_INET6 one
+    /// (dual-stack: IPv4 traffic under IPv4-mapped addresses).
+    pub fn socket(self: &Arc<Self>, machine: u32, v6: bool) -> Result<NetSocket, Errno> {
         let mut s = self.lock();
         if s.socks.values().filter(|k| k.machine == machine).count() >= MAX_SOCKETS {
             return Err(Errno::ENOBUFS);
@@ -167,7 +168,7 @@ impl CloudNet {
             last: 0,
         };
         s.socks.insert(id, sock);
-        Ok(NetSocket { net: self.clone(), id, wake })
+        Ok(NetSocket { net: self.clone(), id, wake, v6 })
     }
 }
 
@@ -320,6 +321,8 @@ pub struct NetSocket {
     net: Arc<CloudNet>,
     id: u64,
     wake: Arc<OwnedFd>,
+    /// Made as AF_INET6: addresses go to and from the guest as IPv6.
+    pub v6: bool,
 }
 
 impl NetSocket {
@@ -429,7 +432,7 @@ impl NetSocket {
             let local = t.local_endpoint().map(v4).unwrap_or((Ipv4Address::UNSPECIFIED, port));
             Ok((k.machine, h, peer, local))
         })?;
-        let sock = self.net.socket(machine)?;
+        let sock = self.net.socket(machine, self.v6)?;
         sock.with(|_, k| {
             k.kind = Kind::Stream { handle, connecting: false };
             k.local = Some(local);

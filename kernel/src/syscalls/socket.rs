@@ -23,13 +23,15 @@ const RECV_FLAGS: i32 = libc::MSG_DONTWAIT | libc::MSG_PEEK | libc::MSG_WAITALL 
 const MAX_MSG: usize = 1 << 20;
 
 const AF_INET: i32 = 2;
+const AF_INET6: i32 = 10;
 const SOCK_STREAM: i32 = 1;
+const IPV6_V6ONLY: i32 = 26;
 
 /// Implements Linux `socket(2)` for TCP over IPv4 (AF_INET, SOCK_STREAM) on
 /// the machine's network; other families and types are refused.
 pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
     let (domain, ty, proto) = (a.i(0), a.i(1), a.i(2));
-    if domain != AF_INET {
+    if domain != AF_INET && domain != AF_INET6 {
         return Err(Errno::EAFNOSUPPORT);
     }
     if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
@@ -39,7 +41,7 @@ pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EPROTONOSUPPORT);
     }
     let net = p.machine.as_ref().and_then(|m| m.net()).ok_or(Errno::EAFNOSUPPORT)?;
-    let sock = net.net.socket(net.id)?;
+    let sock = net.net.socket(net.id, domain == AF_INET6)?;
     let status = libc::O_RDWR as u32 | if ty & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
     p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), ty & SOCK_CLOEXEC != 0, 0).map(|fd| fd as u64)
 }
@@ -56,21 +58,40 @@ fn as_net(f: &OpenFile) -> &NetSocket {
     f.file.as_any().and_then(|a| a.downcast_ref::<NetSocket>()).expect("a network socket")
 }
 
-/// Reads a sockaddr_in: (address, port).
-fn sockaddr_in(p: &Process, ptr: u64, len: u32) -> Result<(Ipv4Address, u16), Errno> {
-    if len < 16 {
+/// Reads a socket address for a socket of family `v6`: (address, port).
+/// IPv6 sockets carry IPv4 underneath: `::` is any, `::1` is 127.0.0.1 and
+/// `::ffff:a.b.c.d` is a.b.c.d; other IPv6 addresses are not reachable.
+fn sockaddr_in(p: &Process, ptr: u64, len: u32, v6: bool) -> Result<(Ipv4Address, u16), Errno> {
+    let (family, need) = if v6 { (AF_INET6, 24) } else { (AF_INET, 16) };
+    let mut b = [0u8; 24];
+    if len < 2 {
         return Err(Errno::EINVAL);
     }
-    let mut b = [0u8; 16];
-    p.mm.copy_in(ptr, &mut b)?;
-    if u16::from_le_bytes([b[0], b[1]]) != AF_INET as u16 {
+    p.mm.copy_in(ptr, &mut b[..(len as usize).min(24)])?;
+    if u16::from_le_bytes([b[0], b[1]]) != family as u16 {
         return Err(Errno::EAFNOSUPPORT);
     }
-    Ok((Ipv4Address::new(b[4], b[5], b[6], b[7]), u16::from_be_bytes([b[2], b[3]])))
+    if (len as usize) < need {
+        return Err(Errno::EINVAL);
+    }
+    let port = u16::from_be_bytes([b[2], b[3]]);
+    if !v6 {
+        return Ok((Ipv4Address::new(b[4], b[5], b[6], b[7]), port));
+    }
+    let a6 = std::net::Ipv6Addr::from(<[u8; 16]>::try_from(&b[8..24]).unwrap_or([0; 16]));
+    let v4 = if a6.is_unspecified() {
+        Ipv4Address::UNSPECIFIED
+    } else if a6.is_loopback() {
+        Ipv4Address::LOCALHOST
+    } else {
+        a6.to_ipv4_mapped().ok_or(Errno::ENETUNREACH)?
+    };
+    Ok((v4, port))
 }
 
-/// Writes a sockaddr_in at `ptr` as far as `*lenp` allows, and its length to `*lenp`.
-fn put_sockaddr_in(p: &mut Process, ptr: u64, lenp: u64, (addr, port): (Ipv4Address, u16)) -> SysResult {
+/// Writes the address of a socket of family `v6` at `ptr` as far as `*lenp`
+/// allows, and its length to `*lenp`.
+fn put_sockaddr_in(p: &mut Process, ptr: u64, lenp: u64, (addr, port): (Ipv4Address, u16), v6: bool) -> SysResult {
     if ptr == 0 || lenp == 0 {
         return Ok(0);
     }
@@ -80,12 +101,20 @@ fn put_sockaddr_in(p: &mut Process, ptr: u64, lenp: u64, (addr, port): (Ipv4Addr
     if len < 0 {
         return Err(Errno::EINVAL);
     }
-    let mut b = [0u8; 16];
-    b[..2].copy_from_slice(&(AF_INET as u16).to_le_bytes());
+    let mut b = [0u8; 28];
     b[2..4].copy_from_slice(&port.to_be_bytes());
-    b[4..8].copy_from_slice(&addr.octets());
-    put(p, ptr, &b[..(len as usize).min(16)])?;
-    put(p, lenp, &16u32.to_le_bytes())
+    let full = if v6 {
+        b[..2].copy_from_slice(&(AF_INET6 as u16).to_le_bytes());
+        let a6 = if addr.is_unspecified() { std::net::Ipv6Addr::UNSPECIFIED } else { addr.to_ipv6_mapped() };
+        b[8..24].copy_from_slice(&a6.octets());
+        28
+    } else {
+        b[..2].copy_from_slice(&(AF_INET as u16).to_le_bytes());
+        b[4..8].copy_from_slice(&addr.octets());
+        16
+    };
+    put(p, ptr, &b[..(len as usize).min(full)])?;
+    put(p, lenp, &(full as u32).to_le_bytes())
 }
 
 fn net_or_notsock(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
@@ -102,7 +131,7 @@ fn net_or_notsock(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
 /// Implements Linux `bind(2)` for TCP sockets.
 pub fn sys_bind(p: &mut Process, a: &Args) -> SysResult {
     let f = net_or_notsock(p, a.i(0))?;
-    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2))?;
+    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2), as_net(&f).v6)?;
     as_net(&f).bind(addr, port).map(|_| 0)
 }
 
@@ -125,7 +154,8 @@ pub fn sys_accept4(p: &mut Process, a: &Args) -> SysResult {
     let (sock, peer) = super::rw::blocking(p, &f, crate::net::POLLIN, || as_net(&f).accept())?;
     let status = libc::O_RDWR as u32 | if flags & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
     let fd = p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), flags & SOCK_CLOEXEC != 0, 0)?;
-    if let Err(e) = put_sockaddr_in(p, a.u(1), a.u(2), peer) {
+    let v6 = as_net(&f).v6;
+    if let Err(e) = put_sockaddr_in(p, a.u(1), a.u(2), peer, v6) {
         let _ = p.fds.remove(fd);
         return Err(e);
     }
@@ -139,7 +169,7 @@ pub fn sys_accept(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `connect(2)` for TCP sockets, blocking or not.
 pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
     let f = net_or_notsock(p, a.i(0))?;
-    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2))?;
+    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2), as_net(&f).v6)?;
     let s = as_net(&f);
     match s.connect(addr, port) {
         Err(Errno::EINPROGRESS) if f.flags() & libc::O_NONBLOCK as u32 == 0 => loop {
@@ -268,7 +298,7 @@ pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
         let n = net_recv(p, &f, &mut buf, a.i(3))?;
         p.mm.copy_out(a.u(1), &buf[..n])?;
         if let Ok((_, Some(peer))) = as_net(&f).names() {
-            put_sockaddr_in(p, a.u(4), a.u(5), peer)?;
+            put_sockaddr_in(p, a.u(4), a.u(5), peer, as_net(&f).v6)?;
         }
         return Ok(n as u64);
     }
@@ -390,7 +420,8 @@ fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
     match (level, opt) {
         (libc::SOL_SOCKET, libc::SO_ERROR) => s.take_error(),
         (libc::SOL_SOCKET, libc::SO_TYPE) => Ok(SOCK_STREAM),
-        (libc::SOL_SOCKET, libc::SO_DOMAIN) => Ok(AF_INET),
+        (libc::SOL_SOCKET, libc::SO_DOMAIN) => Ok(if s.v6 { AF_INET6 } else { AF_INET }),
+        (libc::IPPROTO_IPV6, IPV6_V6ONLY) if s.v6 => Ok(0),
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Ok(libc::IPPROTO_TCP),
         (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => Ok(s.listening() as i32),
         (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(256 << 10),
@@ -437,6 +468,14 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
             (libc::IPPROTO_TCP, libc::TCP_NODELAY) => as_net(&f).set_nodelay(on).map(|_| 0),
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE | libc::SO_REUSEPORT | libc::SO_LINGER | libc::SO_SNDBUF)
             | (libc::SOL_SOCKET, libc::SO_RCVBUF) => Ok(0),
+            // Dual-stack is all there is: turning V6ONLY off is a no-op, on is refused.
+            (libc::IPPROTO_IPV6, IPV6_V6ONLY) if as_net(&f).v6 => {
+                if on {
+                    Err(Errno::ENOPROTOOPT)
+                } else {
+                    Ok(0)
+                }
+            }
             _ => Err(Errno::ENOPROTOOPT),
         };
     }
@@ -457,7 +496,7 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
 pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
     if let Some((f, _)) = net_of(p, a.i(0))? {
         let (local, _) = as_net(&f).names()?;
-        return put_sockaddr_in(p, a.u(1), a.u(2), local);
+        return put_sockaddr_in(p, a.u(1), a.u(2), local, as_net(&f).v6);
     }
     unnamed(p, a)
 }
@@ -466,7 +505,7 @@ pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
 pub fn sys_getpeername(p: &mut Process, a: &Args) -> SysResult {
     if let Some((f, _)) = net_of(p, a.i(0))? {
         let (_, peer) = as_net(&f).names()?;
-        return put_sockaddr_in(p, a.u(1), a.u(2), peer.ok_or(Errno::ENOTCONN)?);
+        return put_sockaddr_in(p, a.u(1), a.u(2), peer.ok_or(Errno::ENOTCONN)?, as_net(&f).v6);
     }
     unnamed(p, a)
 }
