@@ -199,46 +199,42 @@ fn storage(runs: usize) {
     let _ = std::fs::remove_file(&host_file);
 }
 
-/// TCP throughput of the virtual network itself (two machine stacks on one
-/// thread, no guests yet) beside TCP over host loopback, in the same run.
-fn network() {
-    const BYTES: usize = 256 << 20;
-    let host = {
-        use std::io::{Read, Write};
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("loopback listener");
-        let addr = l.local_addr().expect("address");
-        let reader = std::thread::spawn(move || {
-            let (mut s, _) = l.accept().expect("accept");
-            let mut buf = vec![0u8; 256 << 10];
-            let mut got = 0;
-            while got < BYTES {
-                match s.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => got += n,
-                }
-            }
-        });
-        let t0 = Instant::now();
-        let mut c = std::net::TcpStream::connect(addr).expect("connect");
-        let chunk = vec![0x5au8; 256 << 10];
-        let mut sent = 0;
-        while sent < BYTES {
-            c.write_all(&chunk).expect("write");
-            sent += chunk.len();
-        }
-        drop(c);
-        let _ = reader.join();
-        t0.elapsed()
+/// TCP over the cloud network against host loopback, in the same run:
+/// throughput and 1-byte round trips of one program (tcp.c, a process and
+/// its child over 127.0.0.1), natively and in a machine; and the raw
+/// throughput of two machine stacks.
+fn network(runs: usize) {
+    let prog = build_guest("tcp");
+    let wisp = wisp_bin();
+    let (prog, wisp) = (prog.to_str().unwrap_or_default(), wisp.to_str().unwrap_or_default());
+    let runs = runs.clamp(1, 5);
+    let med = |v: &mut Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
     };
-    let gbit = |d: Duration| BYTES as f64 * 8.0 / d.as_secs_f64() / 1e9;
-    println!("network: 256 MiB over TCP");
-    println!("  host loopback        {:>7.2} Gbit/s", gbit(host));
-    match wisp_netstack::transfer_time(BYTES) {
+    let (mut tn, mut tw, mut ln, mut lw) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        tn.push(output_f64(&[prog, "stream", "256"]));
+        tw.push(output_f64(&[wisp, "run", "--", prog, "stream", "256"]));
+        ln.push(output_f64(&[prog, "rr", "2000"]));
+        lw.push(output_f64(&[wisp, "run", "--", prog, "rr", "2000"]));
+    }
+    let (tn, tw, ln, lw) = (med(&mut tn), med(&mut tw), med(&mut ln), med(&mut lw));
+    println!("network: TCP over 127.0.0.1, a process and its child (median of {runs})");
+    println!(
+        "  throughput, 256 MiB   native {tn:>7.2} Gbit/s   wisp {tw:>7.2} Gbit/s   = {:>5.1}% (target >= 1 Gbit/s)",
+        100.0 * tw / tn
+    );
+    println!(
+        "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
+        lw / ln
+    );
+    match wisp_netstack::transfer_time(256 << 20) {
         Ok(d) => println!(
-            "  cloud network stack  {:>7.2} Gbit/s   (two smoltcp stacks on one thread; guest sockets not wired yet; target >= 1)",
-            gbit(d)
+            "  two machine stacks on one thread, no guests: {:.2} Gbit/s",
+            (256u64 << 20) as f64 * 8.0 / d.as_secs_f64() / 1e9
         ),
-        Err(e) => println!("  cloud network stack  failed: {e}"),
+        Err(e) => println!("  two machine stacks: failed: {e}"),
     }
 }
 
@@ -289,6 +285,6 @@ fn main() {
         control::economics();
     }
     if what == "network" || what == "all" {
-        network();
+        network(runs);
     }
 }
