@@ -549,6 +549,9 @@ impl NetSocket {
 
     pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
         self.stream(|t, k| {
+            if matches!(t.state(), tcp::State::Closed | tcp::State::SynSent | tcp::State::Listen) {
+                return Err(Errno::ENOTCONN);
+            }
             if how == libc::SHUT_RD || how == libc::SHUT_RDWR {
                 k.shut_rd = true;
             }
@@ -647,7 +650,13 @@ impl Drop for NetSocket {
                 // Sent data still goes out: the connection closes gracefully,
                 // and the socket is reaped once closed.
                 Kind::Stream { handle, .. } => {
-                    st.tcp(handle).close();
+                    // As Linux: closing with unread data resets the connection.
+                    let t = st.tcp(handle);
+                    if t.recv_queue() > 0 {
+                        t.abort();
+                    } else {
+                        t.close();
+                    }
                     s.orphans.push((k.machine, handle));
                 }
                 Kind::Fresh => {}
