@@ -599,10 +599,12 @@ impl NetSocket {
             if let Some(e) = k.error.take() {
                 return Ok(e.0);
             }
-            if let Kind::Stream { handle, connecting: true } = k.kind {
+            if let Kind::Stream { handle, connecting } = &mut k.kind {
                 let closed =
-                    s.stacks.get_mut(&k.machine).is_some_and(|st| st.tcp(handle).state() == tcp::State::Closed);
-                if closed {
+                    s.stacks.get_mut(&k.machine).is_some_and(|st| st.tcp(*handle).state() == tcp::State::Closed);
+                // Reported once: Linux clears the error it returns.
+                if *connecting && closed {
+                    *connecting = false;
                     return Ok(Errno::ECONNREFUSED.0);
                 }
             }
