@@ -53,11 +53,7 @@ pub fn start_helper(state_dir: &Path) -> Result<(), String> {
     match wisp_kernel::host::fork_single_threaded().map_err(|e| format!("cannot start the mount helper: {e}"))? {
         None => {
             drop(ours);
-            // The host's control socket is its alone: the daemon must see it
-            // close when the host dies.
-            if let Ok(null) = std::fs::File::open("/dev/null") {
-                let _ = wisp_kernel::host::dup_onto(null.as_fd(), 0);
-            }
+            crate::sandbox::release_control_socket();
             let code = match crate::state::State::open(Some(state_dir)) {
                 Ok(shared) => serve(&shared, theirs),
                 Err(e) => {

@@ -65,12 +65,19 @@ fn enter_pid_namespace() -> Result<bool, String> {
         }
         Some(child) => {
             // The control socket is the child's alone.
-            if let Ok(null) = std::fs::File::open("/dev/null") {
-                let _ = host::dup_onto(std::os::fd::AsFd::as_fd(&null), 0);
-            }
+            release_control_socket();
             let code = host::wait_child(child).unwrap_or(1);
             std::process::exit(code);
         }
+    }
+}
+
+/// Points descriptor 0 (a cloud host's control socket) at /dev/null in a
+/// forked process that is not the host: the daemon must see the socket close
+/// when the host dies, whoever else is still alive.
+pub fn release_control_socket() {
+    if let Ok(null) = std::fs::File::open("/dev/null") {
+        let _ = host::dup_onto(std::os::fd::AsFd::as_fd(&null), 0);
     }
 }
 

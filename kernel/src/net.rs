@@ -518,9 +518,6 @@ impl NetSocket {
                     Ok(0)
                 };
             }
-            if matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
-                return Err(Errno::EAGAIN);
-            }
             Err(Errno::EAGAIN)
         })
     }

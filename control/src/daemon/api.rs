@@ -391,12 +391,7 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     }
     let mut volumes = Vec::new();
     for (name, at) in &b.volumes {
-        let exists = d.store().db.query_row(
-            "SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2",
-            params![c, name],
-            |r| r.get::<_, i64>(0),
-        )?;
-        if exists == 0 {
+        if !d.store().volume_exists(c, name)? {
             return Err(err(404, "not_found", format!("no volume {name}")));
         }
         let spec = format!("{name}:{at}");
@@ -426,7 +421,7 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     {
         // Admission and the row go in one transaction under the store lock,
         // so concurrent creates cannot overrun the quota together.
-        let _guard = d.host_start_admission();
+        let _guard = d.admission.lock().unwrap_or_else(|e| e.into_inner());
         if d.store().machine(c, &b.name)?.is_some() {
             return Err(err(409, "exists", format!("machine {} exists", b.name)));
         }
@@ -484,13 +479,6 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
             d.store().db.execute("DELETE FROM machines WHERE cloud = ?1 AND name = ?2", params![c, b.name])?;
             Err(e)
         }
-    }
-}
-
-impl Daemon {
-    fn host_start_admission(&self) -> std::sync::MutexGuard<'_, ()> {
-        static ADMISSION: std::sync::Mutex<()> = std::sync::Mutex::new(());
-        ADMISSION.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -761,11 +749,7 @@ fn volume_file(
 ) -> Result<Answer, ApiError> {
     d.authorize(caller, c, if write { Scope::Owner } else { Scope::Exec })?;
     let path = file_path(req)?;
-    let known =
-        d.store().db.query_row("SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2", params![c, v], |r| {
-            r.get::<_, i64>(0)
-        })?;
-    if known == 0 {
+    if !d.store().volume_exists(c, v)? {
         return Err(err(404, "not_found", format!("no volume {v}")));
     }
     if write && req.body.len() as u64 > MAX_FILE {
@@ -797,13 +781,8 @@ fn create_volume(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> Re
     if b.size_bytes == 0 {
         return Err(err(400, "bad_size", "size_bytes must be positive"));
     }
-    let _guard = d.host_start_admission();
-    let exists = d.store().db.query_row(
-        "SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2",
-        params![c, b.name],
-        |r| r.get::<_, i64>(0),
-    )?;
-    if exists > 0 {
+    let _guard = d.admission.lock().unwrap_or_else(|e| e.into_inner());
+    if d.store().volume_exists(c, &b.name)? {
         return Err(err(409, "exists", format!("volume {} exists", b.name)));
     }
     admit(d, &cloud, Quota { machines: 0, memory_mib: 0, vcpus: 0, pids: 0, volume_bytes: b.size_bytes })?;
@@ -835,11 +814,7 @@ fn delete_volume(d: &Arc<Daemon>, caller: &Caller, c: &str, v: &str) -> Result<A
     d.authorize(caller, c, Scope::Owner)?;
     crate::state::check_name("volume", v).map_err(|e| err(404, "not_found", e))?;
     let st = d.state.cloud(c).map_err(|e| err(500, "state", e))?;
-    let n =
-        d.store().db.query_row("SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2", params![c, v], |r| {
-            r.get::<_, i64>(0)
-        })?;
-    if n == 0 {
+    if !d.store().volume_exists(c, v)? {
         return Err(err(404, "not_found", format!("no volume {v}")));
     }
     crate::volume::remove(&st, v).map_err(|e| err(409, "in_use", e))?;

@@ -108,6 +108,8 @@ pub struct Daemon {
     hosts: Mutex<HashMap<String, Arc<HostConn>>>,
     /// Serializes starting a cloud's host.
     host_start: Mutex<()>,
+    /// Serializes quota admission with the row it admits.
+    admission: Mutex<()>,
     spawner: Spawner,
     events: (Mutex<i64>, Condvar),
     prices: Prices,
@@ -190,6 +192,7 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
         state,
         hosts: Mutex::new(HashMap::new()),
         host_start: Mutex::new(()),
+        admission: Mutex::new(()),
         events: (Mutex::new(0), Condvar::new()),
         prices,
         max_body: args.max_body,

@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS events (
 );
 ";
 
+/// The columns `cloud_row` reads, in its order.
+const CLOUD_COLUMNS: &str =
+    "id, parent, name, created_ms, max_machines, max_memory_mib, max_vcpus, max_pids, max_volume_bytes";
+
 pub struct Store {
     pub db: Connection,
     sync: &'static str,
@@ -143,28 +147,26 @@ impl Store {
     }
 
     pub fn cloud(&self, id: &str) -> DbResult<Option<Cloud>> {
+        self.db.query_row(&format!("SELECT {CLOUD_COLUMNS} FROM clouds WHERE id = ?1"), [id], cloud_row).optional()
+    }
+
+    pub fn volume_exists(&self, cloud: &str, name: &str) -> DbResult<bool> {
         self.db
-            .query_row(
-                "SELECT id, parent, name, created_ms, max_machines, max_memory_mib, max_vcpus, max_pids, \
-                 max_volume_bytes FROM clouds WHERE id = ?1",
-                [id],
-                cloud_row,
-            )
-            .optional()
+            .prepare_cached("SELECT count(*) FROM volumes WHERE cloud = ?1 AND name = ?2")?
+            .query_row(params![cloud, name], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
     }
 
     /// Clouds whose parent is `parent` (None: top-level ones).
     pub fn clouds(&self, parent: Option<&str>) -> DbResult<Vec<Cloud>> {
-        let sql = "SELECT id, parent, name, created_ms, max_machines, max_memory_mib, max_vcpus, max_pids, \
-                   max_volume_bytes FROM clouds WHERE parent IS ?1 ORDER BY created_ms, id";
-        let mut st = self.db.prepare_cached(sql)?;
+        let sql = format!("SELECT {CLOUD_COLUMNS} FROM clouds WHERE parent IS ?1 ORDER BY created_ms, id");
+        let mut st = self.db.prepare_cached(&sql)?;
         st.query_map([parent], cloud_row)?.collect()
     }
 
     pub fn all_clouds(&self) -> DbResult<Vec<Cloud>> {
-        let sql = "SELECT id, parent, name, created_ms, max_machines, max_memory_mib, max_vcpus, max_pids, \
-                   max_volume_bytes FROM clouds ORDER BY created_ms, id";
-        let mut st = self.db.prepare_cached(sql)?;
+        let sql = format!("SELECT {CLOUD_COLUMNS} FROM clouds ORDER BY created_ms, id");
+        let mut st = self.db.prepare_cached(&sql)?;
         st.query_map([], cloud_row)?.collect()
     }
 

@@ -47,10 +47,10 @@ pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
 }
 
 /// The network socket behind guest descriptor `fd`, if it is one.
-fn net_of(p: &Process, fd: i32) -> Result<Option<(Arc<OpenFile>, ())>, Errno> {
+fn net_of(p: &Process, fd: i32) -> Result<Option<Arc<OpenFile>>, Errno> {
     let f = p.fds.get(fd)?;
     let is_net = f.file.as_any().is_some_and(|a| a.is::<NetSocket>());
-    Ok(is_net.then_some((f, ())))
+    Ok(is_net.then_some(f))
 }
 
 fn as_net(f: &OpenFile) -> &NetSocket {
@@ -119,7 +119,7 @@ fn put_sockaddr_in(p: &mut Process, ptr: u64, lenp: u64, (addr, port): (Ipv4Addr
 
 fn net_or_notsock(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
     match net_of(p, fd)? {
-        Some((f, _)) => Ok(f),
+        Some(f) => Ok(f),
         None => {
             // A socketpair end is a socket, just not one these calls serve.
             let sock = p.fds.get(fd)?.file.stat().is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFSOCK);
@@ -251,7 +251,7 @@ fn sigpipe(p: &mut Process, r: &Result<u64, Errno>, flags: i32) {
 }
 
 fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32) -> SysResult {
-    if let Some((f, _)) = net_of(p, fd)? {
+    if let Some(f) = net_of(p, fd)? {
         let nonblock = flags & libc::MSG_DONTWAIT != 0 || f.flags() & libc::O_NONBLOCK as u32 != 0;
         let r = if nonblock {
             as_net(&f).send(data)
@@ -292,7 +292,7 @@ fn net_recv(p: &Process, f: &OpenFile, buf: &mut [u8], flags: i32) -> Result<usi
 
 /// Implements Linux `recvfrom(2)`; the peer of a socketpair has no address.
 pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
-    if let Some((f, _)) = net_of(p, a.i(0))? {
+    if let Some(f) = net_of(p, a.i(0))? {
         let len = (a.u(2) as usize).min(MAX_MSG);
         let mut buf = vec![0u8; len];
         let n = net_recv(p, &f, &mut buf, a.i(3))?;
@@ -369,7 +369,7 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
     let total: usize = iov.iter().map(|(_, l)| *l).sum::<usize>().min(MAX_MSG);
     let mut buf = vec![0u8; total];
     let n = match net_of(p, a.i(0))? {
-        Some((f, _)) => net_recv(p, &f, &mut buf, a.i(2))?,
+        Some(f) => net_recv(p, &f, &mut buf, a.i(2))?,
         None => {
             let (_f, raw) = host_socket(p, a.i(0))?;
             let flags = a.i(2) & RECV_FLAGS;
@@ -398,7 +398,7 @@ pub fn sys_shutdown(p: &mut Process, a: &Args) -> SysResult {
     if !(0..=2).contains(&a.i(1)) {
         return Err(Errno::EINVAL);
     }
-    if let Some((f, _)) = net_of(p, a.i(0))? {
+    if let Some(f) = net_of(p, a.i(0))? {
         return as_net(&f).shutdown(a.i(1)).map(|_| 0);
     }
     let (_f, raw) = host_socket(p, a.i(0))?;
@@ -434,7 +434,7 @@ fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
 /// Implements Linux `getsockopt(2)` for the common SOL_SOCKET integer options.
 pub fn sys_getsockopt(p: &mut Process, a: &Args) -> SysResult {
     let v = match net_of(p, a.i(0))? {
-        Some((f, _)) => net_option(&f, a.i(1), a.i(2))?,
+        Some(f) => net_option(&f, a.i(1), a.i(2))?,
         None => {
             let (_f, raw) = host_socket(p, a.i(0))?;
             if !int_option(a.i(1), a.i(2)) {
@@ -456,7 +456,7 @@ pub fn sys_getsockopt(p: &mut Process, a: &Args) -> SysResult {
 /// sockets also SO_REUSEADDR and TCP_NODELAY, with SO_KEEPALIVE, SO_REUSEPORT
 /// and SO_LINGER accepted without effect.
 pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
-    if let Some((f, _)) = net_of(p, a.i(0))? {
+    if let Some(f) = net_of(p, a.i(0))? {
         if a.u32(4) < 4 {
             return Err(Errno::EINVAL);
         }
@@ -494,7 +494,7 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
 /// getsockname: a TCP socket's local address; socketpair ends are unnamed
 /// AF_UNIX sockets.
 pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
-    if let Some((f, _)) = net_of(p, a.i(0))? {
+    if let Some(f) = net_of(p, a.i(0))? {
         let (local, _) = as_net(&f).names()?;
         return put_sockaddr_in(p, a.u(1), a.u(2), local, as_net(&f).v6);
     }
@@ -503,7 +503,7 @@ pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
 
 /// getpeername: a connected TCP socket's peer (ENOTCONN otherwise).
 pub fn sys_getpeername(p: &mut Process, a: &Args) -> SysResult {
-    if let Some((f, _)) = net_of(p, a.i(0))? {
+    if let Some(f) = net_of(p, a.i(0))? {
         let (_, peer) = as_net(&f).names()?;
         return put_sockaddr_in(p, a.u(1), a.u(2), peer.ok_or(Errno::ENOTCONN)?, as_net(&f).v6);
     }
