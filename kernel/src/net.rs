@@ -1,4 +1,5 @@
-//! Guest TCP/IPv4 sockets on a cloud's virtual network (wisp-netstack).
+//! Guest TCP and UDP sockets over IPv4 on a cloud's virtual network
+//! (wisp-netstack).
 //!
 //! All of a cloud's machines share one `CloudNet`: their smoltcp stacks and
 //! every guest socket live behind one lock, and one driver thread runs the
@@ -12,9 +13,9 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
 use wisp_netstack::smoltcp::iface::SocketHandle;
-use wisp_netstack::smoltcp::socket::tcp;
+use wisp_netstack::smoltcp::socket::{tcp, udp};
 use wisp_netstack::smoltcp::time::Instant;
-use wisp_netstack::smoltcp::wire::{IpAddress, IpEndpoint, Ipv4Address, Ipv4Cidr};
+use wisp_netstack::smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint, Ipv4Address, Ipv4Cidr};
 use wisp_netstack::{Network, Stack};
 
 use crate::errno::Errno;
@@ -33,6 +34,11 @@ const MAX_SOCKETS: usize = 1024;
 /// Pending connections a listener holds at most.
 const MAX_BACKLOG: usize = 128;
 const EPHEMERAL: std::ops::RangeInclusive<u16> = 49152..=65535;
+/// The largest UDP payload in one IPv4 packet.
+pub const MAX_DATAGRAM: usize = 65507;
+/// Datagrams a UDP socket queues each way, and their bytes.
+const UDP_PACKETS: usize = 256;
+const UDP_BUF: usize = 256 << 10;
 
 enum Kind {
     /// Made by socket(), maybe bound.
@@ -41,17 +47,25 @@ enum Kind {
     Listen { handles: Vec<SocketHandle> },
     /// A connection (connect or accept).
     Stream { handle: SocketHandle, connecting: bool },
+    /// A bound UDP socket.
+    Dgram { handle: SocketHandle },
 }
 
 struct Sock {
     machine: u32,
     wake: Arc<OwnedFd>,
     kind: Kind,
+    /// A UDP socket (ports apart from TCP's).
+    udp: bool,
     local: Option<(Ipv4Address, u16)>,
+    /// A connected UDP socket's peer: the default destination and the
+    /// only source it receives from.
+    peer: Option<Endpoint>,
     reuse: bool,
     /// The error SO_ERROR reports next (a refused connect).
     error: Option<Errno>,
     shut_rd: bool,
+    shut_wr: bool,
     last: u32,
 }
 
@@ -146,9 +160,10 @@ impl CloudNet {
         out.into_bytes()
     }
 
-    /// Opens a TCP socket for machine `machine`; `v6` for an AF_INET6 one
-    /// (dual-stack: IPv4 traffic under IPv4-mapped addresses).
-    pub fn socket(self: &Arc<Self>, machine: u32, v6: bool) -> Result<NetSocket, Errno> {
+    /// Opens a TCP (or, with `udp`, a UDP) socket for machine `machine`;
+    /// `v6` for an AF_INET6 one (dual-stack: IPv4 traffic under IPv4-mapped
+    /// addresses).
+    pub fn socket(self: &Arc<Self>, machine: u32, v6: bool, udp: bool) -> Result<NetSocket, Errno> {
         let mut s = self.lock();
         if s.socks.values().filter(|k| k.machine == machine).count() >= MAX_SOCKETS {
             return Err(Errno::ENOBUFS);
@@ -161,14 +176,17 @@ impl CloudNet {
             machine,
             wake: wake.clone(),
             kind: Kind::Fresh,
+            udp,
             local: None,
+            peer: None,
             reuse: false,
             error: None,
             shut_rd: false,
+            shut_wr: false,
             last: 0,
         };
         s.socks.insert(id, sock);
-        Ok(NetSocket { net: self.clone(), id, wake, v6 })
+        Ok(NetSocket { net: self.clone(), id, wake, v6, udp })
     }
 }
 
@@ -256,7 +274,18 @@ fn readiness(s: &mut NetState, id: u64) -> u32 {
     let handles: Vec<SocketHandle> = match &k.kind {
         Kind::Listen { handles } => handles.clone(),
         Kind::Stream { handle, .. } => vec![*handle],
+        Kind::Fresh if k.udp => return POLLOUT,
         Kind::Fresh => return POLLOUT | POLLHUP,
+        &Kind::Dgram { handle } => {
+            let peer = k.peer;
+            let Some(st) = s.stacks.get_mut(&machine) else { return POLLERR | POLLHUP };
+            let u = st.udp(handle);
+            let mut r = if u.can_send() { POLLOUT } else { 0 };
+            if shut_rd || next_datagram(u, peer).is_some() {
+                r |= POLLIN;
+            }
+            return r;
+        }
     };
     let listening = matches!(k.kind, Kind::Listen { .. });
     let connecting = matches!(k.kind, Kind::Stream { connecting: true, .. });
@@ -302,6 +331,32 @@ fn settle(s: &mut NetState, id: u64) {
     }
 }
 
+/// The size of the next datagram `u` holds for a socket connected to
+/// `peer` (None: from anyone); datagrams from other sources are dropped, as
+/// Linux never queues them for a connected socket.
+fn next_datagram(u: &mut udp::Socket<'static>, peer: Option<Endpoint>) -> Option<usize> {
+    loop {
+        let (len, from) = match u.peek() {
+            Ok((data, meta)) => (data.len(), v4(meta.endpoint)),
+            Err(_) => return None,
+        };
+        match peer {
+            Some(p) if p != from => {
+                let _ = u.recv();
+            }
+            _ => return Some(len),
+        }
+    }
+}
+
+/// What one receive gave: bytes copied, the whole message's length (longer
+/// for a truncated datagram) and its source (for UDP).
+pub struct Received {
+    pub len: usize,
+    pub full: usize,
+    pub from: Option<Endpoint>,
+}
+
 /// A listening smoltcp socket that holds a connection to hand to accept().
 fn acceptable(t: &tcp::Socket<'_>) -> bool {
     matches!(t.state(), tcp::State::Established | tcp::State::CloseWait)
@@ -323,6 +378,8 @@ pub struct NetSocket {
     wake: Arc<OwnedFd>,
     /// Made as AF_INET6: addresses go to and from the guest as IPv6.
     pub v6: bool,
+    /// A UDP socket.
+    pub udp: bool,
 }
 
 impl NetSocket {
@@ -372,9 +429,10 @@ impl NetSocket {
             if !(addr.is_unspecified() || addr == own || addr.is_loopback()) {
                 return Err(Errno::EADDRNOTAVAIL);
             }
-            let port = if port == 0 { ephemeral(s, k.machine)? } else { port };
+            let port = if port == 0 { ephemeral(s, k.machine, k.udp)? } else { port };
             let clash = s.socks.values().any(|o| {
                 o.machine == k.machine
+                    && o.udp == k.udp
                     && o.local.is_some_and(|(_, p)| p == port)
                     && (matches!(o.kind, Kind::Listen { .. }) || !(o.reuse && k.reuse))
             });
@@ -382,17 +440,23 @@ impl NetSocket {
                 return Err(Errno::EADDRINUSE);
             }
             k.local = Some((addr, port));
+            if k.udp {
+                udp_bound(s, k)?;
+            }
             Ok(())
         })
     }
 
     pub fn listen(&self, backlog: i32) -> Result<(), Errno> {
         self.with(|s, k| {
+            if k.udp {
+                return Err(Errno::EOPNOTSUPP);
+            }
             if matches!(k.kind, Kind::Stream { .. }) {
                 return Err(Errno::EINVAL);
             }
             if k.local.is_none() {
-                let port = ephemeral(s, k.machine)?;
+                let port = ephemeral(s, k.machine, false)?;
                 k.local = Some((Ipv4Address::UNSPECIFIED, port));
             }
             let (_, port) = k.local.ok_or(Errno::EINVAL)?;
@@ -432,7 +496,7 @@ impl NetSocket {
             let local = t.local_endpoint().map(v4).unwrap_or((Ipv4Address::UNSPECIFIED, port));
             Ok((k.machine, h, peer, local))
         })?;
-        let sock = self.net.socket(machine, self.v6)?;
+        let sock = self.net.socket(machine, self.v6, false)?;
         sock.with(|_, k| {
             k.kind = Kind::Stream { handle, connecting: false };
             k.local = Some(local);
@@ -445,6 +509,15 @@ impl NetSocket {
     /// EINPROGRESS while it is being made, the failure once it failed.
     pub fn connect(&self, to: Ipv4Address, port: u16) -> Result<(), Errno> {
         self.with(|s, k| {
+            if k.udp {
+                reachable(s, k.machine, to)?;
+                udp_bound(s, k)?;
+                k.peer = Some((to, port));
+                if let Some((addr, _)) = k.local.as_mut().filter(|(a, _)| a.is_unspecified()) {
+                    *addr = source_for(s, k.machine, to)?;
+                }
+                return Ok(());
+            }
             match &mut k.kind {
                 Kind::Listen { .. } => return Err(Errno::EINVAL),
                 Kind::Stream { handle, connecting } => {
@@ -464,17 +537,16 @@ impl NetSocket {
                     *connecting = false;
                     return if was { Ok(()) } else { Err(Errno::EISCONN) };
                 }
-                Kind::Fresh => {}
+                Kind::Dgram { .. } | Kind::Fresh => {}
             }
+            reachable(s, k.machine, to)?;
             let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
-            let reachable = to.is_loopback() || to == own || s.network.has(to);
-            if !reachable {
-                let subnet = s.network.subnet();
-                return Err(if subnet.contains_addr(&to) { Errno::EHOSTUNREACH } else { Errno::ENETUNREACH });
+            if !(to.is_loopback() || to == own || s.network.has(to)) {
+                return Err(Errno::EHOSTUNREACH);
             }
             let local_port = match k.local {
                 Some((_, p)) => p,
-                None => ephemeral(s, k.machine)?,
+                None => ephemeral(s, k.machine, false)?,
             };
             let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
             let h = st.tcp_socket(BUF);
@@ -490,6 +562,18 @@ impl NetSocket {
         })
     }
 
+    /// Dissolves a UDP socket's association (connect with AF_UNSPEC).
+    pub fn disconnect(&self) -> Result<(), Errno> {
+        self.with(|_, k| {
+            if !k.udp {
+                // TCP would abort the connection; not supported here.
+                return Err(Errno::EOPNOTSUPP);
+            }
+            k.peer = None;
+            Ok(())
+        })
+    }
+
     fn stream<T>(&self, f: impl FnOnce(&mut tcp::Socket<'static>, &mut Sock) -> Result<T, Errno>) -> Result<T, Errno> {
         self.with(|s, k| {
             let Kind::Stream { handle, .. } = k.kind else { return Err(Errno::ENOTCONN) };
@@ -499,32 +583,61 @@ impl NetSocket {
     }
 
     /// Receives into `buf`: EAGAIN when nothing is there yet, 0 at the end.
-    pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<usize, Errno> {
+    pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<Received, Errno> {
+        if self.udp {
+            return self.recv_datagram(buf, peek);
+        }
         self.stream(|t, k| {
-            if buf.is_empty() {
-                return Ok(0);
-            }
-            if k.shut_rd {
-                return Ok(0);
+            let n = |len| Received { len, full: len, from: None };
+            if buf.is_empty() || k.shut_rd {
+                return Ok(n(0));
             }
             if t.can_recv() {
                 let r = if peek { t.peek_slice(buf) } else { t.recv_slice(buf) };
-                return r.map_err(|_| Errno::ECONNRESET);
+                return r.map(n).map_err(|_| Errno::ECONNRESET);
             }
             if !t.may_recv() {
                 return if t.state() == tcp::State::Closed && k.error.is_some() {
                     Err(Errno::ECONNRESET)
                 } else {
-                    Ok(0)
+                    Ok(n(0))
                 };
             }
             Err(Errno::EAGAIN)
         })
     }
 
-    /// Sends from `buf`: EAGAIN when the buffer is full, EPIPE once the
-    /// sending side is closed.
-    pub fn send(&self, buf: &[u8]) -> Result<usize, Errno> {
+    /// Takes (or, with `peek`, copies) the next datagram, cut to `buf`.
+    fn recv_datagram(&self, buf: &mut [u8], peek: bool) -> Result<Received, Errno> {
+        self.with(|s, k| {
+            let Kind::Dgram { handle } = k.kind else {
+                return if k.shut_rd { Ok(Received { len: 0, full: 0, from: None }) } else { Err(Errno::EAGAIN) };
+            };
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            let u = st.udp(handle);
+            if next_datagram(u, k.peer).is_none() {
+                return if k.shut_rd { Ok(Received { len: 0, full: 0, from: None }) } else { Err(Errno::EAGAIN) };
+            }
+            let copy = |data: &[u8], from: IpEndpoint, buf: &mut [u8]| {
+                let len = data.len().min(buf.len());
+                buf[..len].copy_from_slice(&data[..len]);
+                Received { len, full: data.len(), from: Some(v4(from)) }
+            };
+            let r = if peek {
+                u.peek().map(|(data, meta)| copy(data, meta.endpoint, buf))
+            } else {
+                u.recv().map(|(data, meta)| copy(data, meta.endpoint, buf))
+            };
+            r.map_err(|_| Errno::EAGAIN)
+        })
+    }
+
+    /// Sends from `buf` (to `to`, for UDP: else to the connected peer):
+    /// EAGAIN when the buffer is full, EPIPE once the sending side is closed.
+    pub fn send(&self, buf: &[u8], to: Option<Endpoint>) -> Result<usize, Errno> {
+        if self.udp {
+            return self.send_datagram(buf, to);
+        }
         self.stream(|t, _| {
             if !t.may_send() {
                 return if matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
@@ -544,7 +657,46 @@ impl NetSocket {
         })
     }
 
+    fn send_datagram(&self, buf: &[u8], to: Option<Endpoint>) -> Result<usize, Errno> {
+        self.with(|s, k| {
+            let (addr, port) = to.or(k.peer).ok_or(Errno::EDESTADDRREQ)?;
+            if k.shut_wr {
+                return Err(Errno::EPIPE);
+            }
+            if buf.len() > MAX_DATAGRAM {
+                return Err(Errno::EMSGSIZE);
+            }
+            if port == 0 {
+                return Err(Errno::EINVAL);
+            }
+            reachable(s, k.machine, addr)?;
+            let from = source_for(s, k.machine, addr)?;
+            let handle = udp_bound(s, k)?;
+            let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+            let meta = udp::UdpMetadata {
+                endpoint: IpEndpoint::new(IpAddress::Ipv4(addr), port),
+                local_address: Some(IpAddress::Ipv4(from)),
+                meta: Default::default(),
+            };
+            match st.udp(handle).send_slice(buf, meta) {
+                Ok(()) => Ok(buf.len()),
+                Err(udp::SendError::BufferFull) => Err(Errno::EAGAIN),
+                Err(udp::SendError::Unaddressable) => Err(Errno::EINVAL),
+            }
+        })
+    }
+
     pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        if self.udp {
+            return self.with(|_, k| {
+                if k.peer.is_none() {
+                    return Err(Errno::ENOTCONN);
+                }
+                k.shut_rd |= how == libc::SHUT_RD || how == libc::SHUT_RDWR;
+                k.shut_wr |= how == libc::SHUT_WR || how == libc::SHUT_RDWR;
+                Ok(())
+            });
+        }
         self.stream(|t, k| {
             if matches!(t.state(), tcp::State::Closed | tcp::State::SynSent | tcp::State::Listen) {
                 return Err(Errno::ENOTCONN);
@@ -567,7 +719,7 @@ impl NetSocket {
                 Kind::Stream { handle, .. } => {
                     s.stacks.get_mut(&k.machine).and_then(|st| st.tcp(handle).remote_endpoint()).map(v4)
                 }
-                _ => None,
+                _ => k.peer,
             };
             Ok((local, peer))
         })
@@ -614,8 +766,49 @@ impl NetSocket {
     }
 }
 
-/// A free local port of the machine.
-fn ephemeral(s: &mut NetState, machine: u32) -> Result<u16, Errno> {
+/// Whether machine `machine` has a route to `to`: its own addresses and
+/// its cloud's subnet; nothing outside (ENETUNREACH).
+fn reachable(s: &NetState, machine: u32, to: Ipv4Address) -> Result<(), Errno> {
+    let own = s.stacks.get(&machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
+    if to.is_loopback() || to == own || s.network.subnet().contains_addr(&to) {
+        Ok(())
+    } else {
+        Err(Errno::ENETUNREACH)
+    }
+}
+
+/// The address machine `machine` sends to `to` from.
+fn source_for(s: &NetState, machine: u32, to: Ipv4Address) -> Result<Ipv4Address, Errno> {
+    if to.is_loopback() {
+        return Ok(Ipv4Address::LOCALHOST);
+    }
+    s.stacks.get(&machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)
+}
+
+/// The smoltcp socket of UDP socket `k`, made and bound now if it has none
+/// (to its address, or to an ephemeral port as Linux does on first use).
+fn udp_bound(s: &mut NetState, k: &mut Sock) -> Result<SocketHandle, Errno> {
+    if let Kind::Dgram { handle } = k.kind {
+        return Ok(handle);
+    }
+    let (addr, port) = match k.local {
+        Some(l) => l,
+        None => (Ipv4Address::UNSPECIFIED, ephemeral(s, k.machine, true)?),
+    };
+    let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
+    let h = st.udp_socket(UDP_PACKETS, UDP_BUF);
+    let at = if addr.is_unspecified() { None } else { Some(IpAddress::Ipv4(addr)) };
+    if st.udp(h).bind(IpListenEndpoint { addr: at, port }).is_err() {
+        st.sockets.remove(h);
+        return Err(Errno::EINVAL);
+    }
+    k.local = Some((addr, port));
+    k.kind = Kind::Dgram { handle: h };
+    Ok(h)
+}
+
+/// A free local port of the machine (for UDP or for TCP).
+fn ephemeral(s: &mut NetState, machine: u32, udp: bool) -> Result<u16, Errno> {
     let span = (EPHEMERAL.end() - EPHEMERAL.start()) as u32 + 1;
     // Like Linux, start somewhere random: ports are not a sequence a guest
     // can predict (or collide with itself on).
@@ -626,7 +819,7 @@ fn ephemeral(s: &mut NetState, machine: u32) -> Result<u16, Errno> {
     });
     for i in 0..span {
         let p = EPHEMERAL.start() + ((start - EPHEMERAL.start()) as u32 + i).rem_euclid(span) as u16;
-        if !s.socks.values().any(|o| o.machine == machine && o.local.is_some_and(|(_, q)| q == p)) {
+        if !s.socks.values().any(|o| o.machine == machine && o.udp == udp && o.local.is_some_and(|(_, q)| q == p)) {
             let next = if p == *EPHEMERAL.end() { *EPHEMERAL.start() } else { p + 1 };
             s.next_port.insert(machine, next);
             return Ok(p);
@@ -658,6 +851,9 @@ impl Drop for NetSocket {
                     }
                     s.orphans.push((k.machine, handle));
                 }
+                Kind::Dgram { handle } => {
+                    st.sockets.remove(handle);
+                }
                 Kind::Fresh => {}
             }
         }
@@ -669,10 +865,10 @@ impl Drop for NetSocket {
 
 impl File for NetSocket {
     fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        self.recv(buf, false)
+        self.recv(buf, false).map(|r| r.len)
     }
     fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
-        self.send(buf)
+        self.send(buf, None)
     }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(crate::vfs::synth_stat(&format!("socket:[{}]", self.id), libc::S_IFSOCK | 0o777))

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 pub use smoltcp;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium};
-use smoltcp::socket::tcp;
+use smoltcp::socket::{tcp, udp};
 use smoltcp::time::Instant;
 use smoltcp::wire::{HardwareAddress, IpAddress, IpCidr, Ipv4Address, Ipv4Cidr, Ipv4Packet};
 
@@ -282,6 +282,16 @@ impl Stack {
 
     pub fn tcp(&mut self, h: SocketHandle) -> &mut tcp::Socket<'static> {
         self.sockets.get_mut::<tcp::Socket>(h)
+    }
+
+    /// A UDP socket queueing up to `packets` datagrams and `buf` bytes each way.
+    pub fn udp_socket(&mut self, packets: usize, buf: usize) -> SocketHandle {
+        let buffer = || udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; packets], vec![0u8; buf]);
+        self.sockets.add(udp::Socket::new(buffer(), buffer()))
+    }
+
+    pub fn udp(&mut self, h: SocketHandle) -> &mut udp::Socket<'static> {
+        self.sockets.get_mut::<udp::Socket>(h)
     }
 
     /// Connects TCP socket `h` to `to:port` from local port `local`.

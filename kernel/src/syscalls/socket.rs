@@ -1,13 +1,14 @@
-//! Sockets: AF_UNIX socketpair, served by host socketpairs, and TCP over
-//! IPv4 on the machine's cloud network (crate::net), with the send/recv
-//! families on both. UDP, IPv6 and named AF_UNIX sockets are not there yet.
+//! Sockets: AF_UNIX socketpair, served by host socketpairs, and TCP and UDP
+//! over IPv4 (AF_INET, and AF_INET6 dual-stack) on the machine's cloud
+//! network (crate::net), with the send/recv families on both. Named AF_UNIX
+//! sockets are not there yet.
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
 use super::{Args, put};
 use crate::errno::{Errno, SysResult};
-use crate::net::NetSocket;
+use crate::net::{NetSocket, Received};
 use crate::task::Process;
 use crate::vfs::file::OpenFile;
 use crate::vfs::hostfs::HostFile;
@@ -25,10 +26,12 @@ const MAX_MSG: usize = 1 << 20;
 const AF_INET: i32 = 2;
 const AF_INET6: i32 = 10;
 const SOCK_STREAM: i32 = 1;
+const SOCK_DGRAM: i32 = 2;
 const IPV6_V6ONLY: i32 = 26;
 
-/// Implements Linux `socket(2)` for TCP over IPv4 (AF_INET, SOCK_STREAM) on
-/// the machine's network; other families and types are refused.
+/// Implements Linux `socket(2)` for TCP and UDP (SOCK_STREAM, SOCK_DGRAM) over
+/// AF_INET and AF_INET6 on the machine's network; other families and types
+/// are refused.
 pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
     let (domain, ty, proto) = (a.i(0), a.i(1), a.i(2));
     if domain != AF_INET && domain != AF_INET6 {
@@ -37,11 +40,16 @@ pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
     if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
     }
-    if ty & SOCK_TYPE_MASK != SOCK_STREAM || !matches!(proto, 0 | 6) {
-        return Err(Errno::EPROTONOSUPPORT);
-    }
+    let udp = match (ty & SOCK_TYPE_MASK, proto) {
+        (SOCK_STREAM, 0 | libc::IPPROTO_TCP) => false,
+        (SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => true,
+        (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
+        // Linux knows types below SOCK_MAX (11).
+        (t, _) if t >= 11 => return Err(Errno::EINVAL),
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    };
     let net = p.machine.as_ref().and_then(|m| m.net()).ok_or(Errno::EAFNOSUPPORT)?;
-    let sock = net.net.socket(net.id, domain == AF_INET6)?;
+    let sock = net.net.socket(net.id, domain == AF_INET6, udp)?;
     let status = libc::O_RDWR as u32 | if ty & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
     p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), ty & SOCK_CLOEXEC != 0, 0).map(|fd| fd as u64)
 }
@@ -148,6 +156,9 @@ pub fn sys_accept4(p: &mut Process, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = net_or_notsock(p, a.i(0))?;
+    if as_net(&f).udp {
+        return Err(Errno::EOPNOTSUPP);
+    }
     if !as_net(&f).listening() {
         return Err(Errno::EINVAL);
     }
@@ -166,11 +177,19 @@ pub fn sys_accept(p: &mut Process, a: &Args) -> SysResult {
     sys_accept4(p, &Args([a.u(0), a.u(1), a.u(2), 0, 0, 0]))
 }
 
-/// Implements Linux `connect(2)` for TCP sockets, blocking or not.
+/// Implements Linux `connect(2)`: TCP, blocking or not; UDP sets (or, with
+/// AF_UNSPEC, dissolves) the socket's peer.
 pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
     let f = net_or_notsock(p, a.i(0))?;
-    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2), as_net(&f).v6)?;
     let s = as_net(&f);
+    if s.udp && a.u32(2) >= 2 {
+        let mut family = [0u8; 2];
+        p.mm.copy_in(a.u(1), &mut family)?;
+        if u16::from_le_bytes(family) == libc::AF_UNSPEC as u16 {
+            return s.disconnect().map(|_| 0);
+        }
+    }
+    let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2), s.v6)?;
     match s.connect(addr, port) {
         Err(Errno::EINPROGRESS) if f.flags() & libc::O_NONBLOCK as u32 == 0 => loop {
             super::rw::wait_ready(p, &f, crate::net::POLLOUT)?;
@@ -250,13 +269,17 @@ fn sigpipe(p: &mut Process, r: &Result<u64, Errno>, flags: i32) {
     }
 }
 
-fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32) -> SysResult {
+/// Sends `data` on `fd`; `to` (the address passed, as guest pointer and
+/// length) is the destination of a UDP datagram and ignored by TCP.
+fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32, to: (u64, u32)) -> SysResult {
     if let Some(f) = net_of(p, fd)? {
+        let s = as_net(&f);
+        let to = if s.udp && to.0 != 0 { Some(sockaddr_in(p, to.0, to.1, s.v6)?) } else { None };
         let nonblock = flags & libc::MSG_DONTWAIT != 0 || f.flags() & libc::O_NONBLOCK as u32 != 0;
         let r = if nonblock {
-            as_net(&f).send(data)
+            s.send(data, to)
         } else {
-            super::rw::blocking(p, &f, crate::net::POLLOUT, || as_net(&f).send(data))
+            super::rw::blocking(p, &f, crate::net::POLLOUT, || s.send(data, to))
         }
         .map(|n| n as u64);
         sigpipe(p, &r, flags);
@@ -268,19 +291,23 @@ fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32) -> SysResult {
     r
 }
 
-/// Implements Linux `sendto(2)` on connected sockets (a destination address is refused).
+/// Implements Linux `sendto(2)`: UDP datagrams go to the address given;
+/// socketpair ends refuse one (EISCONN) and TCP ignores it.
 pub fn sys_sendto(p: &mut Process, a: &Args) -> SysResult {
     if a.u(4) != 0 && net_of(p, a.i(0))?.is_none() {
         return Err(Errno::EISCONN);
     }
+    if a.u(2) as usize > crate::net::MAX_DATAGRAM && net_of(p, a.i(0))?.is_some_and(|f| as_net(&f).udp) {
+        return Err(Errno::EMSGSIZE);
+    }
     let len = (a.u(2) as usize).min(MAX_MSG);
     let mut buf = vec![0u8; len];
     p.mm.copy_in(a.u(1), &mut buf)?;
-    send_bytes(p, a.i(0), &buf, a.i(3))
+    send_bytes(p, a.i(0), &buf, a.i(3), (a.u(4), a.u32(5)))
 }
 
 /// Receives from a network socket, waiting unless non-blocking.
-fn net_recv(p: &Process, f: &OpenFile, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
+fn net_recv(p: &Process, f: &OpenFile, buf: &mut [u8], flags: i32) -> Result<Received, Errno> {
     let peek = flags & libc::MSG_PEEK != 0;
     let nonblock = flags & libc::MSG_DONTWAIT != 0 || f.flags() & libc::O_NONBLOCK as u32 != 0;
     if nonblock {
@@ -290,17 +317,20 @@ fn net_recv(p: &Process, f: &OpenFile, buf: &mut [u8], flags: i32) -> Result<usi
     }
 }
 
-/// Implements Linux `recvfrom(2)`; the peer of a socketpair has no address.
+/// Implements Linux `recvfrom(2)`: a UDP datagram's source is its address;
+/// TCP and socketpair ends give none (length 0), as Linux.
 pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
     if let Some(f) = net_of(p, a.i(0))? {
         let len = (a.u(2) as usize).min(MAX_MSG);
         let mut buf = vec![0u8; len];
-        let n = net_recv(p, &f, &mut buf, a.i(3))?;
-        p.mm.copy_out(a.u(1), &buf[..n])?;
-        if let Ok((_, Some(peer))) = as_net(&f).names() {
-            put_sockaddr_in(p, a.u(4), a.u(5), peer, as_net(&f).v6)?;
-        }
-        return Ok(n as u64);
+        let r = net_recv(p, &f, &mut buf, a.i(3))?;
+        p.mm.copy_out(a.u(1), &buf[..r.len])?;
+        match r.from {
+            Some(from) => put_sockaddr_in(p, a.u(4), a.u(5), from, as_net(&f).v6)?,
+            None if a.u(4) != 0 && a.u(5) != 0 => put(p, a.u(5), &0u32.to_le_bytes())?,
+            None => 0,
+        };
+        return Ok(if a.i(3) & libc::MSG_TRUNC != 0 { r.full } else { r.len } as u64);
     }
     let (_f, raw) = host_socket(p, a.i(0))?;
     let len = (a.u(2) as usize).min(MAX_MSG);
@@ -318,6 +348,8 @@ pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
 }
 
 struct MsgHdr {
+    name: u64,
+    namelen: u32,
     iov: u64,
     iovlen: u64,
     controllen: u64,
@@ -327,7 +359,8 @@ fn read_msghdr(p: &Process, ptr: u64) -> Result<MsgHdr, Errno> {
     let mut m = [0u8; 56];
     p.mm.copy_in(ptr, &mut m)?;
     let w = |o: usize| u64::from_le_bytes(m[o..o + 8].try_into().unwrap_or([0; 8]));
-    Ok(MsgHdr { iov: w(16), iovlen: w(24), controllen: w(40) })
+    let namelen = u32::from_le_bytes(m[8..12].try_into().unwrap_or([0; 4]));
+    Ok(MsgHdr { name: w(0), namelen, iov: w(16), iovlen: w(24), controllen: w(40) })
 }
 
 fn read_iov(p: &Process, iov: u64, n: u64) -> Result<Vec<(u64, usize)>, Errno> {
@@ -359,7 +392,7 @@ pub fn sys_sendmsg(p: &mut Process, a: &Args) -> SysResult {
         data.resize(at + take, 0);
         p.mm.copy_in(base, &mut data[at..])?;
     }
-    send_bytes(p, a.i(0), &data, a.i(2))
+    send_bytes(p, a.i(0), &data, a.i(2), (h.name, h.namelen))
 }
 
 /// Implements Linux `recvmsg(2)` without ancillary data.
@@ -368,8 +401,20 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
     let iov = read_iov(p, h.iov, h.iovlen)?;
     let total: usize = iov.iter().map(|(_, l)| *l).sum::<usize>().min(MAX_MSG);
     let mut buf = vec![0u8; total];
+    let mut namelen = 0u32;
     let n = match net_of(p, a.i(0))? {
-        Some(f) => net_recv(p, &f, &mut buf, a.i(2))?,
+        Some(f) => {
+            let r = net_recv(p, &f, &mut buf, a.i(2))?;
+            if let (Some(from), true) = (r.from, h.name != 0) {
+                // put_sockaddr_in reads the room from, and writes the length to, msg_namelen.
+                put_sockaddr_in(p, h.name, a.u(1) + 8, from, as_net(&f).v6)?;
+                let mut len = [0u8; 4];
+                p.mm.copy_in(a.u(1) + 8, &mut len)?;
+                namelen = u32::from_le_bytes(len);
+            }
+            // The whole datagram's length: longer than `total` when it was cut.
+            r.full
+        }
         None => {
             let (_f, raw) = host_socket(p, a.i(0))?;
             let flags = a.i(2) & RECV_FLAGS;
@@ -385,12 +430,12 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
         p.mm.copy_out(base, &buf[off..off + k])?;
         off += k;
     }
-    // msg_namelen = 0, msg_controllen = 0, msg_flags = MSG_TRUNC if cut.
-    put(p, a.u(1) + 8, &0u32.to_le_bytes())?;
+    // msg_namelen, msg_controllen = 0, msg_flags = MSG_TRUNC if cut.
+    put(p, a.u(1) + 8, &namelen.to_le_bytes())?;
     put(p, a.u(1) + 40, &0u64.to_le_bytes())?;
     let mflags: i32 = if n > total { libc::MSG_TRUNC } else { 0 };
     put(p, a.u(1) + 48, &mflags.to_le_bytes())?;
-    Ok(n as u64)
+    Ok(if n > total && a.i(2) & libc::MSG_TRUNC == 0 { total } else { n } as u64)
 }
 
 /// Implements Linux `shutdown(2)`.
@@ -419,14 +464,15 @@ fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
     let s = as_net(f);
     match (level, opt) {
         (libc::SOL_SOCKET, libc::SO_ERROR) => s.take_error(),
-        (libc::SOL_SOCKET, libc::SO_TYPE) => Ok(SOCK_STREAM),
+        (libc::SOL_SOCKET, libc::SO_TYPE) => Ok(if s.udp { SOCK_DGRAM } else { SOCK_STREAM }),
         (libc::SOL_SOCKET, libc::SO_DOMAIN) => Ok(if s.v6 { AF_INET6 } else { AF_INET }),
         (libc::IPPROTO_IPV6, IPV6_V6ONLY) if s.v6 => Ok(0),
-        (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Ok(libc::IPPROTO_TCP),
+        (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Ok(if s.udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP }),
         (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => Ok(s.listening() as i32),
         (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(256 << 10),
         (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_KEEPALIVE) => Ok(0),
-        (libc::IPPROTO_TCP, libc::TCP_NODELAY) => Ok(1),
+        (libc::IPPROTO_TCP, libc::TCP_NODELAY) if !s.udp => Ok(1),
+        (libc::SOL_SOCKET, libc::SO_BROADCAST) if s.udp => Ok(0),
         _ => Err(Errno::ENOPROTOOPT),
     }
 }
@@ -465,7 +511,7 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
         let on = i32::from_le_bytes(v) != 0;
         return match (a.i(1), a.i(2)) {
             (libc::SOL_SOCKET, libc::SO_REUSEADDR) => as_net(&f).set_reuse(on).map(|_| 0),
-            (libc::IPPROTO_TCP, libc::TCP_NODELAY) => as_net(&f).set_nodelay(on).map(|_| 0),
+            (libc::IPPROTO_TCP, libc::TCP_NODELAY) if !as_net(&f).udp => as_net(&f).set_nodelay(on).map(|_| 0),
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE | libc::SO_REUSEPORT | libc::SO_LINGER | libc::SO_SNDBUF)
             | (libc::SOL_SOCKET, libc::SO_RCVBUF) => Ok(0),
             // Dual-stack is all there is: turning V6ONLY off is a no-op, on is refused.
