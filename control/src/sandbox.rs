@@ -84,7 +84,9 @@ pub fn release_control_socket() {
 /// Confines this process to cloud `cloud` (after `prepare`).
 pub fn confine(state: &State, cloud: &str) -> Result<(), String> {
     crate::mounter::bind(cloud)?;
-    let rw = landlock::all(5);
+    // Everything in its own dir but device nodes (mknodat is allowed for
+    // AF_UNIX socket files; a root host must not make a disk's node).
+    let rw = landlock::all(5) & !(landlock::MAKE_CHAR | landlock::MAKE_BLOCK);
     let mut rules: Vec<(&Path, u64)> = SYSTEM_DIRS.iter().map(|d| (Path::new(*d), landlock::READ)).collect();
     let (images, layers) = (state.images(), state.layers());
     rules.push((&images, landlock::READ));
@@ -134,6 +136,7 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_readlink, "std path handling"),
     (libc::SYS_getdents64, "guest directory listing"),
     (libc::SYS_mkdirat, "guest mkdir"),
+    (libc::SYS_mknodat, "the socket file of a guest's named AF_UNIX socket (S_IFSOCK only)"),
     (libc::SYS_mkdir, "machine scratch directories"),
     (libc::SYS_unlinkat, "guest unlink and rmdir"),
     (libc::SYS_unlink, "removing scratch files"),

@@ -139,6 +139,7 @@ pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(),
         match op {
             AtOp::Mkdir => libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t),
             AtOp::Unlink => libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), arg as i32),
+            AtOp::MakeSocket => libc::mknodat(dir.as_raw_fd(), c.as_ptr(), libc::S_IFSOCK | (arg & 0o7777), 0),
         }
     };
     check(r as i64).map(|_| ())
@@ -148,6 +149,8 @@ pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(),
 pub enum AtOp {
     Mkdir,
     Unlink,
+    /// A socket file (mknodat S_IFSOCK) for a named AF_UNIX socket.
+    MakeSocket,
 }
 
 pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
@@ -689,6 +692,8 @@ pub mod landlock {
     pub const READ_DIR: u64 = 1 << 3;
     pub const TRUNCATE: u64 = 1 << 14;
     pub const IOCTL_DEV: u64 = 1 << 15;
+    pub const MAKE_CHAR: u64 = 1 << 6;
+    pub const MAKE_BLOCK: u64 = 1 << 11;
     /// Rights that make sense on a file (not a directory) rule.
     pub const FILE_RIGHTS: u64 = EXECUTE | WRITE_FILE | READ_FILE | TRUNCATE | IOCTL_DEV;
     pub const READ: u64 = EXECUTE | READ_FILE | READ_DIR;

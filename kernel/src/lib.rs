@@ -33,6 +33,7 @@ pub mod signal;
 pub mod stats;
 pub mod syscalls;
 pub mod task;
+pub mod unix;
 pub mod uring;
 pub mod vdso;
 pub mod vfs;

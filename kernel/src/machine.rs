@@ -198,6 +198,8 @@ pub struct Machine {
     cpus: Mutex<Vec<usize>>,
     /// Its place on its cloud's network (none: no AF_INET sockets).
     net: Mutex<Option<Arc<crate::net::MachineNet>>>,
+    /// Its named AF_UNIX sockets.
+    pub unix: Arc<crate::unix::Names>,
     max_pids: usize,
     /// Threads blocked in FUTEX_WAIT, keyed by the physical address of the word.
     futexes: Mutex<Vec<Arc<FutexWaiter>>>,
@@ -226,6 +228,7 @@ impl Machine {
             cpu_done_ns: std::sync::atomic::AtomicU64::new(0),
             cpus: Mutex::new(Vec::new()),
             net: Mutex::new(None),
+            unix: Arc::default(),
             max_pids: max_pids.max(1),
             futexes: Mutex::new(Vec::new()),
             futex_woken: Condvar::new(),

@@ -764,6 +764,10 @@ impl NetSocket {
     pub fn listening(&self) -> bool {
         self.with(|_, k| Ok(matches!(k.kind, Kind::Listen { .. }))).unwrap_or(false)
     }
+
+    pub fn reuse(&self) -> bool {
+        self.with(|_, k| Ok(k.reuse)).unwrap_or(false)
+    }
 }
 
 /// Whether machine `machine` has a route to `to`: its own addresses and

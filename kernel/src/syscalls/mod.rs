@@ -15,6 +15,7 @@ mod socket;
 pub mod table;
 mod time;
 mod timers;
+mod unixsock;
 
 use crate::errno::{Errno, SysResult};
 use crate::task::Process;

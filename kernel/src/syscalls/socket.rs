@@ -6,6 +6,7 @@
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
+use super::unixsock::{self, unix_of};
 use super::{Args, put};
 use crate::errno::{Errno, SysResult};
 use crate::net::{NetSocket, Received};
@@ -34,6 +35,9 @@ const IPV6_V6ONLY: i32 = 26;
 /// are refused.
 pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
     let (domain, ty, proto) = (a.i(0), a.i(1), a.i(2));
+    if domain == AF_UNIX {
+        return unixsock::socket(p, ty, proto);
+    }
     if domain != AF_INET && domain != AF_INET6 {
         return Err(Errno::EAFNOSUPPORT);
     }
@@ -138,6 +142,9 @@ fn net_or_notsock(p: &Process, fd: i32) -> Result<Arc<OpenFile>, Errno> {
 
 /// Implements Linux `bind(2)` for TCP sockets.
 pub fn sys_bind(p: &mut Process, a: &Args) -> SysResult {
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::bind(p, &f, a.u(1), a.u32(2));
+    }
     let f = net_or_notsock(p, a.i(0))?;
     let (addr, port) = sockaddr_in(p, a.u(1), a.u32(2), as_net(&f).v6)?;
     as_net(&f).bind(addr, port).map(|_| 0)
@@ -145,6 +152,9 @@ pub fn sys_bind(p: &mut Process, a: &Args) -> SysResult {
 
 /// Implements Linux `listen(2)`.
 pub fn sys_listen(p: &mut Process, a: &Args) -> SysResult {
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::listen(&f, a.i(1));
+    }
     let f = net_or_notsock(p, a.i(0))?;
     as_net(&f).listen(a.i(1)).map(|_| 0)
 }
@@ -154,6 +164,9 @@ pub fn sys_accept4(p: &mut Process, a: &Args) -> SysResult {
     let flags = a.i(3);
     if flags & !(SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
         return Err(Errno::EINVAL);
+    }
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::accept(p, &f, a.u(1), a.u(2), flags);
     }
     let f = net_or_notsock(p, a.i(0))?;
     if as_net(&f).udp {
@@ -180,6 +193,9 @@ pub fn sys_accept(p: &mut Process, a: &Args) -> SysResult {
 /// Implements Linux `connect(2)`: TCP, blocking or not; UDP sets (or, with
 /// AF_UNSPEC, dissolves) the socket's peer.
 pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::connect(p, &f, a.u(1), a.u32(2));
+    }
     let f = net_or_notsock(p, a.i(0))?;
     let s = as_net(&f);
     if s.udp && a.u32(2) >= 2 {
@@ -244,7 +260,8 @@ pub fn sys_socketpair(p: &mut Process, a: &Args) -> SysResult {
 
 fn host_socket(p: &Process, fd: i32) -> Result<(Arc<OpenFile>, i32), Errno> {
     let f = p.fds.get(fd)?;
-    let raw = f.file.host_fd().map(|h| h.as_raw_fd()).ok_or(Errno::ENOTSOCK)?;
+    let unconnected = if unix_of(p, fd)?.is_some() { Errno::ENOTCONN } else { Errno::ENOTSOCK };
+    let raw = f.file.host_fd().map(|h| h.as_raw_fd()).ok_or(unconnected)?;
     Ok((f, raw))
 }
 
@@ -470,7 +487,8 @@ fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
         (libc::SOL_SOCKET, libc::SO_PROTOCOL) => Ok(if s.udp { libc::IPPROTO_UDP } else { libc::IPPROTO_TCP }),
         (libc::SOL_SOCKET, libc::SO_ACCEPTCONN) => Ok(s.listening() as i32),
         (libc::SOL_SOCKET, libc::SO_SNDBUF | libc::SO_RCVBUF) => Ok(256 << 10),
-        (libc::SOL_SOCKET, libc::SO_REUSEADDR | libc::SO_KEEPALIVE) => Ok(0),
+        (libc::SOL_SOCKET, libc::SO_REUSEADDR) => Ok(s.reuse() as i32),
+        (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => Ok(0),
         (libc::IPPROTO_TCP, libc::TCP_NODELAY) if !s.udp => Ok(1),
         (libc::SOL_SOCKET, libc::SO_BROADCAST) if s.udp => Ok(0),
         _ => Err(Errno::ENOPROTOOPT),
@@ -479,8 +497,10 @@ fn net_option(f: &OpenFile, level: i32, opt: i32) -> Result<i32, Errno> {
 
 /// Implements Linux `getsockopt(2)` for the common SOL_SOCKET integer options.
 pub fn sys_getsockopt(p: &mut Process, a: &Args) -> SysResult {
+    let unix = unix_of(p, a.i(0))?.and_then(|f| unixsock::option(&f, a.i(1), a.i(2)));
     let v = match net_of(p, a.i(0))? {
         Some(f) => net_option(&f, a.i(1), a.i(2))?,
+        None if unix.is_some() => unix.unwrap_or(Err(Errno::ENOPROTOOPT))?,
         None => {
             let (_f, raw) = host_socket(p, a.i(0))?;
             if !int_option(a.i(1), a.i(2)) {
@@ -540,6 +560,9 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
 /// getsockname: a TCP socket's local address; socketpair ends are unnamed
 /// AF_UNIX sockets.
 pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::names(p, &f, a, false);
+    }
     if let Some(f) = net_of(p, a.i(0))? {
         let (local, _) = as_net(&f).names()?;
         return put_sockaddr_in(p, a.u(1), a.u(2), local, as_net(&f).v6);
@@ -549,6 +572,9 @@ pub fn sys_getsockname(p: &mut Process, a: &Args) -> SysResult {
 
 /// getpeername: a connected TCP socket's peer (ENOTCONN otherwise).
 pub fn sys_getpeername(p: &mut Process, a: &Args) -> SysResult {
+    if let Some(f) = unix_of(p, a.i(0))? {
+        return unixsock::names(p, &f, a, true);
+    }
     if let Some(f) = net_of(p, a.i(0))? {
         let (_, peer) = as_net(&f).names()?;
         return put_sockaddr_in(p, a.u(1), a.u(2), peer.ok_or(Errno::ENOTCONN)?, as_net(&f).v6);

@@ -251,6 +251,14 @@ impl Vfs {
         }
     }
 
+    /// Makes the socket file a named AF_UNIX socket is bound to (EADDRINUSE
+    /// when the name exists).
+    pub fn make_socket(&self, abs: &str, mode: u32) -> Result<(), Errno> {
+        self.must_not_exist(abs).map_err(|e| if e == Errno::EEXIST { Errno::EADDRINUSE } else { e })?;
+        let (dir, name) = self.host_parent(abs)?;
+        host::at_op(host::AtOp::MakeSocket, dir.as_fd(), name.as_bytes(), mode & 0o7777)
+    }
+
     pub fn mkdir(&self, abs: &str, mode: u32) -> Result<(), Errno> {
         self.must_not_exist(abs)?;
         let (dir, name) = self.host_parent(abs)?;
