@@ -230,8 +230,8 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         // The host root is read-only: the machine's own copies are mounted over
         // the files the root has (a root without them keeps not having them).
         for (path, text) in crate::rootfs::etc_files(&spec.hostname) {
-            // With a network, /etc/hosts is generated (below).
-            if path == "hosts" && spec.net.is_some() {
+            // With a network, /etc/hosts and /etc/resolv.conf are generated (below).
+            if (path == "hosts" || path == "resolv.conf") && spec.net.is_some() {
                 continue;
             }
             if spec.root.join("etc").join(path).symlink_metadata().is_ok() {
@@ -248,6 +248,12 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
     if let (Some(net), true) = (&spec.net, has_etc) {
         let (net, hostname) = (net.clone(), spec.hostname.clone());
         vfs.mount("/etc/hosts", Fs::Generated(Arc::new(move || net.hosts_file(&hostname))));
+        // The cloud's DNS server (at the gateway) resolves NAME.internal too.
+        let dns = spec.net.clone();
+        vfs.mount(
+            "/etc/resolv.conf",
+            Fs::Generated(Arc::new(move || dns.as_ref().map(|n| n.resolv_conf()).unwrap_or_default())),
+        );
     }
     let specs = spec.volumes.iter().map(|v| parse_volume(v)).collect::<Result<Vec<_>, _>>().map_err(fail)?;
     let mut attached = Vec::new();

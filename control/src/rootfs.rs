@@ -106,7 +106,7 @@ impl LayeredRoot {
                 "hosts",
                 format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n"),
             ),
-            ("resolv.conf", "# written by wisp: machines have no network yet\nsearch internal\n".to_string()),
+            ("resolv.conf", "# written by wisp: a machine off any network has no DNS\nsearch internal\n".to_string()),
         ];
         for (f, text) in files {
             let p = etc.join(f);
@@ -125,7 +125,7 @@ pub fn etc_files(hostname: &str) -> [(&'static str, String); 3] {
     [
         ("hostname", format!("{hostname}\n")),
         ("hosts", format!("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t{hostname}\n")),
-        ("resolv.conf", "# written by wisp: machines have no network yet\nsearch internal\n".to_string()),
+        ("resolv.conf", "# written by wisp: a machine off any network has no DNS\nsearch internal\n".to_string()),
     ]
 }
 

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
+use wisp_netstack::dns::Lookup;
 use wisp_netstack::smoltcp::iface::SocketHandle;
 use wisp_netstack::smoltcp::socket::{tcp, udp};
 use wisp_netstack::smoltcp::time::Instant;
@@ -78,8 +79,13 @@ struct NetState {
     next_port: BTreeMap<u32, u16>,
     /// Connections whose guest socket is closed, kept until TCP is done.
     orphans: Vec<(u32, SocketHandle)>,
-    /// Machine names and addresses, for /etc/hosts.
+    /// Machine names and addresses, for /etc/hosts and DNS.
     names: BTreeMap<u32, (String, Ipv4Address)>,
+    /// The gateway's stack and its DNS socket (port 53).
+    gateway: Stack,
+    dns: SocketHandle,
+    /// Services of the cloud: name -> machine name.
+    services: BTreeMap<String, String>,
     start: std::time::Instant,
     stopped: bool,
 }
@@ -106,6 +112,10 @@ impl CloudNet {
     /// A network on `subnet` with its driver thread (which ends with it).
     pub fn new(subnet: Ipv4Cidr) -> Result<Arc<CloudNet>, String> {
         let network = Network::new(subnet).map_err(|e| e.to_string())?;
+        let start = std::time::Instant::now();
+        let mut gateway = Stack::new(network.attach_gateway().map_err(|e| e.to_string())?, Instant::from_micros(0));
+        let dns = gateway.udp_socket(UDP_PACKETS, UDP_BUF);
+        gateway.udp(dns).bind(53).map_err(|e| format!("DNS socket: {e:?}"))?;
         let net = Arc::new(CloudNet {
             state: Mutex::new(NetState {
                 network,
@@ -116,7 +126,10 @@ impl CloudNet {
                 next_port: BTreeMap::new(),
                 orphans: Vec::new(),
                 names: BTreeMap::new(),
-                start: std::time::Instant::now(),
+                gateway,
+                dns,
+                services: BTreeMap::new(),
+                start,
                 stopped: false,
             }),
             kick: Condvar::new(),
@@ -158,6 +171,18 @@ impl CloudNet {
             out.push_str(&format!("{addr}\t{name}.internal {name}\n"));
         }
         out.into_bytes()
+    }
+
+    /// /etc/resolv.conf: the cloud's DNS server at the gateway.
+    pub fn resolv_conf(&self) -> Vec<u8> {
+        let s = self.lock();
+        format!("nameserver {}\nsearch internal\noptions ndots:1\n", s.network.gateway()).into_bytes()
+    }
+
+    /// Names the cloud's services (name, machine) for DNS: SERVICE.internal
+    /// is the address of its machine.
+    pub fn set_services(&self, services: Vec<(String, String)>) {
+        self.lock().services = services.into_iter().collect();
     }
 
     /// Opens a TCP (or, with `udp`, a UDP) socket for machine `machine`;
@@ -240,11 +265,12 @@ fn drive(weak: Weak<CloudNet>) {
 fn step(s: &mut NetState) {
     let t = now(s);
     for _ in 0..64 {
-        let mut moved = false;
+        let mut moved = s.gateway.poll(t);
         for st in s.stacks.values_mut() {
             moved |= st.poll(t);
         }
-        if !moved && !s.stacks.values().any(|st| st.pending()) {
+        moved |= serve_dns(s);
+        if !moved && !s.gateway.pending() && !s.stacks.values().any(|st| st.pending()) {
             break;
         }
     }
@@ -264,6 +290,36 @@ fn step(s: &mut NetState) {
             k.last = r;
             let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
         }
+    }
+}
+
+/// Answers the DNS queries waiting at the gateway; true if it sent any.
+fn serve_dns(s: &mut NetState) -> bool {
+    let mut sent = false;
+    for _ in 0..UDP_PACKETS {
+        let (query, from) = match s.gateway.udp(s.dns).recv() {
+            Ok((q, meta)) => (q.to_vec(), meta.endpoint),
+            Err(_) => break,
+        };
+        let Some(reply) = wisp_netstack::dns::answer(&query, &|name| lookup(s, name)) else { continue };
+        let dns = s.dns;
+        // A full send queue drops the answer; the resolver asks again.
+        sent |= s.gateway.udp(dns).send_slice(&reply, from).is_ok();
+    }
+    sent
+}
+
+/// What the cloud's DNS says of `name` (lowercase, no final dot).
+fn lookup(s: &NetState, name: &str) -> Lookup {
+    let Some(rest) = name.strip_suffix(".internal") else {
+        return if name == "internal" { Lookup::NoSuchName } else { Lookup::NotOurs };
+    };
+    let machine = |m: &str| s.names.values().find(|(n, _)| n == m).map(|(_, a)| *a);
+    let found =
+        if rest.contains('.') { None } else { machine(rest).or_else(|| s.services.get(rest).and_then(|m| machine(m))) };
+    match found {
+        Some(a) => Lookup::Found(vec![a]),
+        None => Lookup::NoSuchName,
     }
 }
 

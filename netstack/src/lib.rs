@@ -17,6 +17,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use smoltcp;
+
+pub mod dns;
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
 use smoltcp::phy::{Device, DeviceCapabilities, Medium};
 use smoltcp::socket::{tcp, udp};
@@ -108,6 +110,20 @@ impl Network {
     pub fn gateway(&self) -> Ipv4Address {
         let s = self.lock();
         Ipv4Address::from_bits(s.subnet.network().address().to_bits() + 1)
+    }
+
+    /// Attaches the gateway's NIC (the subnet's first address), where the
+    /// cloud's DNS server answers.
+    pub fn attach_gateway(&self) -> Result<Nic, NetError> {
+        let addr = self.gateway();
+        let mut s = self.lock();
+        match s.ports.entry(addr) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(Port { queue: VecDeque::new() });
+                Ok(Nic { addr, net: self.clone() })
+            }
+            std::collections::hash_map::Entry::Occupied(_) => Err(NetError::SubnetFull),
+        }
     }
 
     /// Attaches a new NIC with the next free address.
