@@ -120,6 +120,50 @@ pub enum TokenCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+pub enum ServiceCommand {
+    /// Give MACHINE's PORT the name NAME (NAME.internal in the cloud).
+    Expose {
+        name: String,
+        #[arg(long)]
+        machine: String,
+        #[arg(long)]
+        port: u16,
+        /// Also forward 127.0.0.1:HOST_PORT on the host to it.
+        #[arg(long, value_name = "HOST_PORT")]
+        host_port: Option<u16>,
+    },
+    Ls,
+    Rm {
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum GrantCommand {
+    /// Let cloud CLOUD reach SERVICE (as SERVICE.THIS_CLOUD.clouds.internal).
+    Create {
+        service: String,
+        /// The cloud to grant it to.
+        #[arg(long = "to", value_name = "CLOUD")]
+        grantee: String,
+    },
+    Ls,
+    /// Revoke a grant: the grantee's open connections are cut.
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EgressCommand {
+    /// Replace the allowlist with these HOST:PORT entries (PORT `*`: any); none turns egress off.
+    Set {
+        allow: Vec<String>,
+    },
+    Show,
+}
+
 /// Gets body pieces of a streamed answer; false stops reading.
 type Sink<'a> = &'a mut dyn FnMut(&[u8]) -> bool;
 
@@ -448,6 +492,56 @@ pub fn token(conn: &Conn, cmd: TokenCommand) -> i32 {
                 println!("{id}");
             }
         }
+        Ok(0)
+    })())
+}
+
+pub fn service(conn: &Conn, cmd: ServiceCommand) -> i32 {
+    finish((|| {
+        let c = conn.cloud()?;
+        let path = format!("/v1/clouds/{c}/services");
+        match cmd {
+            ServiceCommand::Expose { name, machine, port, host_port } => {
+                let body = json!({"name": name, "machine": machine, "port": port, "host_port": host_port});
+                print_json(&conn.json("POST", &path, Some(body))?);
+            }
+            ServiceCommand::Ls => print_json(&conn.json("GET", &path, None)?),
+            ServiceCommand::Rm { name } => {
+                conn.json("DELETE", &format!("{path}/{name}"), None)?;
+                println!("{name}");
+            }
+        }
+        Ok(0)
+    })())
+}
+
+pub fn grant(conn: &Conn, cmd: GrantCommand) -> i32 {
+    finish((|| {
+        let c = conn.cloud()?;
+        let path = format!("/v1/clouds/{c}/grants");
+        match cmd {
+            GrantCommand::Create { service, grantee } => {
+                print_json(&conn.json("POST", &path, Some(json!({"service": service, "cloud": grantee})))?);
+            }
+            GrantCommand::Ls => print_json(&conn.json("GET", &path, None)?),
+            GrantCommand::Revoke { id } => {
+                conn.json("DELETE", &format!("{path}/{id}"), None)?;
+                println!("{id}");
+            }
+        }
+        Ok(0)
+    })())
+}
+
+pub fn egress(conn: &Conn, cmd: EgressCommand) -> i32 {
+    finish((|| {
+        let c = conn.cloud()?;
+        let path = format!("/v1/clouds/{c}/egress");
+        let v = match cmd {
+            EgressCommand::Set { allow } => conn.json("PUT", &path, Some(json!({ "allow": allow })))?,
+            EgressCommand::Show => conn.json("GET", &path, None)?,
+        };
+        print_json(&v);
         Ok(0)
     })())
 }

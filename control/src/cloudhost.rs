@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use clap::Args;
 
 use crate::machine::{Spawner, Spec, boot};
-use crate::proto::{Envelope, MachineSpec, MachineUsage, Message, ReplyBody, Request};
+use crate::proto::{Envelope, MachineSpec, MachineUsage, Message, NetConfig, ReplyBody, Request, Target};
 use crate::state::State;
 
 #[derive(Args, Debug)]
@@ -44,30 +44,59 @@ struct Running {
 }
 
 struct Host {
-    out: Mutex<UnixStream>,
+    out: Arc<Mutex<UnixStream>>,
+    /// Our end of the descriptor channel (see proto::send_tagged).
+    chan: OwnedFd,
     state: State,
     machines: Mutex<HashMap<String, Arc<Running>>>,
-    /// The cloud's network, made with its first machine.
+    /// The cloud's network, made with its first machine (or its settings).
     net: Mutex<Option<Arc<wisp_kernel::net::CloudNet>>>,
+    netcfg: Mutex<NetConfig>,
+}
+
+/// Sends one message to the daemon; if it is gone, so is every machine.
+fn send_to(out: &Mutex<UnixStream>, msg: &Message) {
+    let mut out = out.lock().unwrap_or_else(|e| e.into_inner());
+    if crate::proto::send(&mut *out, msg).is_err() {
+        std::process::exit(0);
+    }
+}
+
+/// Applies the daemon's network settings to the cloud's network.
+fn apply(net: &wisp_kernel::net::CloudNet, cfg: &NetConfig) {
+    use wisp_kernel::net::Import;
+    net.set_services(cfg.services.clone());
+    let imports = cfg.imports.iter().map(|(c, s, p)| Import { cloud: c.clone(), service: s.clone(), port: *p });
+    net.set_imports(imports.collect());
+    let egress = cfg.egress.iter().filter_map(|(a, p)| Some((a.parse::<std::net::Ipv4Addr>().ok()?, *p)));
+    net.set_egress(egress.collect());
 }
 
 impl Host {
     fn net(&self) -> Result<Arc<wisp_kernel::net::CloudNet>, String> {
+        use wisp_kernel::net::DialTarget;
         let mut net = self.net.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(n) = &*net {
             return Ok(n.clone());
         }
         let n = wisp_kernel::net::CloudNet::new(crate::machine::default_subnet())?;
+        let out = self.out.clone();
+        n.set_dialer(Arc::new(move |dial, machine: &str, target: &DialTarget| {
+            let target = match target {
+                DialTarget::Service { cloud, service, port } => {
+                    Target::Service { cloud: cloud.clone(), service: service.clone(), port: *port }
+                }
+                DialTarget::Egress { addr, port } => Target::Egress { addr: addr.to_string(), port: *port },
+            };
+            send_to(&out, &Message::Dial { dial, machine: machine.to_string(), target });
+        }));
+        apply(&n, &self.netcfg.lock().unwrap_or_else(|e| e.into_inner()));
         *net = Some(n.clone());
         Ok(n)
     }
 
     fn send(&self, msg: &Message) {
-        let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        if crate::proto::send(&mut *out, msg).is_err() {
-            // The daemon is gone: so is every machine.
-            std::process::exit(0);
-        }
+        send_to(&self.out, msg);
     }
 
     fn reply(&self, id: u64, result: Result<ReplyBody, String>) {
@@ -107,6 +136,16 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
     let mut input = match sock.try_clone() {
         Ok(s) => s,
         Err(e) => return fail(format!("control socket: {e}")),
+    };
+    // The descriptor channel goes to the daemon first of all.
+    let chan = match wisp_kernel::host::socketpair(libc::SOCK_SEQPACKET) {
+        Ok((ours, theirs)) => {
+            match wisp_kernel::host::send_fd(std::os::fd::AsFd::as_fd(&sock), b"F", std::os::fd::AsFd::as_fd(&theirs)) {
+                Ok(()) => ours,
+                Err(e) => return fail(format!("control socket: {e}")),
+            }
+        }
+        Err(e) => return fail(format!("descriptor channel: {e}")),
     };
     let cloud = match &args.cloud {
         Some(c) => c.clone(),
@@ -178,8 +217,14 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
     if let Err(e) = wisp_vmm::sys::install_kick_handler() {
         return fail(e.to_string());
     }
-    let host =
-        Arc::new(Host { out: Mutex::new(sock), state, machines: Mutex::new(HashMap::new()), net: Mutex::new(None) });
+    let host = Arc::new(Host {
+        out: Arc::new(Mutex::new(sock)),
+        chan,
+        state,
+        machines: Mutex::new(HashMap::new()),
+        net: Mutex::new(None),
+        netcfg: Mutex::new(NetConfig::default()),
+    });
     loop {
         let env: Envelope = match crate::proto::recv(&mut input) {
             Ok(Some(e)) => e,
@@ -230,6 +275,37 @@ fn handle(host: &Arc<Host>, id: u64, req: Request) {
             let rows = machines.iter().map(|(n, r)| Host::usage_of(n, r)).collect();
             drop(machines);
             host.reply(id, Ok(ReplyBody::Usage { machines: rows }));
+        }
+        Request::Network(cfg) => {
+            let net = host.net.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if let Some(n) = net {
+                apply(&n, &cfg);
+            }
+            *host.netcfg.lock().unwrap_or_else(|e| e.into_inner()) = cfg;
+            host.reply(id, Ok(ReplyBody::Done));
+        }
+        Request::Incoming { machine, port, peer, tag } => {
+            let fd = match crate::proto::recv_tagged(std::os::fd::AsFd::as_fd(&host.chan), tag) {
+                Ok(fd) => fd,
+                Err(e) => return host.reply(id, Err(e)),
+            };
+            let peer_addr = peer.0.parse::<std::net::Ipv4Addr>().unwrap_or(std::net::Ipv4Addr::UNSPECIFIED);
+            let r = host.net().and_then(|n| {
+                n.incoming(&machine, port, fd, (peer_addr, peer.1))
+                    .map_err(|e| format!("machine {machine} port {port}: {e}"))
+            });
+            host.reply(id, r.map(|_| ReplyBody::Done));
+        }
+        Request::Dialed { dial, result } => {
+            let result = match result {
+                Ok(tag) => crate::proto::recv_tagged(std::os::fd::AsFd::as_fd(&host.chan), tag)
+                    .map_err(|_| wisp_kernel::Errno::ECONNREFUSED),
+                Err(errno) => Err(wisp_kernel::Errno(errno)),
+            };
+            if let Ok(n) = host.net() {
+                n.dial_done(dial, result);
+            }
+            host.reply(id, Ok(ReplyBody::Done));
         }
         Request::Forget { machine } => {
             let mut machines = host.machines.lock().unwrap_or_else(|e| e.into_inner());

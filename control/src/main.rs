@@ -80,6 +80,27 @@ enum Command {
         #[command(subcommand)]
         command: client::TokenCommand,
     },
+    /// Services: names for machines' ports, optionally forwarded from a host loopback port.
+    Service {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::ServiceCommand,
+    },
+    /// Grants: a cloud's service exported to another cloud.
+    Grant {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::GrantCommand,
+    },
+    /// The cloud's egress allowlist (off by default).
+    Egress {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::EgressCommand,
+    },
     /// Metered use of a cloud and what it costs.
     Usage {
         #[command(flatten)]
@@ -112,6 +133,9 @@ fn main() {
         Command::Exec { conn, stdin, machine, command } => client::exec(&conn, &machine, command, stdin),
         Command::File { conn, command } => client::file(&conn, command),
         Command::Token { conn, command } => client::token(&conn, command),
+        Command::Service { conn, command } => client::service(&conn, command),
+        Command::Grant { conn, command } => client::grant(&conn, command),
+        Command::Egress { conn, command } => client::egress(&conn, command),
         Command::Usage { conn, json } => client::usage(&conn, json),
         Command::Events { conn, follow } => client::events(&conn, follow),
         Command::CloudHost(args) => cloudhost::main(cli.state.as_deref(), args),

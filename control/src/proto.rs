@@ -76,6 +76,41 @@ pub enum Request {
     Forget {
         machine: String,
     },
+    /// The cloud's network settings, whole (replacing the last ones).
+    Network(NetConfig),
+    /// A connection from outside the cloud for `machine`'s listener on
+    /// `port`: the host socket comes on the descriptor channel with `tag`.
+    Incoming {
+        machine: String,
+        port: u16,
+        /// The peer as the guest sees it (IPv4 address and port).
+        peer: (String, u16),
+        tag: u64,
+    },
+    /// The answer to the host's `Dial`: on success the connection comes on
+    /// the descriptor channel with `tag`; else the errno for the guest.
+    Dialed {
+        dial: u64,
+        result: Result<u64, i32>,
+    },
+}
+
+/// A cloud's network settings.
+#[derive(Serialize, Deserialize, Debug, Clone, Default, PartialEq)]
+pub struct NetConfig {
+    /// Services of the cloud: (name, machine).
+    pub services: Vec<(String, String)>,
+    /// Other clouds' services granted to this one: (cloud, service, port).
+    pub imports: Vec<(String, String, u16)>,
+    /// The egress allowlist: (IPv4 address, port; 0 for any).
+    pub egress: Vec<(String, u16)>,
+}
+
+/// Where a guest asks to connect out of its cloud's network.
+#[derive(Serialize, Deserialize, Debug, Clone)]
+pub enum Target {
+    Service { cloud: String, service: String, port: u16 },
+    Egress { addr: String, port: u16 },
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]
@@ -125,6 +160,40 @@ pub enum Message {
         status: i32,
         usage: MachineUsage,
     },
+    /// A guest of `machine` connects out of the cloud's network: the daemon
+    /// answers with `Request::Dialed { dial }`.
+    Dial {
+        dial: u64,
+        machine: String,
+        target: Target,
+    },
+}
+
+/// The descriptor channel: a SOCK_SEQPACKET socketpair the host makes at
+/// start and hands to the daemon (on its control socket, one byte with the
+/// descriptor attached). Each datagram on it is a tag (u64, little endian)
+/// with one descriptor attached, sent just before the request that names
+/// the tag.
+pub fn send_tagged(chan: std::os::fd::BorrowedFd<'_>, tag: u64, fd: std::os::fd::BorrowedFd<'_>) -> Result<(), String> {
+    wisp_kernel::host::send_fd(chan, &tag.to_le_bytes(), fd).map_err(|e| format!("descriptor channel: {e}"))
+}
+
+/// Takes the descriptor tagged `tag` off the channel (descriptors with
+/// other tags, which a well-behaved sender never puts first, are closed).
+pub fn recv_tagged(chan: std::os::fd::BorrowedFd<'_>, tag: u64) -> Result<std::os::fd::OwnedFd, String> {
+    for _ in 0..64 {
+        let mut b = [0u8; 8];
+        let (n, fd) = wisp_kernel::host::recv_fd(chan, &mut b).map_err(|e| format!("descriptor channel: {e}"))?;
+        if n == 0 && fd.is_none() {
+            return Err("descriptor channel closed".into());
+        }
+        if let (8, Some(fd)) = (n, fd)
+            && u64::from_le_bytes(b) == tag
+        {
+            return Ok(fd);
+        }
+    }
+    Err(format!("descriptor {tag} never came"))
 }
 
 /// Writes one frame.

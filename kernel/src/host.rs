@@ -556,6 +556,84 @@ pub fn recv(fd: i32, buf: &mut [u8], flags: i32) -> Result<usize, Errno> {
     check(r as i64).map(|n| n as usize)
 }
 
+/// Sends `data` with descriptor `fd` attached (SCM_RIGHTS) on Unix socket `sock`.
+pub fn send_fd(sock: BorrowedFd<'_>, data: &[u8], fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: CMSG_SPACE of a constant is pure arithmetic.
+    let space = unsafe { libc::CMSG_SPACE(std::mem::size_of::<i32>() as u32) } as usize;
+    let mut control = vec![0u8; space];
+    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: an all-zero msghdr is a valid empty one; the fields set below
+    // point at `iov` and `control`, which outlive the sendmsg call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    // SAFETY: `control` has room for one cmsg carrying one int (CMSG_SPACE),
+    // so CMSG_FIRSTHDR is non-null and CMSG_DATA has room for the fd.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(&msg);
+        (*c).cmsg_level = libc::SOL_SOCKET;
+        (*c).cmsg_type = libc::SCM_RIGHTS;
+        (*c).cmsg_len = libc::CMSG_LEN(std::mem::size_of::<i32>() as u32) as usize;
+        std::ptr::copy_nonoverlapping((&raw as *const i32).cast::<u8>(), libc::CMSG_DATA(c), 4);
+    }
+    loop {
+        // SAFETY: `msg` is fully initialised and its buffers are live.
+        let r = unsafe { libc::sendmsg(sock.as_raw_fd(), &msg, libc::MSG_NOSIGNAL) };
+        match check(r as i64) {
+            Err(Errno::EINTR) => continue,
+            r => return r.map(|_| ()),
+        }
+    }
+}
+
+/// Receives into `buf` on Unix socket `sock`, with the descriptor attached
+/// (SCM_RIGHTS), if any: (bytes, descriptor). Extra descriptors are closed.
+pub fn recv_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<OwnedFd>), Errno> {
+    const MAX_FDS: usize = 4;
+    // SAFETY: CMSG_SPACE of a constant is pure arithmetic.
+    let space = unsafe { libc::CMSG_SPACE((MAX_FDS * std::mem::size_of::<i32>()) as u32) } as usize;
+    let mut control = vec![0u8; space];
+    let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+    // SAFETY: as in send_fd; the buffers outlive the call.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = space;
+    let n = loop {
+        // SAFETY: `msg` points at live buffers of the sizes it states.
+        let r = unsafe { libc::recvmsg(sock.as_raw_fd(), &mut msg, libc::MSG_CMSG_CLOEXEC) };
+        match check(r as i64) {
+            Err(Errno::EINTR) => continue,
+            r => break r? as usize,
+        }
+    };
+    let mut got = None;
+    // SAFETY: the kernel filled `control` up to msg_controllen; the CMSG
+    // macros walk it within those bounds, and SCM_RIGHTS data is ints.
+    unsafe {
+        let mut c = libc::CMSG_FIRSTHDR(&msg);
+        while !c.is_null() {
+            if (*c).cmsg_level == libc::SOL_SOCKET && (*c).cmsg_type == libc::SCM_RIGHTS {
+                let count = ((*c).cmsg_len as usize - libc::CMSG_LEN(0) as usize) / 4;
+                for i in 0..count {
+                    let mut fd = 0i32;
+                    std::ptr::copy_nonoverlapping(libc::CMSG_DATA(c).add(i * 4), (&mut fd as *mut i32).cast::<u8>(), 4);
+                    let owned = OwnedFd::from_raw_fd(fd);
+                    if got.is_none() {
+                        got = Some(owned);
+                    }
+                }
+            }
+            c = libc::CMSG_NXTHDR(&msg, c);
+        }
+    }
+    Ok((n, got))
+}
+
 pub fn shutdown(fd: i32, how: i32) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
     let r = unsafe { libc::shutdown(fd, how) };

@@ -8,7 +8,7 @@
 //! blocking calls wait on host descriptors as they do for every other file.
 //! A waiter recomputes readiness after waking (wakes may be spurious).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 
@@ -44,13 +44,43 @@ const UDP_BUF: usize = 256 << 10;
 enum Kind {
     /// Made by socket(), maybe bound.
     Fresh,
-    /// listen(): smoltcp sockets in LISTEN (one per pending connection).
-    Listen { handles: Vec<SocketHandle> },
+    /// listen(): smoltcp sockets in LISTEN (one per pending connection),
+    /// and connections handed in from outside the cloud's network.
+    Listen { handles: Vec<SocketHandle>, outside: VecDeque<(OwnedFd, Endpoint)> },
     /// A connection (connect or accept).
     Stream { handle: SocketHandle, connecting: bool },
     /// A bound UDP socket.
     Dgram { handle: SocketHandle },
+    /// A connection that leaves the cloud's network (a granted service of
+    /// another cloud, egress, ingress from the host): a host stream socket
+    /// the daemon handed over. `fd` is None while the daemon dials.
+    Outside { fd: Option<Arc<OwnedFd>>, dial: u64, peer: Endpoint, connecting: bool },
 }
+
+/// Where a connection out of the cloud's network goes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DialTarget {
+    /// Service `service` of cloud `cloud`, granted to this cloud.
+    Service { cloud: String, service: String, port: u16 },
+    /// A host:port on the egress allowlist.
+    Egress { addr: Ipv4Address, port: u16 },
+}
+
+/// Asks the daemon for a connection: (dial id, machine name, target). The
+/// answer comes back through `CloudNet::dial_done`.
+pub type Dialer = Arc<dyn Fn(u64, &str, &DialTarget) + Send + Sync>;
+
+/// Another cloud's service this cloud may reach: SERVICE.CLOUD.clouds.internal.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub cloud: String,
+    pub service: String,
+    pub port: u16,
+}
+
+/// Imported services get addresses from here (outside any cloud subnet the
+/// daemon hands out).
+pub const IMPORTS: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(100, 127, 0, 0), 16);
 
 struct Sock {
     machine: u32,
@@ -86,6 +116,14 @@ struct NetState {
     dns: SocketHandle,
     /// Services of the cloud: name -> machine name.
     services: BTreeMap<String, String>,
+    /// Granted imports by DNS name, with their addresses.
+    imports: BTreeMap<String, (Ipv4Address, Import)>,
+    /// Egress allowlist (address, port; port 0: any).
+    egress: Vec<(Ipv4Address, u16)>,
+    dialer: Option<Dialer>,
+    next_dial: u64,
+    /// Host sockets of outside connections, watched for readiness.
+    poller: Arc<OwnedFd>,
     start: std::time::Instant,
     stopped: bool,
 }
@@ -116,6 +154,10 @@ impl CloudNet {
         let mut gateway = Stack::new(network.attach_gateway().map_err(|e| e.to_string())?, Instant::from_micros(0));
         let dns = gateway.udp_socket(UDP_PACKETS, UDP_BUF);
         gateway.udp(dns).bind(53).map_err(|e| format!("DNS socket: {e:?}"))?;
+        if subnet.contains_subnet(&IMPORTS) || IMPORTS.contains_subnet(&subnet) {
+            return Err(format!("subnet {subnet} overlaps the imports range {IMPORTS}"));
+        }
+        let poller = Arc::new(crate::host::epoll_create().map_err(|e| format!("epoll: {e}"))?);
         let net = Arc::new(CloudNet {
             state: Mutex::new(NetState {
                 network,
@@ -129,6 +171,11 @@ impl CloudNet {
                 gateway,
                 dns,
                 services: BTreeMap::new(),
+                imports: BTreeMap::new(),
+                egress: Vec::new(),
+                dialer: None,
+                next_dial: 1,
+                poller: poller.clone(),
                 start,
                 stopped: false,
             }),
@@ -139,7 +186,91 @@ impl CloudNet {
             .name("net-driver".into())
             .spawn(move || drive(weak))
             .map_err(|e| format!("cannot start the network driver: {e}"))?;
+        let weak = Arc::downgrade(&net);
+        std::thread::Builder::new()
+            .name("net-outside".into())
+            .spawn(move || watch_outside(weak, poller))
+            .map_err(|e| format!("cannot start the network driver: {e}"))?;
         Ok(net)
+    }
+
+    /// Lets guests connect out of the cloud's network through `dialer`.
+    pub fn set_dialer(&self, dialer: Dialer) {
+        self.lock().dialer = Some(dialer);
+    }
+
+    /// The services of other clouds granted to this one; each gets an
+    /// address in IMPORTS (kept while it stays granted).
+    pub fn set_imports(&self, imports: Vec<Import>) {
+        let mut s = self.lock();
+        let mut next: BTreeMap<String, (Ipv4Address, Import)> = BTreeMap::new();
+        for i in imports {
+            let name = format!("{}.{}.clouds.internal", i.service, i.cloud).to_ascii_lowercase();
+            let addr = match s.imports.get(&name) {
+                Some((a, _)) => *a,
+                None => {
+                    let base = IMPORTS.network().address().to_bits();
+                    let used =
+                        |a: &Ipv4Address| s.imports.values().any(|(b, _)| b == a) || next.values().any(|(b, _)| b == a);
+                    match (2..0xfffe).map(|h| Ipv4Address::from_bits(base + h)).find(|a| !used(a)) {
+                        Some(a) => a,
+                        None => continue,
+                    }
+                }
+            };
+            next.insert(name, (addr, i));
+        }
+        s.imports = next;
+    }
+
+    /// The egress allowlist: (address, port) pairs; port 0 allows any port.
+    pub fn set_egress(&self, allow: Vec<(Ipv4Address, u16)>) {
+        self.lock().egress = allow;
+    }
+
+    /// The daemon's answer to dial `dial`: the connection, or why not.
+    pub fn dial_done(&self, dial: u64, result: Result<OwnedFd, Errno>) {
+        let mut s = self.lock();
+        let poller = s.poller.clone();
+        let Some((id, k)) =
+            s.socks.iter_mut().find(|(_, k)| matches!(k.kind, Kind::Outside { dial: d, fd: None, .. } if d == dial))
+        else {
+            return;
+        };
+        match result.and_then(|fd| watch(&poller, fd, *id)) {
+            Ok(fd) => {
+                if let Kind::Outside { fd: slot, .. } = &mut k.kind {
+                    *slot = Some(fd);
+                }
+            }
+            Err(e) => k.error = Some(e),
+        }
+        let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+    }
+
+    /// Hands a connection from outside the cloud's network (ingress, or a
+    /// grantee's) to machine `machine`'s listener on `port`; ECONNREFUSED
+    /// when nothing listens there.
+    pub fn incoming(&self, machine: &str, port: u16, fd: OwnedFd, peer: Endpoint) -> Result<(), Errno> {
+        let mut s = self.lock();
+        let id = s.names.iter().find(|(_, (n, _))| n == machine).map(|(i, _)| *i).ok_or(Errno::ECONNREFUSED)?;
+        let k = s
+            .socks
+            .values_mut()
+            .find(|k| {
+                k.machine == id
+                    && !k.udp
+                    && matches!(k.kind, Kind::Listen { .. })
+                    && k.local.is_some_and(|(_, p)| p == port)
+            })
+            .ok_or(Errno::ECONNREFUSED)?;
+        let Kind::Listen { outside, .. } = &mut k.kind else { return Err(Errno::ECONNREFUSED) };
+        if outside.len() >= MAX_BACKLOG {
+            return Err(Errno::ECONNREFUSED);
+        }
+        outside.push_back((fd, peer));
+        let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+        Ok(())
     }
 
     fn lock(&self) -> MutexGuard<'_, NetState> {
@@ -309,8 +440,55 @@ fn serve_dns(s: &mut NetState) -> bool {
     sent
 }
 
+/// Makes `fd` non-blocking and watched by the poller under socket `id`.
+fn watch(poller: &OwnedFd, fd: OwnedFd, id: u64) -> Result<Arc<OwnedFd>, Errno> {
+    let flags = crate::host::fcntl_getfl(fd.as_fd())?;
+    crate::host::fcntl_setfl(fd.as_fd(), flags | libc::O_NONBLOCK)?;
+    let ev = (libc::EPOLLIN | libc::EPOLLOUT | libc::EPOLLRDHUP | libc::EPOLLET) as u32;
+    crate::host::epoll_ctl(poller.as_fd(), libc::EPOLL_CTL_ADD, fd.as_fd(), ev, id)?;
+    Ok(Arc::new(fd))
+}
+
+/// The poller: wakes the guest sockets whose outside connection's host
+/// socket changed (edge-triggered; the wakened recompute readiness).
+fn watch_outside(weak: Weak<CloudNet>, poller: Arc<OwnedFd>) {
+    loop {
+        let events = match crate::host::epoll_wait(poller.as_fd(), 64, 200) {
+            Ok(e) => e,
+            Err(Errno::EINTR) => continue,
+            Err(_) => return,
+        };
+        let Some(net) = weak.upgrade() else { return };
+        let s = net.lock();
+        if s.stopped {
+            return;
+        }
+        for (_, id) in events {
+            if let Some(k) = s.socks.get(&id) {
+                let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+            }
+        }
+    }
+}
+
+/// Readiness of an outside connection's host socket, as POLL bits.
+fn outside_readiness(fd: &OwnedFd) -> u32 {
+    let mut p = [libc::pollfd {
+        fd: std::os::fd::AsRawFd::as_raw_fd(fd),
+        events: libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP,
+        revents: 0,
+    }];
+    match crate::host::poll(&mut p, 0) {
+        Ok(_) => p[0].revents as u16 as u32,
+        Err(_) => POLLERR,
+    }
+}
+
 /// What the cloud's DNS says of `name` (lowercase, no final dot).
 fn lookup(s: &NetState, name: &str) -> Lookup {
+    if let Some((a, _)) = s.imports.get(name) {
+        return Lookup::Found(vec![*a]);
+    }
     let Some(rest) = name.strip_suffix(".internal") else {
         return if name == "internal" { Lookup::NoSuchName } else { Lookup::NotOurs };
     };
@@ -328,7 +506,11 @@ fn readiness(s: &mut NetState, id: u64) -> u32 {
     let Some(k) = s.socks.get(&id) else { return POLLERR | POLLHUP };
     let (machine, shut_rd, error) = (k.machine, k.shut_rd, k.error.is_some());
     let handles: Vec<SocketHandle> = match &k.kind {
-        Kind::Listen { handles } => handles.clone(),
+        Kind::Listen { outside, .. } if !outside.is_empty() => return POLLIN,
+        Kind::Listen { handles, .. } => handles.clone(),
+        Kind::Outside { fd: None, .. } if error => return POLLOUT | POLLERR | POLLHUP,
+        Kind::Outside { fd: None, .. } => return 0,
+        Kind::Outside { fd: Some(fd), .. } => return outside_readiness(fd) | if shut_rd { POLLIN } else { 0 },
         Kind::Stream { handle, .. } => vec![*handle],
         Kind::Fresh if k.udp => return POLLOUT,
         Kind::Fresh => return POLLOUT | POLLHUP,
@@ -519,10 +701,10 @@ impl NetSocket {
             let want = (backlog.max(1) as usize).min(MAX_BACKLOG);
             let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
             let handles = match &mut k.kind {
-                Kind::Listen { handles } => handles,
+                Kind::Listen { handles, .. } => handles,
                 kind => {
-                    *kind = Kind::Listen { handles: Vec::new() };
-                    let Kind::Listen { handles } = kind else { return Err(Errno::EINVAL) };
+                    *kind = Kind::Listen { handles: Vec::new(), outside: VecDeque::new() };
+                    let Kind::Listen { handles, .. } = kind else { return Err(Errno::EINVAL) };
                     handles
                 }
             };
@@ -537,8 +719,11 @@ impl NetSocket {
 
     /// Takes an established connection off the listener.
     pub fn accept(&self) -> Result<(NetSocket, (Ipv4Address, u16)), Errno> {
+        if let Some(r) = self.accept_outside() {
+            return r;
+        }
         let (machine, handle, peer, local) = self.with(|s, k| {
-            let Kind::Listen { handles } = &mut k.kind else { return Err(Errno::EINVAL) };
+            let Kind::Listen { handles, .. } = &mut k.kind else { return Err(Errno::EINVAL) };
             let st = s.stacks.get_mut(&k.machine).ok_or(Errno::ENETDOWN)?;
             let i = handles.iter().position(|h| acceptable(st.tcp(*h))).ok_or(Errno::EAGAIN)?;
             let h = handles.remove(i);
@@ -559,6 +744,33 @@ impl NetSocket {
             Ok(())
         })?;
         Ok((sock, peer))
+    }
+
+    /// Takes a connection handed in from outside, if the listener holds one.
+    fn accept_outside(&self) -> Option<Result<(NetSocket, Endpoint), Errno>> {
+        let got = self.with(|s, k| {
+            let Kind::Listen { outside, .. } = &mut k.kind else { return Err(Errno::EINVAL) };
+            let Some((fd, peer)) = outside.pop_front() else { return Ok(None) };
+            let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
+            let port = k.local.map(|(_, p)| p).unwrap_or(0);
+            Ok(Some((k.machine, fd, peer, (own, port))))
+        });
+        let (machine, fd, peer, local) = match got {
+            Ok(Some(g)) => g,
+            Ok(None) => return None,
+            Err(e) => return Some(Err(e)),
+        };
+        Some((|| {
+            let sock = self.net.socket(machine, self.v6, false)?;
+            let poller = self.net.lock().poller.clone();
+            let fd = watch(&poller, fd, sock.id)?;
+            sock.with(|_, k| {
+                k.kind = Kind::Outside { fd: Some(fd), dial: 0, peer, connecting: false };
+                k.local = Some(local);
+                Ok(())
+            })?;
+            Ok((sock, peer))
+        })())
     }
 
     /// Starts (or checks on) a connection to `to:port`: Ok once connected,
@@ -593,7 +805,22 @@ impl NetSocket {
                     *connecting = false;
                     return if was { Ok(()) } else { Err(Errno::EISCONN) };
                 }
+                Kind::Outside { fd, connecting, .. } => {
+                    if let Some(e) = k.error.take() {
+                        *connecting = false;
+                        return Err(e);
+                    }
+                    if fd.is_none() {
+                        return Err(Errno::EALREADY);
+                    }
+                    let was = *connecting;
+                    *connecting = false;
+                    return if was { Ok(()) } else { Err(Errno::EISCONN) };
+                }
                 Kind::Dgram { .. } | Kind::Fresh => {}
+            }
+            if let Some(target) = outside_target(s, to, port) {
+                return dial(s, k, target?, (to, port));
             }
             reachable(s, k.machine, to)?;
             let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
@@ -638,10 +865,32 @@ impl NetSocket {
         })
     }
 
+    /// An outside connection's host socket (None: not an outside connection;
+    /// EAGAIN while it is being dialled).
+    fn outside(&self) -> Option<Result<(Arc<OwnedFd>, bool), Errno>> {
+        let s = self.net.lock();
+        let k = s.socks.get(&self.id)?;
+        match &k.kind {
+            Kind::Outside { fd: Some(fd), .. } => Some(Ok((fd.clone(), k.shut_rd))),
+            Kind::Outside { fd: None, .. } if k.error.is_some() => Some(Err(Errno::ENOTCONN)),
+            Kind::Outside { fd: None, .. } => Some(Err(Errno::EAGAIN)),
+            _ => None,
+        }
+    }
+
     /// Receives into `buf`: EAGAIN when nothing is there yet, 0 at the end.
     pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<Received, Errno> {
         if self.udp {
             return self.recv_datagram(buf, peek);
+        }
+        if let Some(o) = self.outside() {
+            let (fd, shut_rd) = o?;
+            if shut_rd || buf.is_empty() {
+                return Ok(Received { len: 0, full: 0, from: None });
+            }
+            let flags = libc::MSG_DONTWAIT | if peek { libc::MSG_PEEK } else { 0 };
+            let n = crate::host::recv(std::os::fd::AsRawFd::as_raw_fd(&*fd), buf, flags)?;
+            return Ok(Received { len: n, full: n, from: None });
         }
         self.stream(|t, k| {
             let n = |len| Received { len, full: len, from: None };
@@ -694,6 +943,15 @@ impl NetSocket {
         if self.udp {
             return self.send_datagram(buf, to);
         }
+        if let Some(o) = self.outside() {
+            let (fd, _) = o?;
+            if buf.is_empty() {
+                return Ok(0);
+            }
+            let raw = std::os::fd::AsRawFd::as_raw_fd(&*fd);
+            return crate::host::send(raw, buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+                .map_err(|e| if e == Errno::ECONNRESET { Errno::EPIPE } else { e });
+        }
         self.stream(|t, _| {
             if !t.may_send() {
                 return if matches!(t.state(), tcp::State::SynSent | tcp::State::SynReceived) {
@@ -743,6 +1001,17 @@ impl NetSocket {
     }
 
     pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        if let Some(o) = self.outside() {
+            let (fd, _) = o.map_err(|_| Errno::ENOTCONN)?;
+            crate::host::shutdown(std::os::fd::AsRawFd::as_raw_fd(&*fd), how)?;
+            if how == libc::SHUT_RD || how == libc::SHUT_RDWR {
+                let mut s = self.net.lock();
+                if let Some(k) = s.socks.get_mut(&self.id) {
+                    k.shut_rd = true;
+                }
+            }
+            return Ok(());
+        }
         if self.udp {
             return self.with(|_, k| {
                 if k.peer.is_none() {
@@ -775,6 +1044,7 @@ impl NetSocket {
                 Kind::Stream { handle, .. } => {
                     s.stacks.get_mut(&k.machine).and_then(|st| st.tcp(handle).remote_endpoint()).map(v4)
                 }
+                Kind::Outside { fd: Some(_), peer, .. } => Some(peer),
                 _ => k.peer,
             };
             Ok((local, peer))
@@ -824,6 +1094,46 @@ impl NetSocket {
     pub fn reuse(&self) -> bool {
         self.with(|_, k| Ok(k.reuse)).unwrap_or(false)
     }
+}
+
+/// Where a TCP connection to `to:port` leaves the cloud's network: None
+/// for an address inside it, ENETUNREACH for one outside that is neither a
+/// granted import nor on the egress allowlist (nor anything with no dialer).
+fn outside_target(s: &NetState, to: Ipv4Address, port: u16) -> Option<Result<DialTarget, Errno>> {
+    if to.is_loopback() || s.network.subnet().contains_addr(&to) {
+        return None;
+    }
+    if s.dialer.is_none() {
+        return Some(Err(Errno::ENETUNREACH));
+    }
+    if IMPORTS.contains_addr(&to) {
+        let Some((_, i)) = s.imports.values().find(|(a, _)| *a == to) else { return Some(Err(Errno::EHOSTUNREACH)) };
+        if i.port != port {
+            return Some(Err(Errno::ECONNREFUSED));
+        }
+        return Some(Ok(DialTarget::Service { cloud: i.cloud.clone(), service: i.service.clone(), port }));
+    }
+    if s.egress.iter().any(|&(a, p)| a == to && (p == 0 || p == port)) {
+        return Some(Ok(DialTarget::Egress { addr: to, port }));
+    }
+    Some(Err(Errno::ENETUNREACH))
+}
+
+/// Asks the daemon for an outside connection; the socket connects when it answers.
+fn dial(s: &mut NetState, k: &mut Sock, target: DialTarget, peer: Endpoint) -> Result<(), Errno> {
+    let dialer = s.dialer.clone().ok_or(Errno::ENETUNREACH)?;
+    let machine = s.names.get(&k.machine).map(|(n, _)| n.clone()).ok_or(Errno::ENETDOWN)?;
+    let own = s.stacks.get(&k.machine).map(|st| st.addr()).ok_or(Errno::ENETDOWN)?;
+    let port = match k.local {
+        Some((_, p)) => p,
+        None => ephemeral(s, k.machine, false)?,
+    };
+    let id = s.next_dial;
+    s.next_dial += 1;
+    k.local = Some((own, port));
+    k.kind = Kind::Outside { fd: None, dial: id, peer, connecting: true };
+    dialer(id, &machine, &target);
+    Err(Errno::EINPROGRESS)
 }
 
 /// Whether machine `machine` has a route to `to`: its own addresses and
@@ -894,7 +1204,7 @@ impl Drop for NetSocket {
         let k = s.socks.remove(&self.id);
         if let Some((k, st)) = k.and_then(|k| s.stacks.get_mut(&k.machine).map(|st| (k, st))) {
             match k.kind {
-                Kind::Listen { handles } => {
+                Kind::Listen { handles, .. } => {
                     for h in handles {
                         st.sockets.remove(h);
                     }
@@ -914,7 +1224,12 @@ impl Drop for NetSocket {
                 Kind::Dgram { handle } => {
                     st.sockets.remove(handle);
                 }
-                Kind::Fresh => {}
+                // Shut down, not just closed: the daemon holds the socket
+                // too (to cut it on revocation); the peer must see the end.
+                Kind::Outside { fd: Some(fd), .. } => {
+                    let _ = crate::host::shutdown(std::os::fd::AsRawFd::as_raw_fd(&*fd), libc::SHUT_RDWR);
+                }
+                Kind::Fresh | Kind::Outside { .. } => {}
             }
         }
         step(&mut s);

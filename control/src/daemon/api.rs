@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::http::{Chunked, Request, write_response};
 use super::store::{Quota, now_ms};
-use super::{ApiError, Caller, Daemon, Scope, err, hash_token, new_token};
+use super::{ApiError, Caller, Daemon, Scope, err, hash_token, network, new_token};
 use crate::proto::{MachineSpec, ReplyBody, Request as HostRequest};
 
 pub const OPENAPI: &str = include_str!("../../../docs/openapi.json");
@@ -46,7 +46,7 @@ pub fn handle(d: &Arc<Daemon>, req: Request, w: &mut impl Write) -> bool {
     written.is_ok()
 }
 
-fn parse<T: for<'de> Deserialize<'de>>(req: &Request, max: usize) -> Result<T, ApiError> {
+pub(super) fn parse<T: for<'de> Deserialize<'de>>(req: &Request, max: usize) -> Result<T, ApiError> {
     if req.body.len() > max {
         return Err(err(413, "too_large", format!("JSON bodies are limited to {max} bytes")));
     }
@@ -117,6 +117,18 @@ fn route(d: &Arc<Daemon>, req: &Request, w: &mut impl Write) -> Result<Answer, A
             d.authorize(&caller, c, Scope::Read)?;
             Ok(Answer::Json(200, usage(d, c)?))
         }
+        ("POST", ["clouds", c, "services"]) => {
+            network::create_service(d, &caller, c, req).map(|v| Answer::Json(201, v))
+        }
+        ("GET", ["clouds", c, "services"]) => network::list_services(d, &caller, c).map(|v| Answer::Json(200, v)),
+        ("DELETE", ["clouds", c, "services", s]) => {
+            network::delete_service(d, &caller, c, s).map(|v| Answer::Json(200, v))
+        }
+        ("POST", ["clouds", c, "grants"]) => network::create_grant(d, &caller, c, req).map(|v| Answer::Json(201, v)),
+        ("GET", ["clouds", c, "grants"]) => network::list_grants(d, &caller, c).map(|v| Answer::Json(200, v)),
+        ("DELETE", ["clouds", c, "grants", g]) => network::delete_grant(d, &caller, c, g).map(|v| Answer::Json(200, v)),
+        ("PUT", ["clouds", c, "egress"]) => network::put_egress(d, &caller, c, req).map(|v| Answer::Json(200, v)),
+        ("GET", ["clouds", c, "egress"]) => network::get_egress(d, &caller, c).map(|v| Answer::Json(200, v)),
         ("GET", ["events"]) => events(d, &caller, req, w),
         (_, path) if known_path(path) => Err(method(m)),
         _ => Err(err(404, "not_found", format!("no such path {}", req.path))),
@@ -128,8 +140,8 @@ fn known_path(p: &[&str]) -> bool {
         p,
         ["clouds"]
             | ["clouds", _]
-            | ["clouds", _, "machines" | "volumes" | "tokens" | "usage"]
-            | ["clouds", _, "machines" | "volumes" | "tokens", _]
+            | ["clouds", _, "machines" | "volumes" | "tokens" | "usage" | "services" | "grants" | "egress"]
+            | ["clouds", _, "machines" | "volumes" | "tokens" | "services" | "grants", _]
             | ["clouds", _, "machines", _, "stop" | "exec" | "logs" | "files"]
             | ["clouds", _, "volumes", _, "files"]
             | ["events"]
@@ -301,6 +313,7 @@ fn delete_cloud(d: &Arc<Daemon>, caller: &Caller, id: &str) -> Result<Answer, Ap
         i += 1;
     }
     for c in order.iter().rev() {
+        super::network::forget_cloud(d, c)?;
         if let Some(h) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).remove(c) {
             h.kill();
         }

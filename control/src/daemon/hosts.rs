@@ -3,6 +3,7 @@
 //! calling them, and hearing their unsolicited messages.
 
 use std::collections::HashMap;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -25,9 +26,13 @@ pub struct HostConn {
     waiting: Mutex<HashMap<u64, mpsc::Sender<Message>>>,
     dead: AtomicBool,
     child: Mutex<Option<Child>>,
+    /// The descriptor channel (proto::send_tagged).
+    chan: OwnedFd,
 }
 
-type Spawned = Result<(Child, UnixStream), String>;
+/// A started host: its process, control socket and descriptor channel.
+pub type Started = (Child, UnixStream, OwnedFd);
+type Spawned = Result<Started, String>;
 
 /// Starts cloud hosts on its own thread, keeping `warm` of them started
 /// ahead of need (prepared, not yet bound to a cloud), so that a cloud's
@@ -51,7 +56,7 @@ impl Spawner {
                 let _ = wisp_kernel::host::set_nice(0, 10);
                 let (exe, state) = (exe.as_path(), state.as_path());
                 let spawn = |cloud: Option<&str>| spawn(exe, state, cloud, shared_netns);
-                let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
+                let mut pool: std::collections::VecDeque<Started> = Default::default();
                 loop {
                     // Refill while idle; a request interrupts the refilling.
                     let job = if pool.len() < warm {
@@ -95,13 +100,13 @@ impl Spawner {
 }
 
 /// A warm host bound to `cloud`, if one is alive.
-fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: &str) -> Option<Spawned> {
-    while let Some((mut child, mut sock)) = pool.pop_front() {
+fn take_warm(pool: &mut std::collections::VecDeque<Started>, cloud: &str) -> Option<Spawned> {
+    while let Some((mut child, mut sock, chan)) = pool.pop_front() {
         if child.try_wait().ok().flatten().is_some() {
             continue;
         }
         if crate::proto::send(&mut sock, &crate::proto::Bind { cloud: cloud.to_string() }).is_ok() {
-            return Some(Ok((child, sock)));
+            return Some(Ok((child, sock, chan)));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -132,14 +137,28 @@ fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>, sh
     } else {
         cmd.env_remove("WISP_SHARED_NETNS");
     }
-    let child = cmd
+    let mut child = cmd
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log2))
         .env_remove("WISP_TOKEN")
         .spawn()
         .map_err(|e| format!("cannot start the cloud host: {e}"))?;
-    Ok((child, ours))
+    // Its first word: the descriptor channel.
+    let chan = (|| {
+        ours.set_read_timeout(Some(std::time::Duration::from_secs(20))).map_err(|e| e.to_string())?;
+        let (_, fd) = wisp_kernel::host::recv_fd(ours.as_fd(), &mut [0u8; 1]).map_err(|e| e.to_string())?;
+        ours.set_read_timeout(None).map_err(|e| e.to_string())?;
+        fd.ok_or_else(|| "it closed its control socket".to_string())
+    })();
+    match chan {
+        Ok(chan) => Ok((child, ours, chan)),
+        Err(e) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(format!("the cloud host did not start: {e}"))
+        }
+    }
 }
 
 impl HostConn {
@@ -147,8 +166,7 @@ impl HostConn {
     /// own (`Exited`), `on_death` runs once when its socket closes.
     pub fn new(
         cloud: &str,
-        child: Child,
-        sock: UnixStream,
+        (child, sock, chan): Started,
         on_message: impl Fn(&str, Message) + Send + 'static,
         on_death: impl FnOnce(&str) + Send + 'static,
     ) -> Result<Arc<HostConn>, String> {
@@ -160,6 +178,7 @@ impl HostConn {
             waiting: Mutex::new(HashMap::new()),
             dead: AtomicBool::new(false),
             child: Mutex::new(Some(child)),
+            chan,
         });
         let c = conn.clone();
         std::thread::Builder::new()
@@ -168,7 +187,7 @@ impl HostConn {
                 while let Ok(Some(m)) = crate::proto::recv::<Message>(&mut reader) {
                     let id = match &m {
                         Message::Reply { id, .. } | Message::Output { id, .. } => Some(*id),
-                        Message::Exited { .. } => None,
+                        Message::Exited { .. } | Message::Dial { .. } => None,
                     };
                     match id {
                         Some(id) => {
@@ -201,17 +220,42 @@ impl HostConn {
         self.finish(pending, on_output, None)
     }
 
+    /// Sends a request whose reply nobody waits for.
+    pub fn tell(&self, request: Request) -> Result<(), String> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        crate::proto::send(&mut *w, &Envelope { id, request })
+            .map_err(|e| format!("the cloud's host process is gone ({e})"))
+    }
+
     /// Sends a request without waiting; `finish` collects the reply.
     pub fn send(&self, request: Request) -> Result<Pending, String> {
+        self.send_with(|_| request, None)
+    }
+
+    /// Sends the request `make(tag)` with descriptor `fd` ahead of it on
+    /// the descriptor channel under `tag`, and waits for the reply.
+    pub fn call_with_fd(&self, make: impl FnOnce(u64) -> Request, fd: BorrowedFd<'_>) -> Result<ReplyBody, String> {
+        let p = self.send_with(make, Some(fd))?;
+        self.finish(p, &mut |_, _| {}, Some(std::time::Duration::from_secs(10)))
+    }
+
+    fn send_with(&self, make: impl FnOnce(u64) -> Request, fd: Option<BorrowedFd<'_>>) -> Result<Pending, String> {
         if !self.alive() {
             return Err("the cloud's host process is gone".into());
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, rx) = mpsc::channel();
         self.waiting.lock().unwrap_or_else(|e| e.into_inner()).insert(id, tx);
+        let request = make(id);
         let sent = {
+            // The descriptor and its request go out together, in order.
             let mut w = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-            crate::proto::send(&mut *w, &Envelope { id, request })
+            match fd {
+                Some(fd) => crate::proto::send_tagged(self.chan.as_fd(), id, fd).map_err(std::io::Error::other),
+                None => Ok(()),
+            }
+            .and_then(|_| crate::proto::send(&mut *w, &Envelope { id, request }))
         };
         if let Err(e) = sent {
             self.waiting.lock().unwrap_or_else(|e| e.into_inner()).remove(&id);
@@ -236,7 +280,7 @@ impl HostConn {
             match got {
                 Ok(Message::Output { stderr, data, .. }) => on_output(stderr, &data),
                 Ok(Message::Reply { result, .. }) => break result,
-                Ok(Message::Exited { .. }) => {}
+                Ok(Message::Exited { .. } | Message::Dial { .. }) => {}
                 Err(mpsc::RecvTimeoutError::Timeout) => break Err("the cloud's host did not answer in time".into()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => break Err("the cloud's host process is gone".into()),
             }

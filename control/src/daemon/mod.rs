@@ -6,6 +6,7 @@
 mod api;
 mod hosts;
 pub mod http;
+mod network;
 mod store;
 
 use std::collections::HashMap;
@@ -114,6 +115,8 @@ pub struct Daemon {
     events: (Mutex<i64>, Condvar),
     prices: Prices,
     max_body: usize,
+    /// Connections across clouds' edges, and ingress listeners.
+    edge: network::Edge,
 }
 
 /// An API failure: HTTP status, stable code and message.
@@ -196,7 +199,9 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
         events: (Mutex::new(0), Condvar::new()),
         prices,
         max_body: args.max_body,
+        edge: network::Edge::default(),
     });
+    network::restore(&daemon);
     let socket = socket_path(args.socket.as_deref());
     if let Some(dir) = socket.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
@@ -236,6 +241,7 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
             loop {
                 std::thread::sleep(Duration::from_secs(1));
                 d.sample();
+                d.edge.sweep();
             }
         })
         .map_err(|e| format!("cannot start the metering thread: {e}"))?;
@@ -450,12 +456,11 @@ impl Daemon {
             return Ok(h.clone());
         }
         self.state.cloud(cloud).map_err(|e| err(500, "host", e))?;
-        let (child, sock) = self.spawner.start(cloud).map_err(|e| err(500, "host", e))?;
+        let started = self.spawner.start(cloud).map_err(|e| err(500, "host", e))?;
         let (d1, d2) = (Arc::downgrade(self), Arc::downgrade(self));
         let conn = HostConn::new(
             cloud,
-            child,
-            sock,
+            started,
             move |cloud, m| {
                 if let Some(d) = d1.upgrade() {
                     d.host_message(cloud, m);
@@ -469,10 +474,21 @@ impl Daemon {
         )
         .map_err(|e| err(500, "host", e))?;
         self.hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(cloud.to_string(), conn.clone());
+        let cfg = network::config(self, cloud)?;
+        // Requests are handled in order: it has its settings before any machine.
+        conn.tell(crate::proto::Request::Network(cfg)).map_err(|e| err(500, "host", e))?;
         Ok(conn)
     }
 
-    fn host_message(&self, cloud: &str, m: crate::proto::Message) {
+    fn host_message(self: &Arc<Self>, cloud: &str, m: crate::proto::Message) {
+        if let crate::proto::Message::Dial { dial, machine, target } = m {
+            // Dialling may take seconds (egress): never on the host's reader thread.
+            let (d, cloud) = (self.clone(), cloud.to_string());
+            let _ = std::thread::Builder::new()
+                .name("dial".into())
+                .spawn(move || network::dial(&d, &cloud, dial, &machine, target));
+            return;
+        }
         if let crate::proto::Message::Exited { machine, status, usage } = m {
             let now = now_ms();
             {

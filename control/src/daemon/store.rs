@@ -132,6 +132,7 @@ impl Store {
         let sync = if sync_full { "FULL" } else { "NORMAL" };
         db.execute_batch(&format!("PRAGMA journal_mode=WAL; PRAGMA synchronous={sync}; PRAGMA foreign_keys=ON;"))
             .and_then(|_| db.execute_batch(SCHEMA))
+            .and_then(|_| db.execute_batch(super::network::SCHEMA))
             .map_err(|e| format!("{}: {e}", path.display()))?;
         db.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| e.to_string())?;
         Ok(Store { db, sync })

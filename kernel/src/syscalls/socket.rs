@@ -455,6 +455,45 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
     Ok(if n > total && a.i(2) & libc::MSG_TRUNC == 0 { total } else { n } as u64)
 }
 
+/// Size of a `struct mmsghdr`: a msghdr and the message's length.
+const MMSGHDR: u64 = 64;
+
+/// Implements Linux `sendmmsg(2)`: sendmsg for each message until one
+/// fails (an error only if the first does), each sent length stored.
+pub fn sys_sendmmsg(p: &mut Process, a: &Args) -> SysResult {
+    let n = a.u(2).min(1024);
+    let mut sent = 0;
+    while sent < n {
+        let at = a.u(1) + sent * MMSGHDR;
+        match sys_sendmsg(p, &Args([a.u(0), at, a.u(3), 0, 0, 0])) {
+            Ok(len) => put(p, at + 56, &(len as u32).to_le_bytes())?,
+            Err(e) if sent == 0 => return Err(e),
+            Err(_) => break,
+        };
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// Implements Linux `recvmmsg(2)` as recvmsg for each message: the first
+/// as the flags say, the rest without waiting (MSG_WAITFORONE semantics);
+/// the timeout argument is not applied.
+pub fn sys_recvmmsg(p: &mut Process, a: &Args) -> SysResult {
+    let n = a.u(2).min(1024);
+    let mut got = 0;
+    while got < n {
+        let at = a.u(1) + got * MMSGHDR;
+        let flags = a.u(3) as i32 & !libc::MSG_WAITFORONE | if got > 0 { libc::MSG_DONTWAIT } else { 0 };
+        match sys_recvmsg(p, &Args([a.u(0), at, flags as u64, 0, 0, 0])) {
+            Ok(len) => put(p, at + 56, &(len as u32).to_le_bytes())?,
+            Err(e) if got == 0 => return Err(e),
+            Err(_) => break,
+        };
+        got += 1;
+    }
+    Ok(got)
+}
+
 /// Implements Linux `shutdown(2)`.
 pub fn sys_shutdown(p: &mut Process, a: &Args) -> SysResult {
     if !(0..=2).contains(&a.i(1)) {
@@ -533,7 +572,12 @@ pub fn sys_setsockopt(p: &mut Process, a: &Args) -> SysResult {
             (libc::SOL_SOCKET, libc::SO_REUSEADDR) => as_net(&f).set_reuse(on).map(|_| 0),
             (libc::IPPROTO_TCP, libc::TCP_NODELAY) if !as_net(&f).udp => as_net(&f).set_nodelay(on).map(|_| 0),
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE | libc::SO_REUSEPORT | libc::SO_LINGER | libc::SO_SNDBUF)
-            | (libc::SOL_SOCKET, libc::SO_RCVBUF) => Ok(0),
+            | (libc::SOL_SOCKET, libc::SO_RCVBUF | libc::SO_BROADCAST) => Ok(0),
+            // Accepted without effect: no ICMP errors are ever queued (glibc's
+            // resolver asks for IP_RECVERR), and the cloud network has no TOS,
+            // TTL expiry or path MTU to discover.
+            (libc::IPPROTO_IP, libc::IP_RECVERR | libc::IP_TOS | libc::IP_TTL | libc::IP_MTU_DISCOVER)
+            | (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) => Ok(0),
             // Dual-stack is all there is: turning V6ONLY off is a no-op, on is refused.
             (libc::IPPROTO_IPV6, IPV6_V6ONLY) if as_net(&f).v6 => {
                 if on {
