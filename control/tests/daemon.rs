@@ -485,6 +485,14 @@ fn endpoints(a: &str) -> Vec<(&'static str, String, Value)> {
         ("DELETE", format!("/v1/clouds/{a}/tokens/t0"), json!(null)),
         ("GET", format!("/v1/clouds/{a}/usage"), json!(null)),
         ("GET", format!("/v1/events?cloud={a}"), json!(null)),
+        ("POST", format!("/v1/clouds/{a}/services"), json!({"name": "s", "machine": "m", "port": 80})),
+        ("GET", format!("/v1/clouds/{a}/services"), json!(null)),
+        ("DELETE", format!("/v1/clouds/{a}/services/s"), json!(null)),
+        ("POST", format!("/v1/clouds/{a}/grants"), json!({"service": "s", "cloud": a})),
+        ("GET", format!("/v1/clouds/{a}/grants"), json!(null)),
+        ("DELETE", format!("/v1/clouds/{a}/grants/g0"), json!(null)),
+        ("PUT", format!("/v1/clouds/{a}/egress"), json!({"allow": ["192.0.2.1:80"]})),
+        ("GET", format!("/v1/clouds/{a}/egress"), json!(null)),
     ]
 }
 
@@ -810,4 +818,256 @@ fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
         );
         assert!(String::from_utf8_lossy(&o.stdout).contains("Permission denied"));
     }
+}
+
+/// Runs a python script in a machine; its stdout, trimmed.
+fn py(d: &Daemon, cloud: &str, token: &str, machine: &str, script: &str) -> String {
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{cloud}/machines/{machine}/exec"),
+        token,
+        json!({"command": ["python3", "-c", script]}),
+    );
+    assert_eq!(s, 200, "{v}");
+    v["stdout"].as_str().unwrap_or("").trim().to_string()
+}
+
+/// A script printing the outcome of connecting to HOST:PORT and reading a line.
+fn connect_script(host: &str, port: u16) -> String {
+    format!(
+        "import socket\ntry:\n    s = socket.create_connection(('{host}', {port}), timeout=5)\n    s.sendall(b'ping\\n')\n    print('ok', s.makefile().readline().strip())\nexcept OSError as e:\n    print('failed', e.strerror or e)"
+    )
+}
+
+/// The echo (9000) and HTTP (8000) servers of the exporting machine.
+const SERVERS: &str = "import socketserver, threading, http.server, functools
+class Echo(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(line); self.wfile.flush()
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+e = socketserver.ThreadingTCPServer(('', 9000), Echo)
+threading.Thread(target=e.serve_forever, daemon=True).start()
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='/etc')
+http.server.ThreadingHTTPServer(('', 8000), h).serve_forever()";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// An address of this host that is not loopback (the source of its default route), if any.
+fn host_address() -> Option<std::net::Ipv4Addr> {
+    let s = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    s.connect("192.0.2.1:9").ok()?;
+    match s.local_addr().ok()?.ip() {
+        std::net::IpAddr::V4(a) if !a.is_loopback() && !a.is_unspecified() => Some(a),
+        _ => None,
+    }
+}
+
+#[test]
+fn services_reach_the_host_and_granted_clouds_only_and_revoking_cuts_connections() {
+    if !kvm_or_skip("services_reach_the_host_and_granted_clouds_only_and_revoking_cuts_connections") {
+        return;
+    }
+    let d = Daemon::start("services");
+    let (x, tx) = d.new_cloud();
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{x}/machines"),
+        &tx,
+        json!({"name": "web", "command": ["python3", "-c", SERVERS]}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let host_port = free_port();
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{x}/services"),
+        &tx,
+        json!({"name": "web", "machine": "web", "port": 8000, "host_port": host_port}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{x}/services"),
+        &tx,
+        json!({"name": "web", "machine": "web", "port": 8000}),
+    );
+    assert_eq!(s, 409, "a second service of the same name: {v}");
+    let taken = d.json(
+        "POST",
+        &format!("/v1/clouds/{x}/services"),
+        &tx,
+        json!({"name": "other", "machine": "web", "port": 8000, "host_port": host_port}),
+    );
+    assert_eq!(taken.0, 409, "a host port in use: {}", taken.1);
+    let out = d.cli(&tx, &["service", "expose", "echo", "--machine", "web", "--port", "9000"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // From the host, the forwarded loopback port reaches the machine's server.
+    let get = || -> Option<String> {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", host_port)).ok()?;
+        c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        c.write_all(b"GET /hostname HTTP/1.0\r\n\r\n").ok()?;
+        let mut r = String::new();
+        c.read_to_string(&mut r).ok()?;
+        Some(r)
+    };
+    let t0 = Instant::now();
+    let page = loop {
+        match get() {
+            Some(r) if r.starts_with("HTTP/1.0 200") => break r,
+            r if t0.elapsed() > Duration::from_secs(30) => panic!("no answer on 127.0.0.1:{host_port}: {r:?}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    assert!(page.ends_with("\r\n\r\nweb\n"), "the machine's /etc/hostname through ingress: {page:?}");
+    assert_eq!(py(&d, &x, &tx, "web", &connect_script("echo.internal", 9000)), "ok ping", "SERVICE.internal in the cloud");
+
+    let (y, ty) = d.new_cloud();
+    let (z, tz) = d.new_cloud();
+    for (c, t) in [(&y, &ty), (&z, &tz)] {
+        let (s, v) = d.json(
+            "POST",
+            &format!("/v1/clouds/{c}/machines"),
+            t,
+            json!({"name": "m", "command": ["/bin/busybox", "sh"]}),
+        );
+        assert_eq!(s, 201, "{v}");
+    }
+    let name = format!("echo.{x}.clouds.internal");
+    let before = py(&d, &y, &ty, "m", &connect_script(&name, 9000));
+    assert!(before.starts_with("failed"), "before a grant the name does not resolve: {before}");
+    let (s, g) = d.json("POST", &format!("/v1/clouds/{x}/grants"), &tx, json!({"service": "echo", "cloud": y}));
+    assert_eq!(s, 201, "{g}");
+    assert_eq!(g["name"].as_str(), Some(name.as_str()));
+    let (s, _) = d.json("POST", &format!("/v1/clouds/{x}/grants"), &ty, json!({"service": "echo", "cloud": y}));
+    assert_eq!(s, 404, "only X's owner grants X's services");
+    assert_eq!(py(&d, &y, &ty, "m", &connect_script(&name, 9000)), "ok ping", "granted: Y reaches X's echo");
+    let z_name = py(&d, &z, &tz, "m", &connect_script(&name, 9000));
+    assert!(z_name.starts_with("failed"), "Z has no grant: {z_name}");
+    // Guessing: the imports range, X's machine address, the gateway.
+    let web_addr = d.json("GET", &format!("/v1/clouds/{x}/machines/web"), &tx, json!(null)).1["address"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for guess in ["100.127.0.1", "100.127.0.2", "100.127.0.3", "100.127.255.254", web_addr.as_str(), "100.64.0.1"] {
+        let r = py(&d, &z, &tz, "m", &connect_script(guess, 9000));
+        assert!(r.starts_with("failed"), "Z guessing {guess}: {r}");
+    }
+
+    // An open connection from Y is cut when the grant is revoked.
+    let hold = format!(
+        "import socket\ns = socket.create_connection(('{name}', 9000), timeout=5)\ns.sendall(b'one\\n')\nf = s.makefile('rb')\nprint(f.readline().strip().decode(), flush=True)\nopen('/tmp/connected', 'w').close()\ns.settimeout(60)\ntry:\n    line = f.readline()\n    print('cut' if not line else 'data ' + line.decode().strip())\nexcept OSError as e:\n    print('cut', e)"
+    );
+    let (d2, y2, ty2) = (d.sock.clone(), y.clone(), ty.clone());
+    let holder = std::thread::spawn(move || {
+        let body = json!({"command": ["python3", "-c", hold]}).to_string();
+        let (_, b) = raw_call(&d2, "POST", &format!("/v1/clouds/{y2}/machines/m/exec"), Some(&ty2), body.as_bytes());
+        serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null)
+    });
+    let t0 = Instant::now();
+    while d.call("GET", &format!("/v1/clouds/{y}/machines/m/files?path=/tmp/connected"), Some(&ty), b"").0 != 200 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "Y never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let gid = g["id"].as_str().unwrap();
+    let (s, v) = d.json("DELETE", &format!("/v1/clouds/{x}/grants/{gid}"), &tx, json!(null));
+    assert_eq!(s, 200, "{v}");
+    let held = holder.join().unwrap();
+    let lines: Vec<&str> = held["stdout"].as_str().unwrap_or("").lines().collect();
+    assert_eq!(lines.first(), Some(&"one"), "{held}");
+    assert!(lines.get(1).is_some_and(|l| l.starts_with("cut")), "revoking cut the open connection: {held}");
+    let after = py(&d, &y, &ty, "m", &connect_script(&name, 9000));
+    assert!(after.starts_with("failed"), "no new connections after the revoke: {after}");
+}
+
+#[test]
+fn egress_is_off_until_allowed_and_cut_when_the_allowlist_narrows() {
+    if !kvm_or_skip("egress_is_off_until_allowed_and_cut_when_the_allowlist_narrows") {
+        return;
+    }
+    let d = Daemon::start("egress");
+    let (c, t) = d.new_cloud();
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines"),
+        &t,
+        json!({"name": "m", "command": ["/bin/busybox", "sh"]}),
+    );
+    assert_eq!(s, 201, "{v}");
+    // A server on every host address, answering a line to whoever connects.
+    let server = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    server.set_nonblocking(true).unwrap();
+    let host = host_address();
+    let mut targets: Vec<String> =
+        ["8.8.8.8", "1.1.1.1", "10.0.0.1", "192.168.1.1", "169.254.169.254", "172.17.0.1", "100.127.0.9"]
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+    if let Some(h) = host {
+        targets.push(h.to_string());
+    }
+    for a in &targets {
+        for p in [port, 53, 80, 443] {
+            let r = py(&d, &c, &t, "m", &connect_script(a, p));
+            assert!(r.starts_with("failed"), "egress is off: {a}:{p} gave {r}");
+        }
+    }
+    let udp = py(
+        &d,
+        &c,
+        &t,
+        "m",
+        "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ntry:\n    s.sendto(b'x', ('8.8.8.8', 53)); print('sent')\nexcept OSError as e:\n    print('failed', e.strerror)",
+    );
+    assert_eq!(udp, "failed Network is unreachable", "no UDP out either");
+    assert!(server.accept().is_err(), "nothing reached the host");
+    let Some(host) = host else {
+        eprintln!("egress test: this host has no non-loopback IPv4 address; the allowlist half is skipped");
+        return;
+    };
+    let (s, v) = d.json("PUT", &format!("/v1/clouds/{c}/egress"), &t, json!({"allow": [format!("{host}:{port}")]}));
+    assert_eq!(s, 200, "{v}");
+    let (s, v) = d.json("PUT", &format!("/v1/clouds/{c}/egress"), &t, json!({"allow": ["no-port"]}));
+    assert_eq!(s, 400, "{v}");
+    let srv = std::thread::spawn(move || {
+        server.set_nonblocking(false).unwrap();
+        let mut conns = Vec::new();
+        for _ in 0..2 {
+            let (mut c, _) = server.accept().unwrap();
+            let mut line = [0u8; 5];
+            c.read_exact(&mut line).unwrap();
+            c.write_all(b"pong\n").unwrap();
+            conns.push(c);
+        }
+        conns
+    });
+    assert_eq!(py(&d, &c, &t, "m", &connect_script(&host.to_string(), port)), "ok pong", "allowed host:port");
+    let other = py(&d, &c, &t, "m", &connect_script(&host.to_string(), port.wrapping_add(1).max(1)));
+    assert!(other.starts_with("failed"), "only the allowed port: {other}");
+    // A held connection is cut when the list no longer allows it.
+    let hold = format!(
+        "import socket\ns = socket.create_connection(('{host}', {port}), timeout=5)\ns.sendall(b'ping\\n')\nf = s.makefile('rb')\nprint(f.readline().strip().decode(), flush=True)\nopen('/tmp/connected', 'w').close()\ns.settimeout(60)\ntry:\n    print('cut' if not f.readline() else 'data')\nexcept OSError as e:\n    print('cut', e)"
+    );
+    let (sock, c2, t2) = (d.sock.clone(), c.clone(), t.clone());
+    let holder = std::thread::spawn(move || {
+        let body = json!({"command": ["python3", "-c", hold]}).to_string();
+        let (_, b) = raw_call(&sock, "POST", &format!("/v1/clouds/{c2}/machines/m/exec"), Some(&t2), body.as_bytes());
+        serde_json::from_slice::<Value>(&b).unwrap_or(Value::Null)
+    });
+    let t0 = Instant::now();
+    while d.call("GET", &format!("/v1/clouds/{c}/machines/m/files?path=/tmp/connected"), Some(&t), b"").0 != 200 {
+        assert!(t0.elapsed() < Duration::from_secs(30), "never connected");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (s, v) = d.json("PUT", &format!("/v1/clouds/{c}/egress"), &t, json!({"allow": []}));
+    assert_eq!(s, 200, "{v}");
+    let held = holder.join().unwrap();
+    let out = held["stdout"].as_str().unwrap_or("");
+    assert!(out.starts_with("pong\ncut"), "narrowing egress cut the connection: {held}");
+    let _conns = srv.join().unwrap();
+    let again = py(&d, &c, &t, "m", &connect_script(&host.to_string(), port));
+    assert!(again.starts_with("failed"), "egress off again: {again}");
 }
