@@ -208,3 +208,100 @@ fn serde_like_string(s: &str) -> String {
     out.push('"');
     out
 }
+
+/// TCP between two machines of one cloud (a server machine and a client
+/// machine running bench/guest/tcp.c), beside the same two programs as host
+/// processes over 127.0.0.1, in the same run. (Gbit/s, round trip p50 µs),
+/// medians of `runs`, or why not.
+pub fn two_machines(prog: &std::path::Path, runs: usize) -> Result<[(f64, f64); 2], String> {
+    let port = 7000 + (std::process::id() % 2000) as u16;
+    let bin = std::fs::read(prog).map_err(|e| format!("{}: {e}", prog.display()))?;
+    let med = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.total_cmp(b));
+        v[v.len() / 2]
+    };
+    let parse = |out: std::process::Output| -> Result<f64, String> {
+        String::from_utf8_lossy(&out.stdout).trim().parse().map_err(|_| format!("bench client failed: {out:?}"))
+    };
+    // Native: the same two programs as host processes.
+    let mut server = Command::new(prog).args(["serve", &port.to_string()]).spawn().map_err(|e| e.to_string())?;
+    let native = (|| -> Result<(f64, f64), String> {
+        let client = |args: &[&str]| {
+            Command::new(prog)
+                .args(["client", "127.0.0.1", &port.to_string()])
+                .args(args)
+                .output()
+                .map_err(|e| e.to_string())
+        };
+        let (mut t, mut l) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            t.push(parse(client(&["stream", "256"])?)?);
+            l.push(parse(client(&["rr", "2000"])?)?);
+        }
+        Ok((med(t), med(l)))
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    let native = native?;
+    // In a cloud: both programs uploaded into their machines, run there.
+    let d = Daemon::start("network");
+    let mut s = UnixStream::connect(&d.sock).map_err(|e| e.to_string())?;
+    let (st, body) = call(&mut s, "POST", "/v1/clouds", &d.admin, "{}");
+    if st != 201 {
+        return Err(format!("create cloud: {st} {body}"));
+    }
+    let (cloud, token) = (field(&body, "id"), field(&body, "token"));
+    let wait = "while [ ! -x /tmp/tcp ]; do sleep 0.05; done; exec /tmp/tcp serve ".to_string() + &port.to_string();
+    let mut addr = String::new();
+    for (name, script) in [("srv", wait.as_str()), ("cli", "read x")] {
+        let m = format!(r#"{{"name":"{name}","command":["/bin/busybox","sh","-c","{script}"]}}"#);
+        let (st, body) = call(&mut s, "POST", &format!("/v1/clouds/{cloud}/machines"), &token, &m);
+        if st != 201 {
+            return Err(format!("create machine: {st} {body}"));
+        }
+        if name == "srv" {
+            addr = field(&body, "address");
+        }
+        let put = format!(
+            "PUT /v1/clouds/{cloud}/machines/{name}/files?path=/tmp/tcp&mode=755 HTTP/1.1\r\nHost: x\r\n\
+             Authorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
+            bin.len()
+        );
+        s.write_all(put.as_bytes()).and_then(|_| s.write_all(&bin)).map_err(|e| e.to_string())?;
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
+            head.push(b[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        let mut rest = vec![0u8; len];
+        let _ = s.read_exact(&mut rest);
+        if !head.starts_with("http/1.1 2") {
+            return Err(format!("upload: {head}"));
+        }
+    }
+    let mut exec = |args: &[&str]| -> Result<f64, String> {
+        let argv: Vec<String> =
+            ["/tmp/tcp", "client", &addr, &port.to_string()].iter().chain(args).map(|a| format!("\"{a}\"")).collect();
+        let (st, body) = call(
+            &mut s,
+            "POST",
+            &format!("/v1/clouds/{cloud}/machines/cli/exec"),
+            &token,
+            &format!(r#"{{"command":[{}]}}"#, argv.join(",")),
+        );
+        let out = field(&body, "stdout");
+        out.trim_end_matches("\\n").trim().parse().map_err(|_| format!("exec in the client machine: {st} {body}"))
+    };
+    let (mut t, mut l) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        t.push(exec(&["stream", "256"])?);
+        l.push(exec(&["rr", "2000"])?);
+    }
+    Ok([native, (med(t), med(l))])
+}

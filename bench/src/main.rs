@@ -229,6 +229,20 @@ fn network(runs: usize) {
         "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
         lw / ln
     );
+    match control::two_machines(std::path::Path::new(prog), runs) {
+        Ok([(tn, ln), (tw, lw)]) => {
+            println!("network: TCP between two machines of one cloud, beside two host processes over 127.0.0.1");
+            println!(
+                "  throughput, 256 MiB   native {tn:>7.2} Gbit/s   wisp {tw:>7.2} Gbit/s   = {:>5.1}% (target >= 1 Gbit/s)",
+                100.0 * tw / tn
+            );
+            println!(
+                "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
+                lw / ln
+            );
+        }
+        Err(e) => println!("  two machines: failed: {e}"),
+    }
     match wisp_netstack::transfer_time(256 << 20) {
         Ok(d) => println!(
             "  two machine stacks on one thread, no guests: {:.2} Gbit/s",

@@ -126,6 +126,8 @@ struct NetState {
     poller: Arc<OwnedFd>,
     start: std::time::Instant,
     stopped: bool,
+    /// When the driver means to wake next (None: it is running now).
+    driver_wakes: Option<std::time::Instant>,
 }
 
 /// One cloud's network as its machines' guests see it.
@@ -178,6 +180,7 @@ impl CloudNet {
                 poller: poller.clone(),
                 start,
                 stopped: false,
+                driver_wakes: None,
             }),
             kick: Condvar::new(),
         });
@@ -378,16 +381,33 @@ fn drive(weak: Weak<CloudNet>) {
             s.stopped = true;
             return;
         }
-        let t = now(&s);
-        let delay = s
-            .stacks
-            .values_mut()
-            .filter_map(|st| st.poll_delay(t))
-            .min()
-            .map(|d| std::time::Duration::from_micros(d.total_micros()))
-            .unwrap_or(std::time::Duration::from_millis(200))
-            .clamp(std::time::Duration::from_micros(200), std::time::Duration::from_millis(200));
-        let _ = net.kick.wait_timeout(s, delay);
+        let delay = next_timer(&mut s);
+        s.driver_wakes = Some(std::time::Instant::now() + delay);
+        let (mut s, _) = net.kick.wait_timeout(s, delay).unwrap_or_else(|e| e.into_inner());
+        s.driver_wakes = None;
+    }
+}
+
+/// How long until some stack's timers need a poll (at most 200 ms).
+fn next_timer(s: &mut NetState) -> std::time::Duration {
+    let t = now(s);
+    s.stacks
+        .values_mut()
+        .filter_map(|st| st.poll_delay(t))
+        .min()
+        .map(|d| std::time::Duration::from_micros(d.total_micros()))
+        .unwrap_or(std::time::Duration::from_millis(200))
+        .clamp(std::time::Duration::from_micros(200), std::time::Duration::from_millis(200))
+}
+
+/// Wakes the driver if a timer now falls due before it means to wake (a
+/// guest call just set one); most calls leave it asleep.
+fn kick_driver(net: &CloudNet, s: &mut NetState) {
+    if let Some(wakes) = s.driver_wakes
+        && std::time::Instant::now() + next_timer(s) < wakes
+    {
+        s.driver_wakes = None;
+        net.kick.notify_all();
     }
 }
 
@@ -640,8 +660,11 @@ impl NetSocket {
             s.stopped = true;
             Err(Errno::ENETDOWN)
         });
-        drop(s);
-        self.net.kick.notify_all();
+        if s.stopped {
+            self.net.kick.notify_all();
+        } else {
+            kick_driver(&self.net, &mut s);
+        }
         r
     }
 
@@ -1233,8 +1256,7 @@ impl Drop for NetSocket {
             }
         }
         step(&mut s);
-        drop(s);
-        self.net.kick.notify_all();
+        kick_driver(&self.net, &mut s);
     }
 }
 
