@@ -922,7 +922,11 @@ fn services_reach_the_host_and_granted_clouds_only_and_revoking_cuts_connections
         }
     };
     assert!(page.ends_with("\r\n\r\nweb\n"), "the machine's /etc/hostname through ingress: {page:?}");
-    assert_eq!(py(&d, &x, &tx, "web", &connect_script("echo.internal", 9000)), "ok ping", "SERVICE.internal in the cloud");
+    assert_eq!(
+        py(&d, &x, &tx, "web", &connect_script("echo.internal", 9000)),
+        "ok ping",
+        "SERVICE.internal in the cloud"
+    );
 
     let (y, ty) = d.new_cloud();
     let (z, tz) = d.new_cloud();

@@ -634,6 +634,31 @@ pub fn recv_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> Result<(usize, Option<Ow
     Ok((n, got))
 }
 
+/// sendmsg(2) gathering `bufs`, with no address or ancillary data.
+pub fn sendmsg(fd: i32, bufs: &[std::io::IoSlice<'_>], flags: i32) -> Result<usize, Errno> {
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    // IoSlice is laid out as a struct iovec; the kernel only reads through it.
+    m.msg_iov = bufs.as_ptr() as *mut libc::iovec;
+    m.msg_iovlen = bufs.len();
+    // SAFETY: `m` points at `bufs.len()` iovecs, each readable for its length.
+    let r = unsafe { libc::sendmsg(fd, &m, flags) };
+    check(r as i64).map(|n| n as usize)
+}
+
+/// recvmsg(2) scattering into `bufs`, with no address or ancillary data:
+/// the count (the whole datagram's length with MSG_TRUNC) and msg_flags.
+pub fn recvmsg(fd: i32, bufs: &mut [std::io::IoSliceMut<'_>], flags: i32) -> Result<(usize, i32), Errno> {
+    // SAFETY: an all-zero msghdr is valid (no name, no control data).
+    let mut m: libc::msghdr = unsafe { std::mem::zeroed() };
+    // IoSliceMut is laid out as a struct iovec.
+    m.msg_iov = bufs.as_mut_ptr().cast();
+    m.msg_iovlen = bufs.len();
+    // SAFETY: `m` points at `bufs.len()` iovecs, each writable for its length.
+    let r = unsafe { libc::recvmsg(fd, &mut m, flags) };
+    check(r as i64).map(|n| (n as usize, m.msg_flags))
+}
+
 pub fn shutdown(fd: i32, how: i32) -> Result<(), Errno> {
     // SAFETY: plain syscall with integer arguments.
     let r = unsafe { libc::shutdown(fd, how) };

@@ -620,6 +620,12 @@ pub fn sys_ioctl(p: &mut Process, a: &Args) -> SysResult {
             let on = i32::from_le_bytes(v) != 0;
             let fl = f.flags();
             f.set_flags(if on { fl | libc::O_NONBLOCK as u32 } else { fl & !(libc::O_NONBLOCK as u32) });
+            // As F_SETFL: a host-backed file's blocking is its host descriptor's.
+            if let Some(h) = f.file.host_fd() {
+                let cur = crate::host::fcntl_getfl(h)?;
+                let want = if on { cur | libc::O_NONBLOCK } else { cur & !libc::O_NONBLOCK };
+                crate::host::fcntl_setfl(h, want)?;
+            }
             return Ok(0);
         }
         _ => {}

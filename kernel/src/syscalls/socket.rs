@@ -1,16 +1,17 @@
-//! Sockets: AF_UNIX socketpair, served by host socketpairs, and TCP and UDP
-//! over IPv4 (AF_INET, and AF_INET6 dual-stack) on the machine's cloud
-//! network (crate::net), with the send/recv families on both. Named AF_UNIX
-//! sockets are not there yet.
+//! Sockets: AF_UNIX socketpair, served by host socketpairs, AF_UNIX sockets
+//! made by socket(2) (unixsock, crate::unix), and TCP and UDP over IPv4
+//! (AF_INET, and AF_INET6 dual-stack) on the machine's cloud network
+//! (crate::net), with the send/recv families on all of them.
 
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 
-use super::unixsock::{self, unix_of};
+use super::unixsock::{self, as_unix, unix_of};
 use super::{Args, put};
 use crate::errno::{Errno, SysResult};
 use crate::net::{NetSocket, Received};
 use crate::task::Process;
+use crate::unix::UnixSocket;
 use crate::vfs::file::OpenFile;
 use crate::vfs::hostfs::HostFile;
 use wisp_netstack::smoltcp::wire::Ipv4Address;
@@ -41,21 +42,41 @@ pub fn sys_socket(p: &mut Process, a: &Args) -> SysResult {
     if domain != AF_INET && domain != AF_INET6 {
         return Err(Errno::EAFNOSUPPORT);
     }
-    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let udp = match (ty & SOCK_TYPE_MASK, proto) {
-        (SOCK_STREAM, 0 | libc::IPPROTO_TCP) => false,
-        (SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => true,
-        (SOCK_STREAM | SOCK_DGRAM, _) => return Err(Errno::EPROTONOSUPPORT),
-        // Linux knows types below SOCK_MAX (11).
-        (t, _) if t >= 11 => return Err(Errno::EINVAL),
-        _ => return Err(Errno::ESOCKTNOSUPPORT),
-    };
+    let udp = inet_type(ty, proto)?;
     let net = p.machine.as_ref().and_then(|m| m.net()).ok_or(Errno::EAFNOSUPPORT)?;
     let sock = net.net.socket(net.id, domain == AF_INET6, udp)?;
     let status = libc::O_RDWR as u32 | if ty & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
     p.fds.insert(Arc::new(OpenFile::new(Box::new(sock), status)), ty & SOCK_CLOEXEC != 0, 0).map(|fd| fd as u64)
+}
+
+/// Whether an AF_INET or AF_INET6 socket of type `ty` (with its flags) and
+/// `proto` is UDP (or TCP), as socket(2) checks them.
+fn inet_type(ty: i32, proto: i32) -> Result<bool, Errno> {
+    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    match (ty & SOCK_TYPE_MASK, proto) {
+        (SOCK_STREAM, 0 | libc::IPPROTO_TCP) => Ok(false),
+        (SOCK_DGRAM, 0 | libc::IPPROTO_UDP) => Ok(true),
+        (SOCK_STREAM | SOCK_DGRAM, _) => Err(Errno::EPROTONOSUPPORT),
+        // Linux knows types below SOCK_MAX (11).
+        (t, _) if t >= 11 => Err(Errno::EINVAL),
+        _ => Err(Errno::ESOCKTNOSUPPORT),
+    }
+}
+
+/// The type of the socketpair end behind guest descriptor `fd` (a host
+/// AF_UNIX socket), if it is one.
+fn pair_type(p: &Process, fd: i32) -> Result<Option<i32>, Errno> {
+    let f = p.fds.get(fd)?;
+    if f.file.as_any().is_some_and(|a| a.is::<NetSocket>() || a.is::<UnixSocket>()) {
+        return Ok(None);
+    }
+    let sock = f.file.stat().is_ok_and(|st| st.mode & libc::S_IFMT == libc::S_IFSOCK);
+    match f.file.host_fd() {
+        Some(h) if sock => crate::host::getsockopt_int(h.as_raw_fd(), libc::SOL_SOCKET, libc::SO_TYPE).map(Some),
+        _ => Ok(None),
+    }
 }
 
 /// The network socket behind guest descriptor `fd`, if it is one.
@@ -155,6 +176,10 @@ pub fn sys_listen(p: &mut Process, a: &Args) -> SysResult {
     if let Some(f) = unix_of(p, a.i(0))? {
         return unixsock::listen(&f, a.i(1));
     }
+    if let Some(ty) = pair_type(p, a.i(0))? {
+        // A socketpair end is connected, and a datagram one never listens.
+        return Err(if ty == SOCK_DGRAM { Errno::EOPNOTSUPP } else { Errno::EINVAL });
+    }
     let f = net_or_notsock(p, a.i(0))?;
     as_net(&f).listen(a.i(1)).map(|_| 0)
 }
@@ -167,6 +192,9 @@ pub fn sys_accept4(p: &mut Process, a: &Args) -> SysResult {
     }
     if let Some(f) = unix_of(p, a.i(0))? {
         return unixsock::accept(p, &f, a.u(1), a.u(2), flags);
+    }
+    if let Some(ty) = pair_type(p, a.i(0))? {
+        return Err(if ty == SOCK_DGRAM { Errno::EOPNOTSUPP } else { Errno::EINVAL });
     }
     let f = net_or_notsock(p, a.i(0))?;
     if as_net(&f).udp {
@@ -196,6 +224,9 @@ pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
     if let Some(f) = unix_of(p, a.i(0))? {
         return unixsock::connect(p, &f, a.u(1), a.u32(2));
     }
+    if let Some(ty) = pair_type(p, a.i(0))? {
+        return unixsock::connect_pair(p, a.u(1), a.u32(2), ty);
+    }
     let f = net_or_notsock(p, a.i(0))?;
     let s = as_net(&f);
     if s.udp && a.u32(2) >= 2 {
@@ -220,22 +251,23 @@ pub fn sys_connect(p: &mut Process, a: &Args) -> SysResult {
     }
 }
 
-/// Implements Linux `socketpair(2)` for AF_UNIX stream, datagram and seqpacket.
+/// Implements Linux `socketpair(2)` for AF_UNIX stream, datagram (and
+/// SOCK_RAW, taken as datagram) and seqpacket; AF_INET and AF_INET6 have
+/// no pairs (EOPNOTSUPP).
 pub fn sys_socketpair(p: &mut Process, a: &Args) -> SysResult {
     let (domain, ty) = (a.i(0), a.i(1));
+    if domain == AF_INET || domain == AF_INET6 {
+        inet_type(ty, a.i(2))?;
+        return Err(Errno::EOPNOTSUPP);
+    }
     if domain != AF_UNIX {
         return Err(Errno::EAFNOSUPPORT);
     }
-    if ty & !(SOCK_TYPE_MASK | SOCK_NONBLOCK | SOCK_CLOEXEC) != 0 || !matches!(ty & SOCK_TYPE_MASK, 1 | 2 | 5) {
-        return Err(Errno::EINVAL);
-    }
-    if a.i(2) != 0 {
-        return Err(Errno::EPROTONOSUPPORT);
-    }
+    let t = unixsock::unix_type(ty, a.i(2))?;
     if !p.mm.accessible(a.u(3), 8, true) {
         return Err(Errno::EFAULT);
     }
-    let (s0, s1) = crate::host::socketpair(ty & (SOCK_TYPE_MASK | SOCK_NONBLOCK))?;
+    let (s0, s1) = crate::host::socketpair(t | (ty & SOCK_NONBLOCK))?;
     let ino = crate::host::fstat(std::os::fd::AsFd::as_fd(&s0)).map(|s| s.st_ino).unwrap_or(0);
     let status = libc::O_RDWR as u32 | if ty & SOCK_NONBLOCK != 0 { libc::O_NONBLOCK as u32 } else { 0 };
     let cloexec = ty & SOCK_CLOEXEC != 0;
@@ -302,18 +334,33 @@ fn send_bytes(p: &mut Process, fd: i32, data: &[u8], flags: i32, to: (u64, u32))
         sigpipe(p, &r, flags);
         return r;
     }
+    if let Some(f) = unix_of(p, fd)? {
+        if let Some(r) = unixsock::send(p, &f, data, flags, to) {
+            // Datagram sockets do not raise SIGPIPE (nor does Linux).
+            return r;
+        }
+    } else if to.0 != 0 && to.1 != 0 {
+        // A socketpair end given an address: a datagram end sends there,
+        // a stream end is connected already, seqpacket ignores it.
+        match pair_type(p, fd)? {
+            Some(SOCK_DGRAM) => {
+                let f = p.fds.get(fd)?;
+                return unixsock::send_from_pair(p, &f, data, flags, to);
+            }
+            Some(SOCK_STREAM) => return Err(Errno::EISCONN),
+            _ => {}
+        }
+    }
     let (_f, raw) = host_socket(p, fd)?;
     let r = retry(p, || crate::host::send(raw, data, flags & SEND_FLAGS | libc::MSG_NOSIGNAL)).map(|n| n as u64);
     sigpipe(p, &r, flags);
     r
 }
 
-/// Implements Linux `sendto(2)`: UDP datagrams go to the address given;
-/// socketpair ends refuse one (EISCONN) and TCP ignores it.
+/// Implements Linux `sendto(2)`: UDP and AF_UNIX datagrams go to the
+/// address given; AF_UNIX stream sockets refuse one (EISCONN, or EOPNOTSUPP
+/// unconnected), and TCP and seqpacket ignore it.
 pub fn sys_sendto(p: &mut Process, a: &Args) -> SysResult {
-    if a.u(4) != 0 && net_of(p, a.i(0))?.is_none() {
-        return Err(Errno::EISCONN);
-    }
     if a.u(2) as usize > crate::net::MAX_DATAGRAM && net_of(p, a.i(0))?.is_some_and(|f| as_net(&f).udp) {
         return Err(Errno::EMSGSIZE);
     }
@@ -349,8 +396,20 @@ pub fn sys_recvfrom(p: &mut Process, a: &Args) -> SysResult {
         };
         return Ok(if a.i(3) & libc::MSG_TRUNC != 0 { r.full } else { r.len } as u64);
     }
-    let (_f, raw) = host_socket(p, a.i(0))?;
     let len = (a.u(2) as usize).min(MAX_MSG);
+    if let Some(f) = unix_of(p, a.i(0))? {
+        if let Some(e) = unixsock::recv_unconnected(&f) {
+            return Err(e);
+        }
+        if as_unix(&f).is_dgram() {
+            let mut buf = vec![0u8; len];
+            let d = unixsock::recv_dgram(p, &f, &mut buf, a.i(3))?;
+            p.mm.copy_out(a.u(1), &buf[..d.len])?;
+            unixsock::put_from(p, a.u(4), a.u(5), d.from.as_deref())?;
+            return Ok(if a.i(3) & libc::MSG_TRUNC != 0 { d.full } else { d.len } as u64);
+        }
+    }
+    let (_f, raw) = host_socket(p, a.i(0))?;
     if !p.mm.accessible(a.u(1), len.min(1), true) && len > 0 {
         return Err(Errno::EFAULT);
     }
@@ -419,7 +478,8 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
     let total: usize = iov.iter().map(|(_, l)| *l).sum::<usize>().min(MAX_MSG);
     let mut buf = vec![0u8; total];
     let mut namelen = 0u32;
-    let n = match net_of(p, a.i(0))? {
+    // (bytes received, the whole datagram's length, msg_flags)
+    let (len, full, mflags) = match net_of(p, a.i(0))? {
         Some(f) => {
             let r = net_recv(p, &f, &mut buf, a.i(2))?;
             if let (Some(from), true) = (r.from, h.name != 0) {
@@ -429,30 +489,47 @@ pub fn sys_recvmsg(p: &mut Process, a: &Args) -> SysResult {
                 p.mm.copy_in(a.u(1) + 8, &mut len)?;
                 namelen = u32::from_le_bytes(len);
             }
-            // The whole datagram's length: longer than `total` when it was cut.
-            r.full
+            (r.len, r.full, if r.full > total { libc::MSG_TRUNC } else { 0 })
         }
-        None => {
-            let (_f, raw) = host_socket(p, a.i(0))?;
-            let flags = a.i(2) & RECV_FLAGS;
-            retry(p, || crate::host::recv(raw, &mut buf, flags))?
-        }
+        None => match unix_of(p, a.i(0))? {
+            Some(f) if as_unix(&f).is_dgram() => {
+                let d = unixsock::recv_dgram(p, &f, &mut buf, a.i(2))?;
+                if h.name != 0 {
+                    unixsock::put_from(p, h.name, a.u(1) + 8, d.from.as_deref())?;
+                    let mut len = [0u8; 4];
+                    p.mm.copy_in(a.u(1) + 8, &mut len)?;
+                    namelen = u32::from_le_bytes(len);
+                }
+                (d.len, d.full, if d.full > total { libc::MSG_TRUNC } else { 0 })
+            }
+            unix => {
+                if let Some(e) = unix.as_deref().and_then(unixsock::recv_unconnected) {
+                    return Err(e);
+                }
+                let (_f, raw) = host_socket(p, a.i(0))?;
+                // The host's msg_flags say whether a datagram was cut; with
+                // MSG_TRUNC its count is the whole datagram's length.
+                let flags = a.i(2) & RECV_FLAGS;
+                let (n, mflags) =
+                    retry(p, || crate::host::recvmsg(raw, &mut [std::io::IoSliceMut::new(&mut buf)], flags))?;
+                (n.min(total), n, mflags & (libc::MSG_TRUNC | libc::MSG_EOR))
+            }
+        },
     };
     let mut off = 0;
-    for (base, len) in iov {
-        if off >= n.min(total) {
+    for (base, l) in iov {
+        if off >= len {
             break;
         }
-        let k = len.min(n.min(total) - off);
+        let k = l.min(len - off);
         p.mm.copy_out(base, &buf[off..off + k])?;
         off += k;
     }
-    // msg_namelen, msg_controllen = 0, msg_flags = MSG_TRUNC if cut.
+    // msg_namelen, msg_controllen = 0, msg_flags.
     put(p, a.u(1) + 8, &namelen.to_le_bytes())?;
     put(p, a.u(1) + 40, &0u64.to_le_bytes())?;
-    let mflags: i32 = if n > total { libc::MSG_TRUNC } else { 0 };
     put(p, a.u(1) + 48, &mflags.to_le_bytes())?;
-    Ok(if n > total && a.i(2) & libc::MSG_TRUNC == 0 { total } else { n } as u64)
+    Ok(if a.i(2) & libc::MSG_TRUNC != 0 { full } else { len } as u64)
 }
 
 /// Size of a `struct mmsghdr`: a msghdr and the message's length.
@@ -501,6 +578,9 @@ pub fn sys_shutdown(p: &mut Process, a: &Args) -> SysResult {
     }
     if let Some(f) = net_of(p, a.i(0))? {
         return as_net(&f).shutdown(a.i(1)).map(|_| 0);
+    }
+    if let Some(r) = unix_of(p, a.i(0))?.and_then(|f| unixsock::shutdown(&f, a.i(1))) {
+        return r;
     }
     let (_f, raw) = host_socket(p, a.i(0))?;
     crate::host::shutdown(raw, a.i(1)).map(|_| 0)
