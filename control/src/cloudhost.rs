@@ -87,6 +87,7 @@ impl Host {
                     Target::Service { cloud: cloud.clone(), service: service.clone(), port: *port }
                 }
                 DialTarget::Egress { addr, port } => Target::Egress { addr: addr.to_string(), port: *port },
+                DialTarget::Metadata => Target::Metadata,
             };
             send_to(&out, &Message::Dial { dial, machine: machine.to_string(), target });
         }));

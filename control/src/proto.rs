@@ -109,8 +109,17 @@ pub struct NetConfig {
 /// Where a guest asks to connect out of its cloud's network.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub enum Target {
-    Service { cloud: String, service: String, port: u16 },
-    Egress { addr: String, port: u16 },
+    Service {
+        cloud: String,
+        service: String,
+        port: u16,
+    },
+    Egress {
+        addr: String,
+        port: u16,
+    },
+    /// The metadata service (http://169.254.169.254/).
+    Metadata,
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone)]

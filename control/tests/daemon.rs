@@ -984,6 +984,32 @@ fn services_reach_the_host_and_granted_clouds_only_and_revoking_cuts_connections
     assert!(lines.get(1).is_some_and(|l| l.starts_with("cut")), "revoking cut the open connection: {held}");
     let after = py(&d, &y, &ty, "m", &connect_script(&name, 9000));
     assert!(after.starts_with("failed"), "no new connections after the revoke: {after}");
+
+    // Identity: Y's machine gets a signed token from the metadata service,
+    // and cloud Z checks it through the API.
+    let ident = py(
+        &d,
+        &y,
+        &ty,
+        "m",
+        "import urllib.request\nprint(urllib.request.urlopen('http://169.254.169.254/identity', timeout=5).read().decode())",
+    );
+    let ident: Value = serde_json::from_str(&ident).unwrap_or_else(|e| panic!("{e}: {ident}"));
+    assert_eq!((ident["machine"].as_str(), ident["cloud"].as_str()), (Some("m"), Some(y.as_str())), "{ident}");
+    let token = ident["token"].as_str().unwrap().to_string();
+    let (s, v) = d.json("POST", "/v1/identity/verify", &tz, json!({"token": token}));
+    assert_eq!(s, 200, "{v}");
+    assert_eq!(
+        (v["valid"].as_bool(), v["cloud"].as_str(), v["machine"].as_str()),
+        (Some(true), Some(y.as_str()), Some("m"))
+    );
+    let mut forged = token.clone().into_bytes();
+    let last = forged.len() - 1;
+    forged[last] = if forged[last] == b'0' { b'1' } else { b'0' };
+    let (_, v) = d.json("POST", "/v1/identity/verify", &tz, json!({"token": String::from_utf8(forged).unwrap()}));
+    assert_eq!(v["valid"].as_bool(), Some(false), "a changed token is refused: {v}");
+    let (s, _) = d.json("POST", "/v1/identity/verify", "wisp_nobody_0000", json!({"token": token}));
+    assert_eq!(s, 401, "verifying needs a token of the API");
 }
 
 #[test]

@@ -64,7 +64,12 @@ pub enum DialTarget {
     Service { cloud: String, service: String, port: u16 },
     /// A host:port on the egress allowlist.
     Egress { addr: Ipv4Address, port: u16 },
+    /// The metadata service at METADATA:80 (the machine's identity).
+    Metadata,
 }
+
+/// Where the metadata service answers (HTTP on port 80).
+pub const METADATA: Ipv4Address = Ipv4Address::new(169, 254, 169, 254);
 
 /// Asks the daemon for a connection: (dial id, machine name, target). The
 /// answer comes back through `CloudNet::dial_done`.
@@ -1128,6 +1133,9 @@ fn outside_target(s: &NetState, to: Ipv4Address, port: u16) -> Option<Result<Dia
     }
     if s.dialer.is_none() {
         return Some(Err(Errno::ENETUNREACH));
+    }
+    if to == METADATA {
+        return Some(if port == 80 { Ok(DialTarget::Metadata) } else { Err(Errno::ECONNREFUSED) });
     }
     if IMPORTS.contains_addr(&to) {
         let Some((_, i)) = s.imports.values().find(|(a, _)| *a == to) else { return Some(Err(Errno::EHOSTUNREACH)) };

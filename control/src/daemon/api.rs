@@ -129,6 +129,7 @@ fn route(d: &Arc<Daemon>, req: &Request, w: &mut impl Write) -> Result<Answer, A
         ("DELETE", ["clouds", c, "grants", g]) => network::delete_grant(d, &caller, c, g).map(|v| Answer::Json(200, v)),
         ("PUT", ["clouds", c, "egress"]) => network::put_egress(d, &caller, c, req).map(|v| Answer::Json(200, v)),
         ("GET", ["clouds", c, "egress"]) => network::get_egress(d, &caller, c).map(|v| Answer::Json(200, v)),
+        ("POST", ["identity", "verify"]) => verify_identity(d, req),
         ("GET", ["events"]) => events(d, &caller, req, w),
         (_, path) if known_path(path) => Err(method(m)),
         _ => Err(err(404, "not_found", format!("no such path {}", req.path))),
@@ -145,6 +146,7 @@ fn known_path(p: &[&str]) -> bool {
             | ["clouds", _, "machines", _, "stop" | "exec" | "logs" | "files"]
             | ["clouds", _, "volumes", _, "files"]
             | ["events"]
+            | ["identity", "verify"]
     )
 }
 
@@ -833,6 +835,26 @@ fn delete_volume(d: &Arc<Daemon>, caller: &Caller, c: &str, v: &str) -> Result<A
     crate::volume::remove(&st, v).map_err(|e| err(409, "in_use", e))?;
     d.store().db.execute("DELETE FROM volumes WHERE cloud = ?1 AND name = ?2", params![c, v])?;
     Ok(Answer::Json(200, json!({"deleted": v})))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VerifyBody {
+    token: String,
+}
+
+/// Checks a machine identity token (any caller may: it is how another
+/// cloud's service learns who is calling it).
+fn verify_identity(d: &Arc<Daemon>, req: &Request) -> Result<Answer, ApiError> {
+    let b: VerifyBody = parse(req, d.max_body)?;
+    Ok(Answer::Json(
+        200,
+        match d.identity.verify(&b.token, now_ms()) {
+            Ok(claims) => json!({"valid": true, "cloud": claims["cloud"], "machine": claims["machine"],
+                                 "expires_ms": claims["exp_ms"]}),
+            Err(why) => json!({"valid": false, "reason": why}),
+        },
+    ))
 }
 
 #[derive(Deserialize)]

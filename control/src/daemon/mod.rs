@@ -6,6 +6,7 @@
 mod api;
 mod hosts;
 pub mod http;
+mod identity;
 mod network;
 mod store;
 
@@ -117,6 +118,10 @@ pub struct Daemon {
     max_body: usize,
     /// Connections across clouds' edges, and ingress listeners.
     edge: network::Edge,
+    /// Signs machines' identity tokens.
+    identity: identity::Identity,
+    /// Metadata connections being served.
+    metadata_live: std::sync::atomic::AtomicUsize,
 }
 
 /// An API failure: HTTP status, stable code and message.
@@ -189,6 +194,7 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
     ensure_admin_token(&store, &admin_path)?;
     recover(&store, &state)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find the wisp binary: {e}"))?;
+    let identity = identity::Identity::open(&state.root().join("identity.key"))?;
     let daemon = Arc::new(Daemon {
         store: Mutex::new(store),
         spawner: Spawner::new(exe, state.root().to_path_buf(), args.warm_hosts.min(64)),
@@ -200,6 +206,8 @@ fn run(state_dir: Option<&Path>, args: DaemonArgs) -> Result<(), String> {
         prices,
         max_body: args.max_body,
         edge: network::Edge::default(),
+        identity,
+        metadata_live: Default::default(),
     });
     network::restore(&daemon);
     let socket = socket_path(args.socket.as_deref());

@@ -491,7 +491,7 @@ pub fn forget_cloud(d: &Daemon, cloud: &str) -> Result<(), ApiError> {
 }
 
 /// A guest of `cloud` asks to connect out: checks, connects, answers.
-pub fn dial(d: &Daemon, cloud: &str, dial: u64, machine: &str, target: Target) {
+pub fn dial(d: &Arc<Daemon>, cloud: &str, dial: u64, machine: &str, target: Target) {
     let Some(host) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned() else { return };
     let answer = match connect(d, cloud, machine, &target) {
         Ok(fd) => host.call_with_fd(|tag| HostRequest::Dialed { dial, result: Ok(tag) }, fd.as_fd()),
@@ -503,8 +503,34 @@ pub fn dial(d: &Daemon, cloud: &str, dial: u64, machine: &str, target: Target) {
 }
 
 /// The connection `target` for a guest of `cloud`, or the errno it gets.
-fn connect(d: &Daemon, cloud: &str, _machine: &str, target: &Target) -> Result<OwnedFd, i32> {
+fn connect(d: &Arc<Daemon>, cloud: &str, machine: &str, target: &Target) -> Result<OwnedFd, i32> {
     match target {
+        Target::Metadata => {
+            use std::sync::atomic::Ordering;
+            let row = d.store().machine(cloud, machine).ok().flatten().ok_or(libc::ECONNREFUSED)?;
+            if d.metadata_live.fetch_add(1, Ordering::SeqCst) >= super::identity::MAX_METADATA {
+                d.metadata_live.fetch_sub(1, Ordering::SeqCst);
+                return Err(libc::ECONNREFUSED);
+            }
+            let (ours, theirs) = match std::os::unix::net::UnixStream::pair() {
+                Ok(p) => p,
+                Err(e) => {
+                    d.metadata_live.fetch_sub(1, Ordering::SeqCst);
+                    return Err(e.raw_os_error().unwrap_or(libc::ENOBUFS));
+                }
+            };
+            let (cloud, machine, address) = (cloud.to_string(), machine.to_string(), row.address.unwrap_or_default());
+            let d2 = d.clone();
+            let spawned = std::thread::Builder::new().name("metadata".into()).spawn(move || {
+                super::identity::serve(ours, &d2.identity, &cloud, &machine, &address, super::store::now_ms());
+                d2.metadata_live.fetch_sub(1, Ordering::SeqCst);
+            });
+            if spawned.is_err() {
+                d.metadata_live.fetch_sub(1, Ordering::SeqCst);
+                return Err(libc::ENOBUFS);
+            }
+            Ok(OwnedFd::from(theirs))
+        }
         Target::Service { cloud: exporter, service, port } => {
             let grant: Option<String> = d
                 .store()
