@@ -556,17 +556,18 @@ pub fn usage(conn: &Conn, as_json: bool) -> i32 {
             return Ok(0);
         }
         println!(
-            "{:<24} {:<9} {:>12} {:>10} {:>14} {:>14}",
-            "MACHINE", "STATE", "LIFETIME_MS", "VCPU_MS", "MEM_GIB_S", "MICRODOLLARS"
+            "{:<24} {:<9} {:>12} {:>10} {:>14} {:>12} {:>14}",
+            "MACHINE", "STATE", "LIFETIME_MS", "VCPU_MS", "MEM_GIB_S", "NET_BYTES", "MICRODOLLARS"
         );
         for m in v["machines"].as_array().into_iter().flatten() {
             println!(
-                "{:<24} {:<9} {:>12} {:>10} {:>14.6} {:>14.3}",
+                "{:<24} {:<9} {:>12} {:>10} {:>14.6} {:>12} {:>14.3}",
                 m["machine"].as_str().unwrap_or(""),
                 m["state"].as_str().unwrap_or(""),
                 m["lifetime_ms"].as_i64().unwrap_or(0),
                 m["vcpu_ms"].as_i64().unwrap_or(0),
                 m["memory_gib_seconds"].as_f64().unwrap_or(0.0),
+                m["net_rx_bytes"].as_i64().unwrap_or(0) + m["net_tx_bytes"].as_i64().unwrap_or(0),
                 m["microdollars"].as_f64().unwrap_or(0.0)
             );
         }
@@ -581,10 +582,11 @@ pub fn usage(conn: &Conn, as_json: bool) -> i32 {
         }
         let t = &v["totals"];
         println!(
-            "total: {} vCPU-ms, {:.6} GiB-s, {:.6} volume GB-hours: {:.3} micro-dollars (${:.8})",
+            "total: {} vCPU-ms, {:.6} GiB-s, {:.6} volume GB-hours, {} network bytes: {:.3} micro-dollars (${:.8})",
             t["vcpu_ms"].as_i64().unwrap_or(0),
             t["memory_gib_seconds"].as_f64().unwrap_or(0.0),
             t["volume_gb_hours"].as_f64().unwrap_or(0.0),
+            t["network_bytes"].as_i64().unwrap_or(0),
             t["total_microdollars"].as_f64().unwrap_or(0.0),
             t["total_microdollars"].as_f64().unwrap_or(0.0) / 1e6
         );

@@ -109,7 +109,10 @@ impl Host {
     }
 
     fn usage_of(name: &str, r: &Running) -> MachineUsage {
+        let (net_rx_bytes, net_tx_bytes) = r.spawner.net_bytes();
         MachineUsage {
+            net_rx_bytes,
+            net_tx_bytes,
             machine: name.to_string(),
             cpu_ns: r.spawner.cpu_ns(),
             resident_bytes: r.spawner.resident_bytes(),
@@ -486,6 +489,10 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
             }
         },
         volumes: spec.volumes,
+        net_limits: wisp_kernel::net::NetLimits {
+            max_sockets: if spec.max_connections == 0 { 1024 } else { spec.max_connections as usize },
+            tx_bytes_per_sec: spec.net_mbps as u64 * 1_000_000 / 8,
+        },
         strace: false,
         program: spec.command,
     };

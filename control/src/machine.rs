@@ -54,6 +54,7 @@ pub struct Spec {
     pub volumes: Vec<String>,
     /// The network the machine joins (its cloud's).
     pub net: Option<Arc<wisp_kernel::net::CloudNet>>,
+    pub net_limits: wisp_kernel::net::NetLimits,
     pub strace: bool,
     pub program: Vec<String>,
 }
@@ -305,7 +306,7 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         wisp_kernel::vfs::normalize("/", spec.cwd.as_bytes()).map_err(|e| fail(format!("cwd {}: {e}", spec.cwd)))?;
     let machine = Machine::new(Arc::new(KvmHost::new(vm.clone())), spec.pids as usize);
     if let Some(net) = &spec.net {
-        machine.set_net(net.attach(&spec.hostname).map_err(|e| fail(format!("network: {e}")))?);
+        machine.set_net(net.attach(&spec.hostname, spec.net_limits).map_err(|e| fail(format!("network: {e}")))?);
     }
     let template_mm = mm.new_address_space().map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
     let vfs = Arc::new(vfs);
@@ -448,6 +449,11 @@ impl Spawner {
     /// CPU time of the machine's vCPU threads so far.
     pub fn cpu_ns(&self) -> u64 {
         self.machine.cpu_ns()
+    }
+
+    /// Bytes the machine received and sent on its network: (rx, tx).
+    pub fn net_bytes(&self) -> (u64, u64) {
+        self.machine.net().map(|n| n.bytes()).unwrap_or_default()
     }
 
     /// Guest memory in use (user pages of every process).

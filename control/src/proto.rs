@@ -29,6 +29,10 @@ pub struct MachineSpec {
     pub disk_mib: u64,
     /// `NAME:PATH[:ro]`, naming volumes of the same cloud.
     pub volumes: Vec<String>,
+    /// Most sockets at once (0: the default, 1024).
+    pub max_connections: u32,
+    /// Most megabits per second sent to other machines (0: no limit).
+    pub net_mbps: u32,
 }
 
 #[derive(Serialize, Deserialize, Debug)]
@@ -130,6 +134,9 @@ pub struct MachineUsage {
     /// Guest memory in use now (user pages).
     pub resident_bytes: u64,
     pub running: bool,
+    /// Bytes received and sent on the network so far (not loopback).
+    pub net_rx_bytes: u64,
+    pub net_tx_bytes: u64,
 }
 
 #[derive(Serialize, Deserialize, Debug)]

@@ -106,6 +106,7 @@ fn run(args: RunArgs, state_dir: Option<&Path>) -> Result<i32, i32> {
         scratch: None,
         disk: None,
         net: Some(wisp_kernel::net::CloudNet::new(crate::machine::default_subnet()).map_err(fail)?),
+        net_limits: Default::default(),
         volumes: args.volumes.clone(),
         strace: args.strace,
         program: args.program.clone(),

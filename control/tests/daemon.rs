@@ -1101,3 +1101,65 @@ fn egress_is_off_until_allowed_and_cut_when_the_allowlist_narrows() {
     let again = py(&d, &c, &t, "m", &connect_script(&host.to_string(), port));
     assert!(again.starts_with("failed"), "egress off again: {again}");
 }
+
+#[test]
+fn network_limits_hold_and_bytes_are_metered_and_priced() {
+    if !kvm_or_skip("network_limits_hold_and_bytes_are_metered_and_priced") {
+        return;
+    }
+    let d = Daemon::start("netlimits");
+    let (c, t) = d.new_cloud();
+    // a sends 2 MB to whoever connects, at most 8 Mbit/s (1 MB/s).
+    let sender = "import socket\ns = socket.create_server(('', 7000))\nwhile True:\n    c, _ = s.accept()\n    c.sendall(b'x' * 2000000)\n    c.close()";
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines"),
+        &t,
+        json!({"name": "a", "command": ["python3", "-c", sender], "net_mbps": 8}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines"),
+        &t,
+        json!({"name": "b", "command": ["/bin/busybox", "sh"], "max_connections": 4}),
+    );
+    assert_eq!(s, 201, "{v}");
+    let (s, v) = d.json(
+        "POST",
+        &format!("/v1/clouds/{c}/machines"),
+        &t,
+        json!({"name": "bad", "command": ["/bin/true"], "net_mbps": 0}),
+    );
+    assert_eq!(s, 400, "{v}");
+    let fetch = "import socket, time\nfor i in range(100):\n    try:\n        s = socket.create_connection(('a.internal', 7000), timeout=30); break\n    except OSError:\n        time.sleep(0.1)\nt0 = time.monotonic(); n = 0\nwhile True:\n    b = s.recv(65536)\n    if not b: break\n    n += len(b)\nprint(n, time.monotonic() - t0)";
+    let out = py(&d, &c, &t, "b", fetch);
+    let mut it = out.split_whitespace();
+    let (n, secs): (u64, f64) = (it.next().unwrap().parse().unwrap(), it.next().unwrap().parse().unwrap());
+    assert_eq!(n, 2_000_000, "{out}");
+    // A lower bound only: at 1 MB/s (64 KiB of burst) 2 MB cannot take less
+    // than about 1.9 s, however fast or slow this host is.
+    assert!(secs >= 1.5, "8 Mbit/s limit: 2 MB took {secs} s");
+    let socks = "import socket\nkeep = []\ntry:\n    while len(keep) < 50:\n        keep.append(socket.socket())\nexcept OSError as e:\n    print(len(keep), e.strerror)";
+    assert_eq!(py(&d, &c, &t, "b", socks), "4 No buffer space available", "max_connections 4");
+    // Metered within a sampling round or two, and priced.
+    let t0 = Instant::now();
+    let usage = loop {
+        let (_, u) = d.json("GET", &format!("/v1/clouds/{c}/usage"), &t, json!(null));
+        let row = |m: &str| u["machines"].as_array().unwrap().iter().find(|r| r["machine"] == m).cloned().unwrap();
+        if row("a")["net_tx_bytes"].as_i64().unwrap_or(0) >= 2_000_000
+            && row("b")["net_rx_bytes"].as_i64().unwrap_or(0) >= 2_000_000
+        {
+            break u;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20), "network bytes never metered: {u}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let total = usage["totals"]["network_bytes"].as_i64().unwrap();
+    assert!(total >= 4_000_000, "{usage}");
+    let price = usage["prices_microdollars"]["network_gb"].as_f64().unwrap();
+    assert!(price > 0.0);
+    let a = usage["machines"].as_array().unwrap().iter().find(|r| r["machine"] == "a").unwrap();
+    let floor = (a["net_rx_bytes"].as_i64().unwrap() + a["net_tx_bytes"].as_i64().unwrap()) as f64 / 1e9 * price;
+    assert!(a["microdollars"].as_f64().unwrap() >= floor, "network is priced: {a}");
+}

@@ -133,6 +133,24 @@ struct NetState {
     stopped: bool,
     /// When the driver means to wake next (None: it is running now).
     driver_wakes: Option<std::time::Instant>,
+    /// Bytes machines moved over outside connections: (received, sent).
+    outside_bytes: BTreeMap<u32, (u64, u64)>,
+    limits: BTreeMap<u32, NetLimits>,
+}
+
+/// Per-machine network limits.
+#[derive(Clone, Copy, Debug)]
+pub struct NetLimits {
+    /// Most sockets the machine holds at once (ENOBUFS past it).
+    pub max_sockets: usize,
+    /// Most bytes per second it sends to other machines (0: no limit).
+    pub tx_bytes_per_sec: u64,
+}
+
+impl Default for NetLimits {
+    fn default() -> Self {
+        NetLimits { max_sockets: MAX_SOCKETS, tx_bytes_per_sec: 0 }
+    }
 }
 
 /// One cloud's network as its machines' guests see it.
@@ -186,6 +204,8 @@ impl CloudNet {
                 start,
                 stopped: false,
                 driver_wakes: None,
+                outside_bytes: BTreeMap::new(),
+                limits: BTreeMap::new(),
             }),
             kick: Condvar::new(),
         });
@@ -286,15 +306,17 @@ impl CloudNet {
     }
 
     /// Attaches machine `name`: its own address and stack.
-    pub fn attach(self: &Arc<Self>, name: &str) -> Result<MachineNet, String> {
+    pub fn attach(self: &Arc<Self>, name: &str, limits: NetLimits) -> Result<MachineNet, String> {
         let mut s = self.lock();
-        let nic = s.network.attach().map_err(|e| e.to_string())?;
+        let mut nic = s.network.attach().map_err(|e| e.to_string())?;
+        nic.set_rate(limits.tx_bytes_per_sec);
         let addr = nic.addr();
         let t = now(&s);
         let id = s.next_machine;
         s.next_machine += 1;
         s.stacks.insert(id, Stack::new(nic, t));
         s.names.insert(id, (name.to_string(), addr));
+        s.limits.insert(id, limits);
         Ok(MachineNet { net: self.clone(), id, addr })
     }
 
@@ -329,7 +351,8 @@ impl CloudNet {
     /// addresses).
     pub fn socket(self: &Arc<Self>, machine: u32, v6: bool, udp: bool) -> Result<NetSocket, Errno> {
         let mut s = self.lock();
-        if s.socks.values().filter(|k| k.machine == machine).count() >= MAX_SOCKETS {
+        let most = s.limits.get(&machine).map(|l| l.max_sockets).unwrap_or(MAX_SOCKETS);
+        if s.socks.values().filter(|k| k.machine == machine).count() >= most {
             return Err(Errno::ENOBUFS);
         }
         let fd = crate::host::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
@@ -354,6 +377,17 @@ impl CloudNet {
     }
 }
 
+impl MachineNet {
+    /// Bytes the machine received and sent on the network (other machines
+    /// of its cloud and connections out of it; not loopback): (rx, tx).
+    pub fn bytes(&self) -> (u64, u64) {
+        let s = self.net.lock();
+        let (rx, tx) = s.network.bytes(self.addr);
+        let (orx, otx) = s.outside_bytes.get(&self.id).copied().unwrap_or_default();
+        (rx + orx, tx + otx)
+    }
+}
+
 impl Drop for MachineNet {
     fn drop(&mut self) {
         let mut s = self.net.lock();
@@ -363,6 +397,8 @@ impl Drop for MachineNet {
         }
         s.stacks.remove(&self.id);
         s.names.remove(&self.id);
+        s.outside_bytes.remove(&self.id);
+        s.limits.remove(&self.id);
     }
 }
 
@@ -395,6 +431,10 @@ fn drive(weak: Weak<CloudNet>) {
 
 /// How long until some stack's timers need a poll (at most 200 ms).
 fn next_timer(s: &mut NetState) -> std::time::Duration {
+    if s.stacks.values().any(|st| st.throttled()) {
+        // A rate limit holds packets: send them as tokens come.
+        return std::time::Duration::from_millis(1);
+    }
     let t = now(s);
     s.stacks
         .values_mut()
@@ -906,6 +946,14 @@ impl NetSocket {
         }
     }
 
+    fn count_outside(&self, rx: u64, tx: u64) {
+        let mut s = self.net.lock();
+        let Some(m) = s.socks.get(&self.id).map(|k| k.machine) else { return };
+        let e = s.outside_bytes.entry(m).or_default();
+        e.0 += rx;
+        e.1 += tx;
+    }
+
     /// Receives into `buf`: EAGAIN when nothing is there yet, 0 at the end.
     pub fn recv(&self, buf: &mut [u8], peek: bool) -> Result<Received, Errno> {
         if self.udp {
@@ -918,6 +966,9 @@ impl NetSocket {
             }
             let flags = libc::MSG_DONTWAIT | if peek { libc::MSG_PEEK } else { 0 };
             let n = crate::host::recv(std::os::fd::AsRawFd::as_raw_fd(&*fd), buf, flags)?;
+            if !peek {
+                self.count_outside(n as u64, 0);
+            }
             return Ok(Received { len: n, full: n, from: None });
         }
         self.stream(|t, k| {
@@ -977,8 +1028,10 @@ impl NetSocket {
                 return Ok(0);
             }
             let raw = std::os::fd::AsRawFd::as_raw_fd(&*fd);
-            return crate::host::send(raw, buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
-                .map_err(|e| if e == Errno::ECONNRESET { Errno::EPIPE } else { e });
+            let n = crate::host::send(raw, buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
+                .map_err(|e| if e == Errno::ECONNRESET { Errno::EPIPE } else { e })?;
+            self.count_outside(0, n as u64);
+            return Ok(n);
         }
         self.stream(|t, _| {
             if !t.may_send() {

@@ -65,6 +65,15 @@ pub struct SwitchStats {
 
 struct Port {
     queue: VecDeque<Vec<u8>>,
+    /// Bytes of IP packets this NIC received and sent (loopback not counted).
+    rx_bytes: u64,
+    tx_bytes: u64,
+}
+
+impl Port {
+    fn new() -> Port {
+        Port { queue: VecDeque::new(), rx_bytes: 0, tx_bytes: 0 }
+    }
 }
 
 struct Switch {
@@ -119,8 +128,8 @@ impl Network {
         let mut s = self.lock();
         match s.ports.entry(addr) {
             std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(Port { queue: VecDeque::new() });
-                Ok(Nic { addr, net: self.clone() })
+                e.insert(Port::new());
+                Ok(Nic { addr, net: self.clone(), rate: None })
             }
             std::collections::hash_map::Entry::Occupied(_) => Err(NetError::SubnetFull),
         }
@@ -138,8 +147,8 @@ impl Network {
             s.next = if u64::from(host) + 1 >= size - 1 { 2 } else { host + 1 };
             let addr = Ipv4Address::from_bits(base + host);
             if let std::collections::hash_map::Entry::Vacant(e) = s.ports.entry(addr) {
-                e.insert(Port { queue: VecDeque::new() });
-                return Ok(Nic { addr, net: self.clone() });
+                e.insert(Port::new());
+                return Ok(Nic { addr, net: self.clone(), rate: None });
             }
         }
         Err(NetError::SubnetFull)
@@ -158,23 +167,35 @@ impl Network {
     /// destination; loopback (127.0.0.0/8) goes back to `from` itself.
     fn deliver(&self, from: Ipv4Address, packet: Vec<u8>) {
         let mut s = self.lock();
-        let dst = match Ipv4Packet::new_checked(&packet[..]) {
-            Ok(p) if p.dst_addr().is_loopback() => from,
-            Ok(p) => p.dst_addr(),
+        let (dst, looped) = match Ipv4Packet::new_checked(&packet[..]) {
+            Ok(p) if p.dst_addr().is_loopback() => (from, true),
+            Ok(p) => (p.dst_addr(), false),
             Err(_) => {
                 s.stats.malformed += 1;
                 return;
             }
         };
+        let len = packet.len() as u64;
         let Switch { ports, stats, .. } = &mut *s;
+        if !looped && let Some(src) = ports.get_mut(&from) {
+            src.tx_bytes += len;
+        }
         match ports.get_mut(&dst) {
             Some(port) if port.queue.len() >= QUEUE_LIMIT => stats.overflow += 1,
             Some(port) => {
                 port.queue.push_back(packet);
+                if !looped {
+                    port.rx_bytes += len;
+                }
                 stats.delivered += 1;
             }
             None => stats.unroutable += 1,
         }
+    }
+
+    /// Bytes NIC `addr` received and sent to other NICs: (rx, tx).
+    pub fn bytes(&self, addr: Ipv4Address) -> (u64, u64) {
+        self.lock().ports.get(&addr).map(|p| (p.rx_bytes, p.tx_bytes)).unwrap_or_default()
     }
 
     fn take(&self, addr: Ipv4Address) -> Option<Vec<u8>> {
@@ -190,11 +211,44 @@ impl Network {
 pub struct Nic {
     addr: Ipv4Address,
     net: Network,
+    rate: Option<Bucket>,
+}
+
+/// A token bucket limiting what a NIC sends: bytes per second, with a
+/// burst of 1/20 s (at least 64 KiB).
+struct Bucket {
+    per_sec: f64,
+    tokens: f64,
+    burst: f64,
+    at: Instant,
 }
 
 impl Nic {
     pub fn addr(&self) -> Ipv4Address {
         self.addr
+    }
+
+    /// Limits what this NIC sends to `bytes_per_sec` (0: no limit).
+    pub fn set_rate(&mut self, bytes_per_sec: u64) {
+        self.rate = (bytes_per_sec > 0).then(|| {
+            let burst = (bytes_per_sec as f64 / 20.0).max(65536.0);
+            Bucket { per_sec: bytes_per_sec as f64, tokens: burst, burst, at: Instant::from_micros(0) }
+        });
+    }
+
+    /// Whether the limit holds packets back now (the stack needs a poll soon).
+    pub fn throttled(&self) -> bool {
+        self.rate.as_ref().is_some_and(|b| b.tokens <= 0.0)
+    }
+
+    fn may_send(&mut self, now: Instant) -> bool {
+        let Some(b) = &mut self.rate else { return true };
+        let dt = (now - b.at).total_micros() as f64 / 1e6;
+        if now > b.at {
+            b.tokens = (b.tokens + dt * b.per_sec).min(b.burst);
+            b.at = now;
+        }
+        b.tokens > 0.0
     }
 }
 
@@ -205,7 +259,7 @@ impl Drop for Nic {
 }
 
 pub struct NicRx(Vec<u8>);
-pub struct NicTx<'a>(&'a Nic);
+pub struct NicTx<'a>(Option<&'a mut Bucket>, &'a Network, Ipv4Address);
 
 impl smoltcp::phy::RxToken for NicRx {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
@@ -217,7 +271,12 @@ impl smoltcp::phy::TxToken for NicTx<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buf = vec![0u8; len];
         let r = f(&mut buf);
-        self.0.net.deliver(self.0.addr, buf);
+        // Loopback stays inside the machine: not charged to its rate.
+        let looped = Ipv4Packet::new_checked(&buf[..]).is_ok_and(|p| p.dst_addr().is_loopback());
+        if let (Some(b), false) = (self.0, looped) {
+            b.tokens -= len as f64;
+        }
+        self.1.deliver(self.2, buf);
         r
     }
 }
@@ -226,13 +285,18 @@ impl Device for Nic {
     type RxToken<'a> = NicRx;
     type TxToken<'a> = NicTx<'a>;
 
-    fn receive(&mut self, _now: Instant) -> Option<(NicRx, NicTx<'_>)> {
+    fn receive(&mut self, now: Instant) -> Option<(NicRx, NicTx<'_>)> {
         let packet = self.net.take(self.addr)?;
-        Some((NicRx(packet), NicTx(self)))
+        // Answers to what arrives (ACKs) go out even when the rate is spent.
+        self.may_send(now);
+        Some((NicRx(packet), NicTx(self.rate.as_mut(), &self.net, self.addr)))
     }
 
-    fn transmit(&mut self, _now: Instant) -> Option<NicTx<'_>> {
-        Some(NicTx(self))
+    fn transmit(&mut self, now: Instant) -> Option<NicTx<'_>> {
+        if !self.may_send(now) {
+            return None;
+        }
+        Some(NicTx(self.rate.as_mut(), &self.net, self.addr))
     }
 
     fn capabilities(&self) -> DeviceCapabilities {
@@ -278,6 +342,11 @@ impl Stack {
     /// When the stack next needs a poll for its timers (None: only on traffic).
     pub fn poll_delay(&mut self, now: Instant) -> Option<smoltcp::time::Duration> {
         self.iface.poll_delay(now, &self.sockets)
+    }
+
+    /// Whether the NIC's rate limit holds packets back.
+    pub fn throttled(&self) -> bool {
+        self.nic.throttled()
     }
 
     /// Whether packets wait in this stack's queue.

@@ -368,6 +368,12 @@ struct NewMachine {
     /// `{"VOLUME": "/path"}` or `{"VOLUME": "/path:ro"}`.
     #[serde(default)]
     volumes: std::collections::BTreeMap<String, String>,
+    /// Most sockets the machine holds at once (default 1024).
+    #[serde(default)]
+    max_connections: Option<u32>,
+    /// Most megabits per second it sends to other machines (default: no limit).
+    #[serde(default)]
+    net_mbps: Option<u32>,
 }
 
 fn machine_row(d: &Daemon, cloud: &str, name: &str) -> Result<super::store::MachineRow, ApiError> {
@@ -396,6 +402,13 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     let disk_mib = b.disk_mib.unwrap_or(1024);
     if !(1..=1 << 20).contains(&disk_mib) {
         return Err(err(400, "bad_disk", "disk_mib must be 1 to 1048576"));
+    }
+    let max_connections = b.max_connections.unwrap_or(1024);
+    if !(1..=65536).contains(&max_connections) {
+        return Err(err(400, "bad_max_connections", "max_connections must be 1 to 65536"));
+    }
+    if b.net_mbps.is_some_and(|m| !(1..=1_000_000).contains(&m)) {
+        return Err(err(400, "bad_net_mbps", "net_mbps must be 1 to 1000000"));
     }
     let mut env = Vec::new();
     for (k, v) in &b.env {
@@ -429,9 +442,12 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
         vcpus: vcpus as u16,
         disk_mib,
         volumes,
+        max_connections,
+        net_mbps: b.net_mbps.unwrap_or(0),
     };
     let spec_json = json!({"image": b.image, "command": b.command, "env": b.env, "cwd": spec.cwd,
-        "memory_mib": memory_mib, "vcpus": vcpus, "pids": pids, "disk_mib": disk_mib, "volumes": b.volumes});
+        "memory_mib": memory_mib, "vcpus": vcpus, "pids": pids, "disk_mib": disk_mib, "volumes": b.volumes,
+        "max_connections": max_connections, "net_mbps": b.net_mbps});
     let now = now_ms();
     {
         // Admission and the row go in one transaction under the store lock,
@@ -552,9 +568,9 @@ fn delete_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, name: &str) -> Resu
         let tx = s.db.unchecked_transaction()?;
         let lifetime = row.ended_ms.unwrap_or(now) - row.started_ms.unwrap_or(row.created_ms);
         tx.execute(
-            "INSERT INTO usage_closed (cloud, machine, lifetime_ms, cpu_ms, mem_kib_ms, ended_ms) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![c, name, lifetime.max(0), row.cpu_ms, row.mem_kib_ms, now],
+            "INSERT INTO usage_closed (cloud, machine, lifetime_ms, cpu_ms, mem_kib_ms, ended_ms, net_rx_bytes, \
+             net_tx_bytes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![c, name, lifetime.max(0), row.cpu_ms, row.mem_kib_ms, now, row.net_rx_bytes, row.net_tx_bytes],
         )?;
         tx.execute("DELETE FROM machines WHERE cloud = ?1 AND name = ?2", params![c, name])?;
         tx.commit()?;
@@ -911,31 +927,32 @@ fn delete_token(d: &Arc<Daemon>, caller: &Caller, c: &str, t: &str) -> Result<An
 fn usage(d: &Arc<Daemon>, c: &str) -> Result<Value, ApiError> {
     let p = d.prices.clone();
     let now = now_ms();
-    let mut rows = Vec::new();
     let (mut cpu_total, mut gibs_total, mut life_total, mut cost_total, mut gbh_total) = (0i64, 0f64, 0i64, 0f64, 0f64);
-    let price = |cpu_ms: i64, kib_ms: i64| -> (f64, f64) {
+    let (mut net_total, mut rows) = (0i64, Vec::new());
+    let mut add = |name: &str, state: &str, lifetime: i64, cpu_ms: i64, kib_ms: i64, rx: i64, tx: i64| {
         let gib_s = kib_ms as f64 / (1024.0 * 1024.0) / 1000.0;
-        (gib_s, cpu_ms as f64 / 1000.0 * p.vcpu_second + gib_s * p.gib_second)
+        let net_gb = (rx + tx) as f64 / 1e9;
+        let cost = cpu_ms as f64 / 1000.0 * p.vcpu_second + gib_s * p.gib_second + net_gb * p.network_gb;
+        rows.push(json!({"machine": name, "state": state, "lifetime_ms": lifetime, "vcpu_ms": cpu_ms,
+            "memory_gib_seconds": gib_s, "net_rx_bytes": rx, "net_tx_bytes": tx, "microdollars": cost}));
+        (cpu_total, gibs_total, life_total, cost_total) =
+            (cpu_total + cpu_ms, gibs_total + gib_s, life_total + lifetime, cost_total + cost);
+        net_total += rx + tx;
     };
     let s = d.store();
     for m in s.machines(c)? {
         let lifetime = m.ended_ms.unwrap_or(now) - m.started_ms.unwrap_or(m.created_ms);
-        let (gib_s, cost) = price(m.cpu_ms, m.mem_kib_ms);
-        rows.push(json!({"machine": m.name, "state": m.state, "lifetime_ms": lifetime.max(0), "vcpu_ms": m.cpu_ms,
-            "memory_gib_seconds": gib_s, "microdollars": cost}));
-        (cpu_total, gibs_total, life_total, cost_total) =
-            (cpu_total + m.cpu_ms, gibs_total + gib_s, life_total + lifetime.max(0), cost_total + cost);
+        add(&m.name, &m.state, lifetime.max(0), m.cpu_ms, m.mem_kib_ms, m.net_rx_bytes, m.net_tx_bytes);
     }
-    let mut st =
-        s.db.prepare_cached("SELECT machine, lifetime_ms, cpu_ms, mem_kib_ms FROM usage_closed WHERE cloud = ?1")?;
-    let closed: Vec<(String, i64, i64, i64)> =
-        st.query_map([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?.collect::<Result<_, _>>()?;
-    for (name, lifetime, cpu, kib) in closed {
-        let (gib_s, cost) = price(cpu, kib);
-        rows.push(json!({"machine": name, "state": "deleted", "lifetime_ms": lifetime, "vcpu_ms": cpu,
-            "memory_gib_seconds": gib_s, "microdollars": cost}));
-        (cpu_total, gibs_total, life_total, cost_total) =
-            (cpu_total + cpu, gibs_total + gib_s, life_total + lifetime, cost_total + cost);
+    let mut st = s.db.prepare_cached(
+        "SELECT machine, lifetime_ms, cpu_ms, mem_kib_ms, net_rx_bytes, net_tx_bytes FROM usage_closed WHERE cloud = ?1",
+    )?;
+    type Closed = (String, i64, i64, i64, i64, i64);
+    let closed: Vec<Closed> = st
+        .query_map([c], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))?
+        .collect::<Result<_, _>>()?;
+    for (name, lifetime, cpu, kib, rx, tx) in closed {
+        add(&name, "deleted", lifetime, cpu, kib, rx, tx);
     }
     let mut st = s.db.prepare_cached("SELECT name, size_bytes, gb_ms FROM volumes WHERE cloud = ?1")?;
     let vols: Vec<(String, i64, i64)> =
@@ -951,7 +968,7 @@ fn usage(d: &Arc<Daemon>, c: &str) -> Result<Value, ApiError> {
     Ok(json!({
         "cloud": c, "prices_microdollars": p, "machines": rows, "volumes": vrows,
         "totals": {"vcpu_ms": cpu_total, "memory_gib_seconds": gibs_total, "volume_gb_hours": gbh_total,
-                   "lifetime_ms": life_total, "total_microdollars": cost_total},
+                   "lifetime_ms": life_total, "network_bytes": net_total, "total_microdollars": cost_total},
         "total_microdollars": cost_total,
     }))
 }

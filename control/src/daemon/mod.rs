@@ -57,6 +57,14 @@ pub struct Prices {
     pub vcpu_second: f64,
     pub gib_second: f64,
     pub volume_gb_hour: f64,
+    /// Per GB (10^9 bytes) a machine sends or receives on the network.
+    #[serde(default = "default_network_gb")]
+    pub network_gb: f64,
+}
+
+fn default_network_gb() -> f64 {
+    // $0.01 per GB, the usual price of traffic between zones of a cloud.
+    10_000.0
 }
 
 impl Default for Prices {
@@ -64,7 +72,7 @@ impl Default for Prices {
         // E2B's public list prices, so bills compare like for like: what
         // differs is what is metered (CPU used and memory resident, not
         // reserved).
-        Prices { vcpu_second: 14.0, gib_second: 4.5, volume_gb_hour: 0.0 }
+        Prices { vcpu_second: 14.0, gib_second: 4.5, volume_gb_hour: 0.0, network_gb: default_network_gb() }
     }
 }
 
@@ -568,7 +576,8 @@ impl Daemon {
 fn record_usage(s: &Store, cloud: &str, u: &crate::proto::MachineUsage, now: i64) -> rusqlite::Result<usize> {
     s.db.prepare_cached(
         "UPDATE machines SET cpu_ms = max(cpu_ms, ?3), \
-         mem_kib_ms = mem_kib_ms + ?4 * (?5 - coalesce(sampled_ms, started_ms, ?5)), sampled_ms = ?5 \
+         mem_kib_ms = mem_kib_ms + ?4 * (?5 - coalesce(sampled_ms, started_ms, ?5)), sampled_ms = ?5, \
+         net_rx_bytes = max(net_rx_bytes, ?6), net_tx_bytes = max(net_tx_bytes, ?7) \
          WHERE cloud = ?1 AND name = ?2",
     )?
     .execute(rusqlite::params![
@@ -576,6 +585,8 @@ fn record_usage(s: &Store, cloud: &str, u: &crate::proto::MachineUsage, now: i64
         u.machine,
         (u.cpu_ns / 1_000_000) as i64,
         (u.resident_bytes >> 10) as i64,
-        now
+        now,
+        u.net_rx_bytes.min(i64::MAX as u64) as i64,
+        u.net_tx_bytes.min(i64::MAX as u64) as i64
     ])
 }

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS machines (
     cpu_ms INTEGER NOT NULL DEFAULT 0,
     mem_kib_ms INTEGER NOT NULL DEFAULT 0,
     sampled_ms INTEGER,
+    net_rx_bytes INTEGER NOT NULL DEFAULT 0,
+    net_tx_bytes INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (cloud, name)
 );
 CREATE TABLE IF NOT EXISTS volumes (
@@ -61,7 +63,9 @@ CREATE TABLE IF NOT EXISTS usage_closed (
     lifetime_ms INTEGER NOT NULL,
     cpu_ms INTEGER NOT NULL,
     mem_kib_ms INTEGER NOT NULL,
-    ended_ms INTEGER NOT NULL
+    ended_ms INTEGER NOT NULL,
+    net_rx_bytes INTEGER NOT NULL DEFAULT 0,
+    net_tx_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -122,6 +126,8 @@ pub struct MachineRow {
     pub ended_ms: Option<i64>,
     pub cpu_ms: i64,
     pub mem_kib_ms: i64,
+    pub net_rx_bytes: i64,
+    pub net_tx_bytes: i64,
 }
 
 pub type DbResult<T> = Result<T, rusqlite::Error>;
@@ -134,6 +140,13 @@ impl Store {
             .and_then(|_| db.execute_batch(SCHEMA))
             .and_then(|_| db.execute_batch(super::network::SCHEMA))
             .map_err(|e| format!("{}: {e}", path.display()))?;
+        // Columns added since the first release of the schema (an older
+        // database gains them; "duplicate column" means it has them).
+        for table in ["machines", "usage_closed"] {
+            for col in ["net_rx_bytes", "net_tx_bytes"] {
+                let _ = db.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {col} INTEGER NOT NULL DEFAULT 0"));
+            }
+        }
         db.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| e.to_string())?;
         Ok(Store { db, sync })
     }
@@ -192,7 +205,7 @@ impl Store {
     pub fn machines(&self, cloud: &str) -> DbResult<Vec<MachineRow>> {
         let mut st = self.db.prepare_cached(
             "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, mem_kib_ms, \
-             address FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
+             address, net_rx_bytes, net_tx_bytes FROM machines WHERE cloud = ?1 ORDER BY created_ms, name",
         )?;
         st.query_map([cloud], machine_row)?.collect()
     }
@@ -201,7 +214,7 @@ impl Store {
         self.db
             .query_row(
                 "SELECT name, state, exit_code, memory_mib, vcpus, created_ms, started_ms, ended_ms, cpu_ms, \
-                 mem_kib_ms, address FROM machines WHERE cloud = ?1 AND name = ?2",
+                 mem_kib_ms, address, net_rx_bytes, net_tx_bytes FROM machines WHERE cloud = ?1 AND name = ?2",
                 params![cloud, name],
                 machine_row,
             )
@@ -246,6 +259,8 @@ fn machine_row(r: &rusqlite::Row<'_>) -> DbResult<MachineRow> {
         cpu_ms: r.get(8)?,
         mem_kib_ms: r.get(9)?,
         address: r.get(10)?,
+        net_rx_bytes: r.get(11)?,
+        net_tx_bytes: r.get(12)?,
     })
 }
 
