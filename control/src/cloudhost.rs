@@ -141,12 +141,14 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(format!("control socket: {e}")),
     };
-    // The descriptor channel goes to the daemon first of all.
+    // The descriptor channel goes to the daemon first of all (a probe has
+    // no daemon to send it to).
+    let probing = args.probe.is_some() || args.probe_mount.is_some();
     let chan = match wisp_kernel::host::socketpair(libc::SOCK_SEQPACKET) {
         Ok((ours, theirs)) => {
             match wisp_kernel::host::send_fd(std::os::fd::AsFd::as_fd(&sock), b"F", std::os::fd::AsFd::as_fd(&theirs)) {
-                Ok(()) => ours,
-                Err(e) => return fail(format!("control socket: {e}")),
+                Err(e) if !probing => return fail(format!("control socket: {e}")),
+                _ => ours,
             }
         }
         Err(e) => return fail(format!("descriptor channel: {e}")),
@@ -205,6 +207,20 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
             Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => println!("probe: socket refused: {e}"),
             Err(e) => println!("probe: socket allowed ({e})"),
             Ok(_) => println!("probe: socket allowed"),
+        }
+        // mknodat is allowed (for AF_UNIX socket files): a device node, here
+        // the host's /dev/null (1, 3), must still be refused in its own dir.
+        match wisp_kernel::host::open_dir_path(state.root()) {
+            Ok(dir) => match wisp_kernel::host::at_op(
+                wisp_kernel::host::AtOp::MakeCharDevice,
+                std::os::fd::AsFd::as_fd(&dir),
+                b"probe-dev",
+                0x103,
+            ) {
+                Ok(()) => println!("probe: device node allowed"),
+                Err(e) => println!("probe: device node refused: {e}"),
+            },
+            Err(e) => println!("probe: own dir: {e}"),
         }
         return match std::fs::read(&path) {
             Ok(_) => {

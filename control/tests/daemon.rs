@@ -799,6 +799,9 @@ fn a_compromised_cloud_host_cannot_open_another_clouds_volume() {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     );
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("probe: device node refused"), "no device nodes, even in its own dir: {said}");
+    assert!(said.contains("probe: socket refused") && said.contains("probe: exec refused"), "{said}");
     // The mount helper mounts only inside the cloud's own directory.
     let probe_mount = |d: &Path| run_probe("--probe-mount", d);
     let o = probe_mount(&dir.join("clouds/other/volumes/v/data"));

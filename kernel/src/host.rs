@@ -140,6 +140,9 @@ pub fn at_op(op: AtOp, dir: BorrowedFd<'_>, name: &[u8], arg: u32) -> Result<(),
             AtOp::Mkdir => libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), arg as libc::mode_t),
             AtOp::Unlink => libc::unlinkat(dir.as_raw_fd(), c.as_ptr(), arg as i32),
             AtOp::MakeSocket => libc::mknodat(dir.as_raw_fd(), c.as_ptr(), libc::S_IFSOCK | (arg & 0o7777), 0),
+            AtOp::MakeCharDevice => {
+                libc::mknodat(dir.as_raw_fd(), c.as_ptr(), libc::S_IFCHR | 0o600, arg as libc::dev_t)
+            }
         }
     };
     check(r as i64).map(|_| ())
@@ -151,6 +154,8 @@ pub enum AtOp {
     Unlink,
     /// A socket file (mknodat S_IFSOCK) for a named AF_UNIX socket.
     MakeSocket,
+    /// A character device node numbered `arg` (the confinement probe tries it).
+    MakeCharDevice,
 }
 
 pub fn symlinkat(target: &[u8], dir: BorrowedFd<'_>, name: &[u8]) -> Result<(), Errno> {
