@@ -243,6 +243,16 @@ fn network(runs: usize) {
         }
         Err(e) => println!("  two machines: failed: {e}"),
     }
+    // A round trip is at least four guest system calls (each side's write
+    // and its read), each a VM exit: the floor this host allows.
+    if let Ok(d) = wisp_vmm::probe::bare_exit_round_trip(20_000) {
+        let exit_us = d.as_secs_f64() * 1e6;
+        println!(
+            "  floor: 4 bare VM exits = {:.1} us (one exit {:.1} us, this run); wisp's round trips above are that plus the network",
+            4.0 * exit_us,
+            exit_us
+        );
+    }
     match wisp_netstack::transfer_time(256 << 20) {
         Ok(d) => println!(
             "  two machine stacks on one thread, no guests: {:.2} Gbit/s",

@@ -443,6 +443,8 @@ fn storage_escapes_are_refused() {
         let layer = layer.lines().find_map(|l| l.strip_prefix("layer ")).unwrap().to_string();
         let out = run_in(&st, &["--image", &img, "--rm", "-v", "vol:/data", "--timeout", "30s"], &["/prog"]);
         let stdout = String::from_utf8_lossy(&out.stdout);
+        // hs_unix_socket binds through a symlink aimed at the host's /tmp.
+        assert!(!Path::new("/tmp/hs-escaped-sock").exists(), "{name}: a socket file appeared on the host");
         if stdout.contains("LEAK") || status(&out) != 0 || !stdout.contains("blocked") {
             failures.push(format!("{name}: status {}\n{stdout}{}", status(&out), String::from_utf8_lossy(&out.stderr)));
         }
