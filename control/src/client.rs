@@ -30,6 +30,9 @@ pub enum CloudCommand {
         name: Option<String>,
         #[arg(long, value_name = "ID")]
         parent: Option<String>,
+        /// The cloud's private network [default: 100.64.0.0/24].
+        #[arg(long, value_name = "A.B.C.D/N")]
+        subnet: Option<String>,
     },
     /// List the clouds the token can see.
     Ls,
@@ -292,8 +295,9 @@ fn finish(r: Result<i32, String>) -> i32 {
 pub fn cloud(conn: &Conn, cmd: CloudCommand) -> i32 {
     finish((|| {
         match cmd {
-            CloudCommand::Create { name, parent } => {
-                let v = conn.json("POST", "/v1/clouds", Some(json!({"name": name, "parent": parent})))?;
+            CloudCommand::Create { name, parent, subnet } => {
+                let v =
+                    conn.json("POST", "/v1/clouds", Some(json!({"name": name, "parent": parent, "subnet": subnet})))?;
                 print_json(&v);
             }
             CloudCommand::Ls => {

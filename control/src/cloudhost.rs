@@ -79,7 +79,9 @@ impl Host {
         if let Some(n) = &*net {
             return Ok(n.clone());
         }
-        let n = wisp_kernel::net::CloudNet::new(crate::machine::default_subnet())?;
+        let subnet = crate::machine::parse_subnet(&self.netcfg.lock().unwrap_or_else(|e| e.into_inner()).subnet)
+            .unwrap_or_else(crate::machine::default_subnet);
+        let n = wisp_kernel::net::CloudNet::new(subnet)?;
         let out = self.out.clone();
         n.set_dialer(Arc::new(move |dial, machine: &str, target: &DialTarget| {
             let target = match target {

@@ -23,6 +23,13 @@ use crate::state::State;
 
 /// The subnet of a machine's network by default: inside 100.64.0.0/10, so
 /// it does not clash with a host's RFC 1918 networks.
+/// `a.b.c.d/n` as a subnet (None if malformed).
+pub fn parse_subnet(s: &str) -> Option<wisp_netstack::smoltcp::wire::Ipv4Cidr> {
+    let (a, n) = s.split_once('/')?;
+    let a: std::net::Ipv4Addr = a.parse().ok()?;
+    Some(wisp_netstack::smoltcp::wire::Ipv4Cidr::new(a, n.parse().ok()?))
+}
+
 pub fn default_subnet() -> wisp_netstack::smoltcp::wire::Ipv4Cidr {
     wisp_netstack::smoltcp::wire::Ipv4Cidr::new(wisp_netstack::smoltcp::wire::Ipv4Address::new(100, 64, 0, 0), 24)
 }

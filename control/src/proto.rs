@@ -108,6 +108,8 @@ pub struct NetConfig {
     pub imports: Vec<(String, String, u16)>,
     /// The egress allowlist: (IPv4 address, port; 0 for any).
     pub egress: Vec<(String, u16)>,
+    /// The cloud's subnet (`a.b.c.d/n`); taken when its network is made.
+    pub subnet: String,
 }
 
 /// Where a guest asks to connect out of its cloud's network.

@@ -457,6 +457,27 @@ fn machines_of_a_cloud_talk_tcp_and_other_clouds_cannot_reach_them() {
     assert!(none.starts_with("failed") && none.contains("route"), "{none}");
     let name = fetch(&z, &tz, "z", "http://a.internal:8000/", 1);
     assert!(name.starts_with("failed"), "cloud X's names mean nothing in cloud Z: {name}");
+
+    // A cloud may choose its subnet; a bad or reserved one is refused.
+    let admin = d.admin.clone();
+    let (s, v) = d.json("POST", "/v1/clouds", &admin, json!({"subnet": "10.20.30.40/16"}));
+    assert_eq!(s, 201, "{v}");
+    assert_eq!(v["subnet"].as_str(), Some("10.20.0.0/16"), "host bits cleared");
+    let (w, tw) = (v["id"].as_str().unwrap().to_string(), v["token"].as_str().unwrap().to_string());
+    let (s, m) = d.json(
+        "POST",
+        &format!("/v1/clouds/{w}/machines"),
+        &tw,
+        json!({"name": "w", "command": ["/bin/busybox", "sh"]}),
+    );
+    assert_eq!(s, 201, "{m}");
+    assert_eq!(m["address"].as_str(), Some("10.20.0.2"), "the first machine of 10.20.0.0/16");
+    let resolv = d.call("GET", &format!("/v1/clouds/{w}/machines/w/files?path=/etc/resolv.conf"), Some(&tw), b"").1;
+    assert!(String::from_utf8_lossy(&resolv).contains("nameserver 10.20.0.1"), "DNS at its gateway");
+    for bad in ["127.0.0.0/8", "169.254.0.0/16", "100.127.0.0/24", "10.0.0.0/31", "10.0.0.0", "300.1.1.1/24"] {
+        let (s, v) = d.json("POST", "/v1/clouds", &admin, json!({"subnet": bad}));
+        assert_eq!(s, 400, "{bad}: {v}");
+    }
 }
 
 /// Every endpoint of cloud A, with what a valid body looks like.
@@ -907,24 +928,19 @@ fn services_reach_the_host_and_granted_clouds_only_and_revoking_cuts_connections
     let out = d.cli(&tx, &["service", "expose", "echo", "--machine", "web", "--port", "9000"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 
-    // From the host, the forwarded loopback port reaches the machine's server.
-    let get = || -> Option<String> {
-        let mut c = std::net::TcpStream::connect(("127.0.0.1", host_port)).ok()?;
-        c.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-        c.write_all(b"GET /hostname HTTP/1.0\r\n\r\n").ok()?;
-        let mut r = String::new();
-        c.read_to_string(&mut r).ok()?;
-        Some(r)
-    };
+    // From the host, curl on the forwarded loopback port reaches the machine's server.
+    let url = format!("http://127.0.0.1:{host_port}/hostname");
     let t0 = Instant::now();
     let page = loop {
-        match get() {
-            Some(r) if r.starts_with("HTTP/1.0 200") => break r,
-            r if t0.elapsed() > Duration::from_secs(30) => panic!("no answer on 127.0.0.1:{host_port}: {r:?}"),
+        let o =
+            Command::new("curl").args(["-s", "-f", "-m", "10", &url]).output().expect("curl (.ci/setup installs it)");
+        match String::from_utf8_lossy(&o.stdout).into_owned() {
+            r if o.status.success() => break r,
+            r if t0.elapsed() > Duration::from_secs(30) => panic!("no answer on {url}: {r:?} {o:?}"),
             _ => std::thread::sleep(Duration::from_millis(100)),
         }
     };
-    assert!(page.ends_with("\r\n\r\nweb\n"), "the machine's /etc/hostname through ingress: {page:?}");
+    assert_eq!(page, "web\n", "the machine's /etc/hostname through ingress");
     assert_eq!(
         py(&d, &x, &tx, "web", &connect_script("echo.internal", 9000)),
         "ok ping",

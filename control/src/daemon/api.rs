@@ -164,15 +164,20 @@ struct NewCloud {
     parent: Option<String>,
     #[serde(default)]
     quota: Option<Quota>,
+    /// The cloud's private network, e.g. "10.20.0.0/16" (default 100.64.0.0/24).
+    #[serde(default)]
+    subnet: Option<String>,
 }
 
 fn cloud_json(d: &Daemon, c: &super::store::Cloud) -> Result<Value, ApiError> {
     let s = d.store();
     let machines = s.machines(&c.id)?;
     let running = machines.iter().filter(|m| m.state == "running" || m.state == "starting").count();
+    drop(s);
     Ok(json!({
         "id": c.id, "name": c.name, "parent": c.parent, "created_ms": c.created_ms,
         "quota": c.quota, "machines": machines.len(), "running": running,
+        "subnet": network::subnet_of(d, &c.id)?,
     }))
 }
 
@@ -240,6 +245,10 @@ fn create_cloud(d: &Arc<Daemon>, caller: &Caller, req: &Request) -> Result<Answe
     if let Some(n) = &body.name {
         crate::state::check_name("cloud", n).map_err(|e| err(400, "bad_name", e))?;
     }
+    let subnet = match &body.subnet {
+        Some(s) => Some(network::parse_subnet(s).map_err(|e| err(400, "bad_subnet", e))?),
+        None => None,
+    };
     let quota = match (&parent_cloud, body.quota) {
         (_, Some(q)) => q,
         // A child gets a tenth of its parent's quota unless it asks.
@@ -280,13 +289,17 @@ fn create_cloud(d: &Arc<Daemon>, caller: &Caller, req: &Request) -> Result<Answe
             "INSERT INTO tokens (id, cloud, hash, scope, created_ms) VALUES (?1, ?2, ?3, 'owner', ?4)",
             params![format!("t{}", crate::state::random_hex(6)), id, hash_token(&token), now],
         )?;
+        if let Some(subnet) = &subnet {
+            tx.execute("INSERT INTO cloud_net (cloud, subnet) VALUES (?1, ?2)", params![id, subnet])?;
+        }
         tx.execute(
             "INSERT INTO events (time_ms, cloud, kind, detail) VALUES (?1, ?2, 'cloud_created', '')",
             params![now, id],
         )?;
         tx.commit()?;
     }
-    Ok(Answer::Json(201, json!({"id": id, "token": token, "parent": parent, "quota": quota})))
+    let subnet = subnet.unwrap_or_else(|| network::DEFAULT_SUBNET.to_string());
+    Ok(Answer::Json(201, json!({"id": id, "token": token, "parent": parent, "quota": quota, "subnet": subnet})))
 }
 
 fn list_clouds(d: &Arc<Daemon>, caller: &Caller) -> Result<Answer, ApiError> {

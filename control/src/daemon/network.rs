@@ -51,7 +51,48 @@ CREATE TABLE IF NOT EXISTS egress (
     cloud TEXT PRIMARY KEY,
     allow TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS cloud_net (
+    cloud TEXT PRIMARY KEY,
+    subnet TEXT NOT NULL
+);
 ";
+
+/// A cloud's network unless it asks for another.
+pub const DEFAULT_SUBNET: &str = "100.64.0.0/24";
+
+/// Checks a cloud subnet (`a.b.c.d/n`, n 8 to 30) and gives it in its
+/// canonical form (host bits cleared). It must stay clear of loopback,
+/// link-local (the metadata address), the imports range and multicast.
+pub fn parse_subnet(s: &str) -> Result<String, String> {
+    let (a, n) = s.split_once('/').ok_or_else(|| format!("{s}: write a.b.c.d/n"))?;
+    let addr: std::net::Ipv4Addr = a.parse().map_err(|_| format!("{s}: bad address"))?;
+    let n: u32 = n.parse().ok().filter(|n| (8..=30).contains(n)).ok_or_else(|| format!("{s}: prefix is 8 to 30"))?;
+    let mask = u32::MAX << (32 - n);
+    let net = u32::from(addr) & mask;
+    let overlaps = |base: [u8; 4], len: u32| {
+        let m = u32::MAX << (32 - len.min(n));
+        (net & m) == (u32::from_be_bytes(base) & m)
+    };
+    for (base, len, what) in [
+        ([0, 0, 0, 0], 8, "0.0.0.0/8"),
+        ([127, 0, 0, 0], 8, "loopback"),
+        ([169, 254, 0, 0], 16, "link-local (metadata)"),
+        ([100, 127, 0, 0], 16, "the imports range 100.127.0.0/16"),
+        ([224, 0, 0, 0], 3, "multicast and reserved"),
+    ] {
+        if overlaps(base, len) {
+            return Err(format!("{s} overlaps {what}"));
+        }
+    }
+    Ok(format!("{}/{n}", std::net::Ipv4Addr::from(net)))
+}
+
+/// The cloud's subnet.
+pub fn subnet_of(d: &Daemon, cloud: &str) -> Result<String, ApiError> {
+    let s: Option<String> =
+        d.store().db.query_row("SELECT subnet FROM cloud_net WHERE cloud = ?1", [cloud], |r| r.get(0)).ok();
+    Ok(s.unwrap_or_else(|| DEFAULT_SUBNET.to_string()))
+}
 
 /// Seconds the daemon waits for an egress connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -132,7 +173,8 @@ pub fn config(d: &Daemon, cloud: &str) -> Result<NetConfig, ApiError> {
         .query_map([cloud], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u16)))?
         .collect::<Result<_, _>>()?;
     let egress = egress_list(&s.db, cloud)?.into_iter().map(|e| (e.addr.to_string(), e.port)).collect();
-    Ok(NetConfig { services, imports, egress })
+    drop(s);
+    Ok(NetConfig { services, imports, egress, subnet: subnet_of(d, cloud)? })
 }
 
 /// Sends `cloud`'s network settings to its host, if it runs.
@@ -477,6 +519,7 @@ pub fn forget_cloud(d: &Daemon, cloud: &str) -> Result<(), ApiError> {
         s.db.execute("DELETE FROM grants WHERE cloud = ?1 OR grantee = ?1", [cloud])?;
         s.db.execute("DELETE FROM services WHERE cloud = ?1", [cloud])?;
         s.db.execute("DELETE FROM egress WHERE cloud = ?1", [cloud])?;
+        s.db.execute("DELETE FROM cloud_net WHERE cloud = ?1", [cloud])?;
         rows.into_iter().unzip()
     };
     d.edge.cut(|o| match o {
