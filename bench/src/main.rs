@@ -248,7 +248,7 @@ fn network(runs: usize) {
     if let Ok(d) = wisp_vmm::probe::bare_exit_round_trip(20_000) {
         let exit_us = d.as_secs_f64() * 1e6;
         println!(
-            "  floor: 4 bare VM exits = {:.1} us (one exit {:.1} us, this run); wisp's round trips above are that plus the network",
+            "  floor: 4 bare VM exits = {:.1} us (one exit {:.1} us, this run): a round trip is four guest system calls",
             4.0 * exit_us,
             exit_us
         );
