@@ -1159,6 +1159,28 @@ fn network_limits_hold_and_bytes_are_metered_and_priced() {
     // A lower bound only: at 1 MB/s (64 KiB of burst) 2 MB cannot take less
     // than about 1.9 s, however fast or slow this host is.
     assert!(secs >= 1.5, "8 Mbit/s limit: 2 MB took {secs} s");
+    // The limit holds on connections out of the cloud too (egress here).
+    if let Some(host) = host_address() {
+        let server = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+        let port = server.local_addr().unwrap().port();
+        let sink = std::thread::spawn(move || {
+            let (mut c, _) = server.accept().unwrap();
+            let mut all = Vec::new();
+            c.read_to_end(&mut all).unwrap();
+            all.len()
+        });
+        let (s, v) = d.json("PUT", &format!("/v1/clouds/{c}/egress"), &t, json!({"allow": [format!("{host}:{port}")]}));
+        assert_eq!(s, 200, "{v}");
+        let send = format!(
+            "import socket, time\ns = socket.create_connection(('{host}', {port}), timeout=30)\nt0 = time.monotonic()\ns.sendall(b'y' * 2000000)\ns.close()\nprint(time.monotonic() - t0)"
+        );
+        let (s, v) =
+            d.json("POST", &format!("/v1/clouds/{c}/machines/a/exec"), &t, json!({"command": ["python3", "-c", send]}));
+        assert_eq!(s, 200, "{v}");
+        let secs: f64 = v["stdout"].as_str().unwrap_or("").trim().parse().unwrap_or_else(|_| panic!("{v}"));
+        assert_eq!(sink.join().unwrap(), 2_000_000);
+        assert!(secs >= 1.5, "8 Mbit/s out of the cloud too: 2 MB took {secs} s");
+    }
     let socks = "import socket\nkeep = []\ntry:\n    while len(keep) < 50:\n        keep.append(socket.socket())\nexcept OSError as e:\n    print(len(keep), e.strerror)";
     assert_eq!(py(&d, &c, &t, "b", socks), "4 No buffer space available", "max_connections 4");
     // Metered within a sampling round or two, and priced.

@@ -136,6 +136,31 @@ struct NetState {
     /// Bytes machines moved over outside connections: (received, sent).
     outside_bytes: BTreeMap<u32, (u64, u64)>,
     limits: BTreeMap<u32, NetLimits>,
+    /// Rate limits on what machines send over outside connections.
+    out_rate: BTreeMap<u32, Rate>,
+}
+
+/// A token bucket (bytes per second, burst of 1/20 s, at least 64 KiB).
+struct Rate {
+    per_sec: f64,
+    tokens: f64,
+    burst: f64,
+    at: std::time::Instant,
+}
+
+impl Rate {
+    fn new(per_sec: u64) -> Rate {
+        let burst = (per_sec as f64 / 20.0).max(65536.0);
+        Rate { per_sec: per_sec as f64, tokens: burst, burst, at: std::time::Instant::now() }
+    }
+
+    /// Tokens now (refilled for the time since the last look).
+    fn available(&mut self) -> f64 {
+        let now = std::time::Instant::now();
+        self.tokens = (self.tokens + now.duration_since(self.at).as_secs_f64() * self.per_sec).min(self.burst);
+        self.at = now;
+        self.tokens
+    }
 }
 
 /// Per-machine network limits.
@@ -206,6 +231,7 @@ impl CloudNet {
                 driver_wakes: None,
                 outside_bytes: BTreeMap::new(),
                 limits: BTreeMap::new(),
+                out_rate: BTreeMap::new(),
             }),
             kick: Condvar::new(),
         });
@@ -317,6 +343,9 @@ impl CloudNet {
         s.stacks.insert(id, Stack::new(nic, t));
         s.names.insert(id, (name.to_string(), addr));
         s.limits.insert(id, limits);
+        if limits.tx_bytes_per_sec > 0 {
+            s.out_rate.insert(id, Rate::new(limits.tx_bytes_per_sec));
+        }
         Ok(MachineNet { net: self.clone(), id, addr })
     }
 
@@ -399,6 +428,7 @@ impl Drop for MachineNet {
         s.names.remove(&self.id);
         s.outside_bytes.remove(&self.id);
         s.limits.remove(&self.id);
+        s.out_rate.remove(&self.id);
     }
 }
 
@@ -431,7 +461,7 @@ fn drive(weak: Weak<CloudNet>) {
 
 /// How long until some stack's timers need a poll (at most 200 ms).
 fn next_timer(s: &mut NetState) -> std::time::Duration {
-    if s.stacks.values().any(|st| st.throttled()) {
+    if s.stacks.values().any(|st| st.throttled()) || s.out_rate.values().any(|r| r.tokens <= 0.0) {
         // A rate limit holds packets: send them as tokens come.
         return std::time::Duration::from_millis(1);
     }
@@ -575,7 +605,14 @@ fn readiness(s: &mut NetState, id: u64) -> u32 {
         Kind::Listen { handles, .. } => handles.clone(),
         Kind::Outside { fd: None, .. } if error => return POLLOUT | POLLERR | POLLHUP,
         Kind::Outside { fd: None, .. } => return 0,
-        Kind::Outside { fd: Some(fd), .. } => return outside_readiness(fd) | if shut_rd { POLLIN } else { 0 },
+        Kind::Outside { fd: Some(fd), .. } => {
+            let mut r = outside_readiness(fd) | if shut_rd { POLLIN } else { 0 };
+            // A machine past its rate cannot send until tokens come back.
+            if s.out_rate.get_mut(&machine).is_some_and(|rate| rate.available() <= 0.0) {
+                r &= !POLLOUT;
+            }
+            return r;
+        }
         Kind::Stream { handle, .. } => vec![*handle],
         Kind::Fresh if k.udp => return POLLOUT,
         Kind::Fresh => return POLLOUT | POLLHUP,
@@ -952,6 +989,21 @@ impl NetSocket {
         let e = s.outside_bytes.entry(m).or_default();
         e.0 += rx;
         e.1 += tx;
+        if let Some(r) = s.out_rate.get_mut(&m) {
+            r.tokens -= tx as f64;
+        }
+    }
+
+    /// Bytes this socket's machine may send out of the cloud now (EAGAIN
+    /// while its rate is spent; the driver wakes the socket as it refills).
+    fn outside_allowance(&self) -> Result<usize, Errno> {
+        let mut s = self.net.lock();
+        let Some(m) = s.socks.get(&self.id).map(|k| k.machine) else { return Ok(usize::MAX) };
+        match s.out_rate.get_mut(&m).map(|r| r.available()) {
+            Some(t) if t <= 0.0 => Err(Errno::EAGAIN),
+            Some(t) => Ok(t as usize),
+            None => Ok(usize::MAX),
+        }
     }
 
     /// Receives into `buf`: EAGAIN when nothing is there yet, 0 at the end.
@@ -1028,6 +1080,7 @@ impl NetSocket {
                 return Ok(0);
             }
             let raw = std::os::fd::AsRawFd::as_raw_fd(&*fd);
+            let buf = &buf[..buf.len().min(self.outside_allowance()?.max(1))];
             let n = crate::host::send(raw, buf, libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL)
                 .map_err(|e| if e == Errno::ECONNRESET { Errno::EPIPE } else { e })?;
             self.count_outside(0, n as u64);
