@@ -498,11 +498,21 @@ impl Daemon {
 
     fn host_message(self: &Arc<Self>, cloud: &str, m: crate::proto::Message) {
         if let crate::proto::Message::Dial { dial, machine, target } = m {
-            // Dialling may take seconds (egress): never on the host's reader thread.
-            let (d, cloud) = (self.clone(), cloud.to_string());
-            let _ = std::thread::Builder::new()
-                .name("dial".into())
-                .spawn(move || network::dial(&d, &cloud, dial, &machine, target));
+            // Dialling may take seconds (egress): never on the host's reader
+            // thread, and a bounded number at once per cloud.
+            if !self.edge.start_dial(cloud) {
+                network::refuse(self, cloud, dial);
+                return;
+            }
+            let (d, c) = (self.clone(), cloud.to_string());
+            let spawned = std::thread::Builder::new().name("dial".into()).spawn(move || {
+                network::dial(&d, &c, dial, &machine, target);
+                d.edge.end_dial(&c);
+            });
+            if spawned.is_err() {
+                self.edge.end_dial(cloud);
+                network::refuse(self, cloud, dial);
+            }
             return;
         }
         if let crate::proto::Message::Exited { machine, status, usage } = m {

@@ -97,7 +97,10 @@ pub fn subnet_of(d: &Daemon, cloud: &str) -> Result<String, ApiError> {
 /// Seconds the daemon waits for an egress connection.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Most connections out of (or into) one cloud the daemon tracks at once.
-const MAX_TRACKED: usize = 4096;
+const MAX_TRACKED: usize = 1024;
+/// Most dials of one cloud the daemon works on at once (more get ENOBUFS):
+/// a cloud cannot tie up the daemon's threads.
+const MAX_DIALS: usize = 64;
 /// The address connections from outside a cloud come from, as its guests see it.
 const OUTSIDE_PEER: &str = "100.127.255.254";
 
@@ -115,25 +118,51 @@ pub struct Edge {
     /// Ingress listeners by (cloud, service), kept to stop them.
     listeners: Mutex<HashMap<(String, String), Arc<TcpListener>>>,
     /// One socket of every connection crossing a cloud's edge.
-    kept: Mutex<Vec<(Owner, OwnedFd)>>,
+    /// (the cloud it counts against, what it belongs to, the socket).
+    kept: Mutex<Vec<(String, Owner, OwnedFd)>>,
+    /// Dials in progress per cloud.
+    dials: Mutex<HashMap<String, usize>>,
     next_port: std::sync::atomic::AtomicU16,
 }
 
 impl Edge {
-    fn keep(&self, owner: Owner, fd: &impl AsFd) -> Result<(), String> {
-        let dup = wisp_kernel::host::dup(fd.as_fd()).map_err(|e| format!("dup: {e}"))?;
+    /// Keeps a duplicate of `fd`, counted against `cloud` (at most
+    /// MAX_TRACKED each: one cloud cannot use up another's connections).
+    fn keep(&self, cloud: &str, owner: Owner, fd: &impl AsFd) -> Result<(), String> {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        if kept.len() >= MAX_TRACKED {
-            return Err("too many connections across clouds".into());
+        if kept.iter().filter(|(c, _, _)| c == cloud).count() >= MAX_TRACKED {
+            return Err(format!("cloud {cloud} has {MAX_TRACKED} connections across its edge"));
         }
-        kept.push((owner, dup));
+        let dup = wisp_kernel::host::dup(fd.as_fd()).map_err(|e| format!("dup: {e}"))?;
+        kept.push((cloud.to_string(), owner, dup));
         Ok(())
+    }
+
+    /// Counts a dial of `cloud` in (true) or refuses it (false: too many).
+    pub fn start_dial(&self, cloud: &str) -> bool {
+        let mut d = self.dials.lock().unwrap_or_else(|e| e.into_inner());
+        let n = d.entry(cloud.to_string()).or_default();
+        if *n >= MAX_DIALS {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    pub fn end_dial(&self, cloud: &str) {
+        let mut d = self.dials.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(n) = d.get_mut(cloud) {
+            *n -= 1;
+            if *n == 0 {
+                d.remove(cloud);
+            }
+        }
     }
 
     /// Cuts every connection `cut` picks.
     fn cut(&self, cut: impl Fn(&Owner) -> bool) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.retain(|(o, fd)| {
+        kept.retain(|(_, o, fd)| {
             if cut(o) {
                 let _ = wisp_kernel::host::shutdown(fd.as_raw_fd(), libc::SHUT_RDWR);
                 return false;
@@ -145,7 +174,7 @@ impl Edge {
     /// Forgets connections both sides have closed.
     pub fn sweep(&self) {
         let mut kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
-        kept.retain(|(_, fd)| {
+        kept.retain(|(_, _, fd)| {
             let mut p = [libc::pollfd { fd: fd.as_raw_fd(), events: 0, revents: 0 }];
             !matches!(wisp_kernel::host::poll(&mut p, 0), Ok(1) if p[0].revents & libc::POLLHUP != 0)
         });
@@ -378,7 +407,7 @@ fn ingress(d: &Daemon, cloud: &str, service: &str, conn: TcpStream) -> Result<()
     let (machine, port) = service_target(d, cloud, service).ok_or("the service is gone")?;
     let host =
         d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned().ok_or("its machine is not running")?;
-    d.edge.keep(Owner::Ingress { cloud: cloud.into(), service: service.into() }, &conn)?;
+    d.edge.keep(cloud, Owner::Ingress { cloud: cloud.into(), service: service.into() }, &conn)?;
     let peer = d.edge.peer();
     host.call_with_fd(|tag| HostRequest::Incoming { machine, port, peer, tag }, conn.as_fd()).map(|_| ())
 }
@@ -545,6 +574,14 @@ pub fn dial(d: &Arc<Daemon>, cloud: &str, dial: u64, machine: &str, target: Targ
     }
 }
 
+/// Answers a dial of `cloud` with ENOBUFS at once (too many in flight),
+/// without waiting: this runs on the host's reader thread.
+pub fn refuse(d: &Daemon, cloud: &str, dial: u64) {
+    if let Some(host) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned() {
+        let _ = host.tell(HostRequest::Dialed { dial, result: Err(libc::ENOBUFS) });
+    }
+}
+
 /// The connection `target` for a guest of `cloud`, or the errno it gets.
 fn connect(d: &Arc<Daemon>, cloud: &str, machine: &str, target: &Target) -> Result<OwnedFd, i32> {
     match target {
@@ -592,7 +629,7 @@ fn connect(d: &Arc<Daemon>, cloud: &str, machine: &str, target: &Target) -> Resu
             let host = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(exporter).cloned();
             let host = host.ok_or(libc::ECONNREFUSED)?;
             let (ours, theirs) = wisp_kernel::host::socketpair(libc::SOCK_STREAM).map_err(|e| e.0)?;
-            d.edge.keep(Owner::Grant(grant), &ours).map_err(|_| libc::ENOBUFS)?;
+            d.edge.keep(cloud, Owner::Grant(grant), &ours).map_err(|_| libc::ENOBUFS)?;
             let peer = d.edge.peer();
             host.call_with_fd(|tag| HostRequest::Incoming { machine, port: sport, peer, tag }, theirs.as_fd())
                 .map_err(|_| libc::ECONNREFUSED)?;
@@ -610,7 +647,7 @@ fn connect(d: &Arc<Daemon>, cloud: &str, machine: &str, target: &Target) -> Resu
             let s = TcpStream::connect_timeout(&SocketAddr::from((ip, *port)), CONNECT_TIMEOUT)
                 .map_err(|e| e.raw_os_error().unwrap_or(libc::ECONNREFUSED))?;
             d.edge
-                .keep(Owner::Egress { cloud: cloud.into(), to: (addr.clone(), *port) }, &s)
+                .keep(cloud, Owner::Egress { cloud: cloud.into(), to: (addr.clone(), *port) }, &s)
                 .map_err(|_| libc::ENOBUFS)?;
             Ok(OwnedFd::from(s))
         }
