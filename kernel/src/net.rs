@@ -1365,6 +1365,8 @@ impl Drop for NetSocket {
                 // too (to cut it on revocation); the peer must see the end.
                 Kind::Outside { fd: Some(fd), .. } => {
                     let _ = crate::host::shutdown(std::os::fd::AsRawFd::as_raw_fd(&*fd), libc::SHUT_RDWR);
+                    // The daemon's duplicate keeps the socket alive: leave the poller now.
+                    let _ = crate::host::epoll_ctl(s.poller.as_fd(), libc::EPOLL_CTL_DEL, fd.as_fd(), 0, 0);
                 }
                 Kind::Fresh | Kind::Outside { .. } => {}
             }
