@@ -127,8 +127,10 @@ struct NetState {
     egress: Vec<(Ipv4Address, u16)>,
     dialer: Option<Dialer>,
     next_dial: u64,
-    /// Host sockets of outside connections, watched for readiness.
+    /// Host sockets of outside connections, watched for readiness (by a
+    /// thread started with the first one).
     poller: Arc<OwnedFd>,
+    poller_started: bool,
     start: std::time::Instant,
     stopped: bool,
     /// When the driver means to wake next (None: it is running now).
@@ -202,7 +204,8 @@ impl CloudNet {
         let network = Network::new(subnet).map_err(|e| e.to_string())?;
         let start = std::time::Instant::now();
         let mut gateway = Stack::new(network.attach_gateway().map_err(|e| e.to_string())?, Instant::from_micros(0));
-        let dns = gateway.udp_socket(UDP_PACKETS, UDP_BUF);
+        // DNS answers are small and quick: a modest queue.
+        let dns = gateway.udp_socket(64, 64 << 10);
         gateway.udp(dns).bind(53).map_err(|e| format!("DNS socket: {e:?}"))?;
         if subnet.contains_subnet(&IMPORTS) || IMPORTS.contains_subnet(&subnet) {
             return Err(format!("subnet {subnet} overlaps the imports range {IMPORTS}"));
@@ -225,7 +228,8 @@ impl CloudNet {
                 egress: Vec::new(),
                 dialer: None,
                 next_dial: 1,
-                poller: poller.clone(),
+                poller,
+                poller_started: false,
                 start,
                 stopped: false,
                 driver_wakes: None,
@@ -240,12 +244,22 @@ impl CloudNet {
             .name("net-driver".into())
             .spawn(move || drive(weak))
             .map_err(|e| format!("cannot start the network driver: {e}"))?;
-        let weak = Arc::downgrade(&net);
+        Ok(net)
+    }
+
+    /// Starts the thread that watches outside connections, on the first
+    /// one (most clouds never have any).
+    fn start_poller(self: &Arc<Self>, s: &mut NetState) -> Result<(), Errno> {
+        if s.poller_started {
+            return Ok(());
+        }
+        let (weak, poller) = (Arc::downgrade(self), s.poller.clone());
         std::thread::Builder::new()
             .name("net-outside".into())
             .spawn(move || watch_outside(weak, poller))
-            .map_err(|e| format!("cannot start the network driver: {e}"))?;
-        Ok(net)
+            .map_err(|_| Errno::ENOBUFS)?;
+        s.poller_started = true;
+        Ok(())
     }
 
     /// Lets guests connect out of the cloud's network through `dialer`.
@@ -283,9 +297,10 @@ impl CloudNet {
     }
 
     /// The daemon's answer to dial `dial`: the connection, or why not.
-    pub fn dial_done(&self, dial: u64, result: Result<OwnedFd, Errno>) {
+    pub fn dial_done(self: &Arc<Self>, dial: u64, result: Result<OwnedFd, Errno>) {
         let mut s = self.lock();
         let poller = s.poller.clone();
+        let result = result.and_then(|fd| self.start_poller(&mut s).map(|_| fd));
         let Some((id, k)) =
             s.socks.iter_mut().find(|(_, k)| matches!(k.kind, Kind::Outside { dial: d, fd: None, .. } if d == dial))
         else {
@@ -867,7 +882,11 @@ impl NetSocket {
         };
         Some((|| {
             let sock = self.net.socket(machine, self.v6, false)?;
-            let poller = self.net.lock().poller.clone();
+            let poller = {
+                let mut s = self.net.lock();
+                self.net.start_poller(&mut s)?;
+                s.poller.clone()
+            };
             let fd = watch(&poller, fd, sock.id)?;
             sock.with(|_, k| {
                 k.kind = Kind::Outside { fd: Some(fd), dial: 0, peer, connecting: false };

@@ -56,7 +56,7 @@ impl Spawner {
                 let _ = wisp_kernel::host::set_nice(0, 10);
                 let (exe, state) = (exe.as_path(), state.as_path());
                 let spawn = |cloud: Option<&str>| spawn(exe, state, cloud, shared_netns);
-                let mut pool: std::collections::VecDeque<Started> = Default::default();
+                let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
                 loop {
                     // Refill while idle; a request interrupts the refilling.
                     let job = if pool.len() < warm {
@@ -81,7 +81,9 @@ impl Spawner {
                         }
                     };
                     let (cloud, reply) = job;
-                    let _ = reply.send(take_warm(&mut pool, &cloud).unwrap_or_else(|| spawn(Some(&cloud))));
+                    let started = take_warm(&mut pool, &cloud)
+                        .unwrap_or_else(|| spawn(Some(&cloud)).and_then(|(c, s)| channel(c, s)));
+                    let _ = reply.send(started);
                 }
             })
             .expect("the daemon cannot start its host-spawner thread");
@@ -100,13 +102,14 @@ impl Spawner {
 }
 
 /// A warm host bound to `cloud`, if one is alive.
-fn take_warm(pool: &mut std::collections::VecDeque<Started>, cloud: &str) -> Option<Spawned> {
-    while let Some((mut child, mut sock, chan)) = pool.pop_front() {
+fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: &str) -> Option<Spawned> {
+    while let Some((mut child, mut sock)) = pool.pop_front() {
         if child.try_wait().ok().flatten().is_some() {
             continue;
         }
         if crate::proto::send(&mut sock, &crate::proto::Bind { cloud: cloud.to_string() }).is_ok() {
-            return Some(Ok((child, sock, chan)));
+            // It sent its channel long ago, while warming up.
+            return Some(channel(child, sock));
         }
         let _ = child.kill();
         let _ = child.wait();
@@ -115,7 +118,12 @@ fn take_warm(pool: &mut std::collections::VecDeque<Started>, cloud: &str) -> Opt
 }
 
 /// Starts a host for `cloud`, or a warm one (bound later) with None.
-fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>, shared_netns: bool) -> Spawned {
+fn spawn(
+    exe: &std::path::Path,
+    state: &std::path::Path,
+    cloud: Option<&str>,
+    shared_netns: bool,
+) -> Result<(Child, UnixStream), String> {
     let (ours, theirs) = UnixStream::pair().map_err(|e| format!("socketpair: {e}"))?;
     let log_path = match cloud {
         Some(c) => state.join("clouds").join(c).join("host.log"),
@@ -137,22 +145,27 @@ fn spawn(exe: &std::path::Path, state: &std::path::Path, cloud: Option<&str>, sh
     } else {
         cmd.env_remove("WISP_SHARED_NETNS");
     }
-    let mut child = cmd
+    let child = cmd
         .stdin(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
         .stdout(Stdio::from(log))
         .stderr(Stdio::from(log2))
         .env_remove("WISP_TOKEN")
         .spawn()
         .map_err(|e| format!("cannot start the cloud host: {e}"))?;
-    // Its first word: the descriptor channel.
+    Ok((child, ours))
+}
+
+/// Takes a started host's first word, its descriptor channel (sent as it
+/// starts, so a warm host's is waiting already).
+fn channel(mut child: Child, sock: UnixStream) -> Spawned {
     let chan = (|| {
-        ours.set_read_timeout(Some(std::time::Duration::from_secs(20))).map_err(|e| e.to_string())?;
-        let (_, fd) = wisp_kernel::host::recv_fd(ours.as_fd(), &mut [0u8; 1]).map_err(|e| e.to_string())?;
-        ours.set_read_timeout(None).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(Some(std::time::Duration::from_secs(20))).map_err(|e| e.to_string())?;
+        let (_, fd) = wisp_kernel::host::recv_fd(sock.as_fd(), &mut [0u8; 1]).map_err(|e| e.to_string())?;
+        sock.set_read_timeout(None).map_err(|e| e.to_string())?;
         fd.ok_or_else(|| "it closed its control socket".to_string())
     })();
     match chan {
-        Ok(chan) => Ok((child, ours, chan)),
+        Ok(chan) => Ok((child, sock, chan)),
         Err(e) => {
             let _ = child.kill();
             let _ = child.wait();
