@@ -116,9 +116,9 @@ struct NetState {
     orphans: Vec<(u32, SocketHandle)>,
     /// Machine names and addresses, for /etc/hosts and DNS.
     names: BTreeMap<u32, (String, Ipv4Address)>,
-    /// The gateway's stack and its DNS socket (port 53).
-    gateway: Stack,
-    dns: SocketHandle,
+    /// The gateway: its NIC until the first packet comes, then its stack
+    /// and DNS socket (port 53). Most clouds never ask it anything.
+    gateway: Gateway,
     /// Services of the cloud: name -> machine name.
     services: BTreeMap<String, String>,
     /// Granted imports by DNS name, with their addresses.
@@ -203,10 +203,7 @@ impl CloudNet {
     pub fn new(subnet: Ipv4Cidr) -> Result<Arc<CloudNet>, String> {
         let network = Network::new(subnet).map_err(|e| e.to_string())?;
         let start = std::time::Instant::now();
-        let mut gateway = Stack::new(network.attach_gateway().map_err(|e| e.to_string())?, Instant::from_micros(0));
-        // DNS answers are small and quick: a modest queue.
-        let dns = gateway.udp_socket(64, 64 << 10);
-        gateway.udp(dns).bind(53).map_err(|e| format!("DNS socket: {e:?}"))?;
+        let gateway = Gateway::Idle(Some(network.attach_gateway().map_err(|e| e.to_string())?));
         if subnet.contains_subnet(&IMPORTS) || IMPORTS.contains_subnet(&subnet) {
             return Err(format!("subnet {subnet} overlaps the imports range {IMPORTS}"));
         }
@@ -222,7 +219,6 @@ impl CloudNet {
                 orphans: Vec::new(),
                 names: BTreeMap::new(),
                 gateway,
-                dns,
                 services: BTreeMap::new(),
                 imports: BTreeMap::new(),
                 egress: Vec::new(),
@@ -534,18 +530,51 @@ fn step(s: &mut NetState) {
     }
 }
 
+enum Gateway {
+    Idle(Option<wisp_netstack::Nic>),
+    Up(Stack, SocketHandle),
+}
+
+impl Gateway {
+    /// Polls the gateway's stack, bringing it up when its first packet waits.
+    fn poll(&mut self, t: Instant) -> bool {
+        if let Gateway::Idle(nic) = self
+            && nic.as_ref().is_some_and(|n| n.pending())
+            && let Some(nic) = nic.take()
+        {
+            let mut stack = Stack::new(nic, t);
+            // DNS answers are small and quick: a modest queue.
+            let dns = stack.udp_socket(64, 64 << 10);
+            let _ = stack.udp(dns).bind(53);
+            *self = Gateway::Up(stack, dns);
+        }
+        match self {
+            Gateway::Up(stack, _) => stack.poll(t),
+            Gateway::Idle(_) => false,
+        }
+    }
+
+    fn pending(&self) -> bool {
+        match self {
+            Gateway::Up(stack, _) => stack.pending(),
+            Gateway::Idle(nic) => nic.as_ref().is_some_and(|n| n.pending()),
+        }
+    }
+}
+
 /// Answers the DNS queries waiting at the gateway; true if it sent any.
 fn serve_dns(s: &mut NetState) -> bool {
     let mut sent = false;
     for _ in 0..UDP_PACKETS {
-        let (query, from) = match s.gateway.udp(s.dns).recv() {
+        let Gateway::Up(stack, dns) = &mut s.gateway else { return false };
+        let (query, from) = match stack.udp(*dns).recv() {
             Ok((q, meta)) => (q.to_vec(), meta.endpoint),
             Err(_) => break,
         };
         let Some(reply) = wisp_netstack::dns::answer(&query, &|name| lookup(s, name)) else { continue };
-        let dns = s.dns;
+        let Gateway::Up(stack, dns) = &mut s.gateway else { return false };
         // A full send queue drops the answer; the resolver asks again.
-        sent |= s.gateway.udp(dns).send_slice(&reply, from).is_ok();
+        sent |= stack.udp(*dns).send_slice(&reply, from).is_ok();
     }
     sent
 }

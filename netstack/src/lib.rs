@@ -236,6 +236,11 @@ impl Nic {
         });
     }
 
+    /// Whether packets wait in this NIC's queue.
+    pub fn pending(&self) -> bool {
+        self.net.lock().ports.get(&self.addr).is_some_and(|p| !p.queue.is_empty())
+    }
+
     /// Whether the limit holds packets back now (the stack needs a poll soon).
     pub fn throttled(&self) -> bool {
         self.rate.as_ref().is_some_and(|b| b.tokens <= 0.0)
@@ -351,7 +356,7 @@ impl Stack {
 
     /// Whether packets wait in this stack's queue.
     pub fn pending(&self) -> bool {
-        self.nic.net.lock().ports.get(&self.nic.addr).is_some_and(|p| !p.queue.is_empty())
+        self.nic.pending()
     }
 
     pub fn network(&self) -> &Network {
