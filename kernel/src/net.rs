@@ -532,7 +532,7 @@ fn step(s: &mut NetState) {
 
 enum Gateway {
     Idle(Option<wisp_netstack::Nic>),
-    Up(Stack, SocketHandle),
+    Up(Box<Stack>, SocketHandle),
 }
 
 impl Gateway {
@@ -546,7 +546,7 @@ impl Gateway {
             // DNS answers are small and quick: a modest queue.
             let dns = stack.udp_socket(64, 64 << 10);
             let _ = stack.udp(dns).bind(53);
-            *self = Gateway::Up(stack, dns);
+            *self = Gateway::Up(Box::new(stack), dns);
         }
         match self {
             Gateway::Up(stack, _) => stack.poll(t),
