@@ -21,14 +21,17 @@ use wisp_vmm::{KvmHost, KvmVcpu, KvmVm, VmmError};
 
 use crate::state::State;
 
-/// The subnet of a machine's network by default: inside 100.64.0.0/10, so
-/// it does not clash with a host's RFC 1918 networks.
 /// `a.b.c.d/n` as a subnet (None if malformed).
 pub fn parse_subnet(s: &str) -> Option<wisp_netstack::smoltcp::wire::Ipv4Cidr> {
     let (a, n) = s.split_once('/')?;
     let a: std::net::Ipv4Addr = a.parse().ok()?;
-    Some(wisp_netstack::smoltcp::wire::Ipv4Cidr::new(a, n.parse().ok()?))
+    let n: u8 = n.parse().ok().filter(|n| *n <= 32)?;
+    Some(wisp_netstack::smoltcp::wire::Ipv4Cidr::new(a, n))
 }
+
+/// The subnet of a machine's network by default: inside 100.64.0.0/10, so
+/// it does not clash with a host's RFC 1918 networks.
+pub const DEFAULT_SUBNET: &str = "100.64.0.0/24";
 
 pub fn default_subnet() -> wisp_netstack::smoltcp::wire::Ipv4Cidr {
     wisp_netstack::smoltcp::wire::Ipv4Cidr::new(wisp_netstack::smoltcp::wire::Ipv4Address::new(100, 64, 0, 0), 24)
@@ -584,5 +587,18 @@ pub fn volume_file(
             };
             replace_file(&vfs, path, bytes, open).map(|_| Vec::new())
         }
+    }
+}
+
+#[cfg(test)]
+mod subnet_tests {
+    use super::*;
+
+    #[test]
+    fn the_default_subnet_is_one_value() {
+        assert_eq!(parse_subnet(DEFAULT_SUBNET), Some(default_subnet()));
+        assert_eq!(parse_subnet("10.0.0.0"), None);
+        assert_eq!(parse_subnet("10.0.0.0/x"), None);
+        assert_eq!(parse_subnet("10.0.0.0/33"), None, "no panic in smoltcp for a prefix past 32");
     }
 }

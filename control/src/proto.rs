@@ -112,6 +112,16 @@ pub struct NetConfig {
     pub subnet: String,
 }
 
+impl NetConfig {
+    /// Nothing set: a host without settings behaves the same.
+    pub fn is_default(&self) -> bool {
+        self.services.is_empty()
+            && self.imports.is_empty()
+            && self.egress.is_empty()
+            && (self.subnet.is_empty() || self.subnet == crate::machine::DEFAULT_SUBNET)
+    }
+}
+
 /// Where a guest asks to connect out of its cloud's network.
 #[derive(Serialize, Deserialize, Debug, Clone)]
 pub enum Target {

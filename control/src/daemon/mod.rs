@@ -491,8 +491,11 @@ impl Daemon {
         .map_err(|e| err(500, "host", e))?;
         self.hosts.lock().unwrap_or_else(|e| e.into_inner()).insert(cloud.to_string(), conn.clone());
         let cfg = network::config(self, cloud)?;
-        // Requests are handled in order: it has its settings before any machine.
-        conn.tell(crate::proto::Request::Network(cfg)).map_err(|e| err(500, "host", e))?;
+        // Requests are handled in order: it has its settings before any
+        // machine. A cloud with none (most) needs no message.
+        if !cfg.is_default() {
+            conn.tell(crate::proto::Request::Network(cfg)).map_err(|e| err(500, "host", e))?;
+        }
         Ok(conn)
     }
 

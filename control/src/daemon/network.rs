@@ -58,7 +58,7 @@ CREATE TABLE IF NOT EXISTS cloud_net (
 ";
 
 /// A cloud's network unless it asks for another.
-pub const DEFAULT_SUBNET: &str = "100.64.0.0/24";
+pub const DEFAULT_SUBNET: &str = crate::machine::DEFAULT_SUBNET;
 
 /// Checks a cloud subnet (`a.b.c.d/n`, n 8 to 30) and gives it in its
 /// canonical form (host bits cleared). It must stay clear of loopback,
