@@ -186,6 +186,45 @@ pub struct Spawner {
     template: Arc<Mutex<Template>>,
 }
 
+/// A VM made ahead of need (by a warm cloud host): its memory size, memory
+/// and VM. Taken by the next machine of that size.
+type Prepared = (u64, MemoryManager, Arc<KvmVm>);
+static PREPARED: Mutex<Option<Prepared>> = Mutex::new(None);
+
+/// Guest memory for a `mem`-byte machine and the VM over it.
+fn new_vm(mem: u64) -> Result<(MemoryManager, Arc<KvmVm>), BootError> {
+    // Physical memory covers the user limit plus page tables and the system area.
+    let phys_size = mem + mem / 256 + (8 << 20);
+    let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
+    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, mem)
+        .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
+    let vm = KvmVm::new(&mut mm).map_err(|e| match e {
+        VmmError::NoKvm | VmmError::KvmPermission => fail(e),
+        e => fail(format!("cannot create the machine: {e}")),
+    })?;
+    Ok((mm, vm))
+}
+
+/// Makes a VM for a `mem`-byte machine now, for the next boot of that size
+/// (a warm host does this before it has a cloud: the VM is the slowest part
+/// of a boot). It must run in the process that will use it.
+pub fn prepare_vm(mem: u64) -> Result<(), String> {
+    let (mm, vm) = new_vm(mem).map_err(|e| e.message)?;
+    *PREPARED.lock().unwrap_or_else(|e| e.into_inner()) = Some((mem, mm, vm));
+    Ok(())
+}
+
+fn take_prepared(mem: u64) -> Option<(MemoryManager, Arc<KvmVm>)> {
+    let mut p = PREPARED.lock().unwrap_or_else(|e| e.into_inner());
+    match p.take() {
+        Some((m, mm, vm)) if m == mem => Some((mm, vm)),
+        other => {
+            *p = other;
+            None
+        }
+    }
+}
+
 /// Builds the machine described by `spec`; `stdio` becomes the first
 /// process's descriptors 0-2 (None: wisp's own).
 pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> Result<Booted, BootError> {
@@ -286,16 +325,14 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
     let shm_fs = HostFs::new(&shm.0, true).map_err(|e| fail(format!("/dev/shm: {e}")))?;
     vfs.mount("/dev/shm", Fs::Host(charged(shm_fs)));
 
-    // Physical memory covers the user limit plus page tables and the system area.
-    let phys_size = spec.mem + spec.mem / 256 + (8 << 20);
-    let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
-    let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, spec.mem)
-        .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
     let machine_err = |e: VmmError| match e {
         VmmError::NoKvm | VmmError::KvmPermission => fail(e),
         e => fail(format!("cannot create the machine: {e}")),
     };
-    let vm = KvmVm::new(&mut mm).map_err(machine_err)?;
+    let (mm, vm) = match take_prepared(spec.mem) {
+        Some(p) => p,
+        None => new_vm(spec.mem)?,
+    };
     let mut vcpu = vm.vcpu().map_err(machine_err)?;
     // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
     let clock = wisp_kernel::Platform::tsc(&mut vcpu)

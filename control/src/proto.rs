@@ -13,6 +13,9 @@ use serde::{Deserialize, Serialize};
 /// the biggest thing that travels).
 pub const MAX_FRAME: usize = 80 << 20;
 
+/// A machine's memory unless it asks for another (MiB).
+pub const DEFAULT_MEMORY_MIB: u64 = 512;
+
 /// A machine as the daemon asks for it.
 #[derive(Serialize, Deserialize, Debug, Clone, Default)]
 pub struct MachineSpec {

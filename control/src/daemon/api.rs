@@ -400,7 +400,7 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     if b.command.is_empty() || b.command.iter().any(|a| a.contains('\0')) {
         return Err(err(400, "bad_command", "command must be a non-empty list of strings without NUL"));
     }
-    let memory_mib = b.memory_mib.unwrap_or(512);
+    let memory_mib = b.memory_mib.unwrap_or(crate::proto::DEFAULT_MEMORY_MIB);
     if !(4..=1 << 20).contains(&memory_mib) {
         return Err(err(400, "bad_memory", "memory_mib must be 4 to 1048576"));
     }
