@@ -476,14 +476,18 @@ fn next_timer(s: &mut NetState) -> std::time::Duration {
         // A rate limit holds packets: send them as tokens come.
         return std::time::Duration::from_millis(1);
     }
+    // With no timer set the driver sleeps long: guest calls move packets
+    // themselves and wake it when they set a timer (kick_driver), so an
+    // idle cloud costs no wakeups.
+    let idle = std::time::Duration::from_secs(5);
     let t = now(s);
     s.stacks
         .values_mut()
         .filter_map(|st| st.poll_delay(t))
         .min()
         .map(|d| std::time::Duration::from_micros(d.total_micros()))
-        .unwrap_or(std::time::Duration::from_millis(200))
-        .clamp(std::time::Duration::from_micros(200), std::time::Duration::from_millis(200))
+        .unwrap_or(idle)
+        .clamp(std::time::Duration::from_micros(200), idle)
 }
 
 /// Wakes the driver if a timer now falls due before it means to wake (a
@@ -592,7 +596,7 @@ fn watch(poller: &OwnedFd, fd: OwnedFd, id: u64) -> Result<Arc<OwnedFd>, Errno> 
 /// socket changed (edge-triggered; the wakened recompute readiness).
 fn watch_outside(weak: Weak<CloudNet>, poller: Arc<OwnedFd>) {
     loop {
-        let events = match crate::host::epoll_wait(poller.as_fd(), 64, 200) {
+        let events = match crate::host::epoll_wait(poller.as_fd(), 64, 5000) {
             Ok(e) => e,
             Err(Errno::EINTR) => continue,
             Err(_) => return,
