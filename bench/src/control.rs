@@ -56,20 +56,23 @@ fn call(s: &mut UnixStream, method: &str, path: &str, token: &str, body: &str) -
         body.len()
     );
     s.write_all(req.as_bytes()).expect("daemon write");
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if s.read(&mut b).unwrap_or(0) == 0 {
-            return (0, String::new());
+    // Buffered, so the client's own reads do not count in the latency (one
+    // answer per request: nothing past it is buffered and lost).
+    let mut r = std::io::BufReader::new(s);
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        match std::io::BufRead::read_line(&mut r, &mut line) {
+            Ok(0) | Err(_) => return (0, String::new()),
+            Ok(_) if line == "\r\n" => break,
+            Ok(_) => head.push_str(&line.to_ascii_lowercase()),
         }
-        head.push(b[0]);
     }
-    let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
     let status = head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
     let len: usize =
         head.lines().find_map(|l| l.strip_prefix("content-length:")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
     let mut body = vec![0u8; len];
-    let _ = s.read_exact(&mut body);
+    let _ = r.read_exact(&mut body);
     (status, String::from_utf8_lossy(&body).into_owned())
 }
 
