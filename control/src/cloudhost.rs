@@ -155,13 +155,6 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         }
         Err(e) => return fail(format!("descriptor channel: {e}")),
     };
-    if args.cloud.is_none() {
-        // A warm host makes its first machine's VM while it waits (for the
-        // default memory size; a machine of another size makes its own).
-        if let Err(e) = crate::machine::prepare_vm(crate::proto::DEFAULT_MEMORY_MIB << 20) {
-            eprintln!("wisp cloud-host: no VM made ahead: {e}");
-        }
-    }
     let cloud = match &args.cloud {
         Some(c) => c.clone(),
         None => match crate::proto::recv::<crate::proto::Bind>(&mut input) {

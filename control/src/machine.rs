@@ -186,11 +186,6 @@ pub struct Spawner {
     template: Arc<Mutex<Template>>,
 }
 
-/// A VM made ahead of need (by a warm cloud host): its memory size, memory
-/// and VM. Taken by the next machine of that size.
-type Prepared = (u64, MemoryManager, Arc<KvmVm>);
-static PREPARED: Mutex<Option<Prepared>> = Mutex::new(None);
-
 /// Guest memory for a `mem`-byte machine and the VM over it.
 fn new_vm(mem: u64) -> Result<(MemoryManager, Arc<KvmVm>), BootError> {
     // Physical memory covers the user limit plus page tables and the system area.
@@ -203,26 +198,6 @@ fn new_vm(mem: u64) -> Result<(MemoryManager, Arc<KvmVm>), BootError> {
         e => fail(format!("cannot create the machine: {e}")),
     })?;
     Ok((mm, vm))
-}
-
-/// Makes a VM for a `mem`-byte machine now, for the next boot of that size
-/// (a warm host does this before it has a cloud: the VM is the slowest part
-/// of a boot). It must run in the process that will use it.
-pub fn prepare_vm(mem: u64) -> Result<(), String> {
-    let (mm, vm) = new_vm(mem).map_err(|e| e.message)?;
-    *PREPARED.lock().unwrap_or_else(|e| e.into_inner()) = Some((mem, mm, vm));
-    Ok(())
-}
-
-fn take_prepared(mem: u64) -> Option<(MemoryManager, Arc<KvmVm>)> {
-    let mut p = PREPARED.lock().unwrap_or_else(|e| e.into_inner());
-    match p.take() {
-        Some((m, mm, vm)) if m == mem => Some((mm, vm)),
-        other => {
-            *p = other;
-            None
-        }
-    }
 }
 
 /// Builds the machine described by `spec`; `stdio` becomes the first
@@ -329,10 +304,7 @@ pub fn boot(spec: &Spec, state: Option<&State>, stdio: Option<[OwnedFd; 3]>) -> 
         VmmError::NoKvm | VmmError::KvmPermission => fail(e),
         e => fail(format!("cannot create the machine: {e}")),
     };
-    let (mm, vm) = match take_prepared(spec.mem) {
-        Some(p) => p,
-        None => new_vm(spec.mem)?,
-    };
+    let (mm, vm) = new_vm(spec.mem)?;
     let mut vcpu = vm.vcpu().map_err(machine_err)?;
     // The vDSO needs a guest TSC we can convert; without one, clocks are syscalls.
     let clock = wisp_kernel::Platform::tsc(&mut vcpu)
