@@ -520,6 +520,26 @@ pub fn eventfd(initval: u32, flags: i32) -> i64 {
     unsafe { libc::eventfd(initval, flags) as i64 }
 }
 
+/// A wake fd: a non-blocking eventfd that a readiness change is signalled
+/// on (`wake`) and that a waiter drains before it looks again (`drain`).
+pub fn wake_fd() -> Result<OwnedFd, Errno> {
+    let fd = eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
+    if fd < 0 {
+        return Err(Errno::ENFILE);
+    }
+    own_fd(fd as i32)
+}
+
+/// Signals wake fd `fd` (a full counter is as good as a signal).
+pub fn wake(fd: BorrowedFd<'_>) {
+    let _ = write(fd, &1u64.to_ne_bytes());
+}
+
+/// Clears wake fd `fd`.
+pub fn drain(fd: BorrowedFd<'_>) {
+    let _ = read(fd, &mut [0u8; 8]);
+}
+
 /// A host timerfd; returns the raw descriptor (or -1).
 pub fn timerfd_create(clock: i32, flags: i32) -> i64 {
     // SAFETY: plain syscall with integer arguments.

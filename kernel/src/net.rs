@@ -310,7 +310,7 @@ impl CloudNet {
             }
             Err(e) => k.error = Some(e),
         }
-        let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+        crate::host::wake(k.wake.as_fd());
     }
 
     /// Hands a connection from outside the cloud's network (ingress, or a
@@ -334,7 +334,7 @@ impl CloudNet {
             return Err(Errno::ECONNREFUSED);
         }
         outside.push_back((fd, peer));
-        let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+        crate::host::wake(k.wake.as_fd());
         Ok(())
     }
 
@@ -395,8 +395,7 @@ impl CloudNet {
         if s.socks.values().filter(|k| k.machine == machine).count() >= most {
             return Err(Errno::ENOBUFS);
         }
-        let fd = crate::host::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
-        let wake = Arc::new(crate::host::own_fd(if fd < 0 { return Err(Errno::ENFILE) } else { fd as i32 })?);
+        let wake = Arc::new(crate::host::wake_fd()?);
         let id = s.next_sock;
         s.next_sock += 1;
         let sock = Sock {
@@ -529,7 +528,7 @@ fn step(s: &mut NetState) {
         let r = readiness(s, id);
         if let Some(k) = s.socks.get_mut(&id).filter(|k| k.last != r) {
             k.last = r;
-            let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+            crate::host::wake(k.wake.as_fd());
         }
     }
 }
@@ -608,7 +607,7 @@ fn watch_outside(weak: Weak<CloudNet>, poller: Arc<OwnedFd>) {
         }
         for (_, id) in events {
             if let Some(k) = s.socks.get(&id) {
-                let _ = crate::host::write(k.wake.as_fd(), &1u64.to_ne_bytes());
+                crate::host::wake(k.wake.as_fd());
             }
         }
     }
@@ -801,8 +800,7 @@ impl NetSocket {
     /// The socket's current readiness (POLL* bits); drains the wake fd so
     /// the next change wakes waiters again.
     pub fn poll_now(&self) -> u32 {
-        let mut b = [0u8; 8];
-        let _ = crate::host::read(self.wake.as_fd(), &mut b);
+        crate::host::drain(self.wake.as_fd());
         let mut s = self.net.lock();
         let r = readiness(&mut s, self.id);
         if let Some(k) = s.socks.get_mut(&self.id) {

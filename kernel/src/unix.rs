@@ -126,7 +126,7 @@ struct Queue {
 impl Queue {
     fn wake_waiters(&mut self) {
         for w in self.waiters.drain(..) {
-            let _ = crate::host::write(w.as_fd(), &1u64.to_ne_bytes());
+            crate::host::wake(w.as_fd());
         }
     }
 }
@@ -214,15 +214,6 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
-
-/// A non-blocking host event fd.
-pub fn eventfd() -> Result<OwnedFd, Errno> {
-    let fd = crate::host::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC);
-    if fd < 0 {
-        return Err(Errno::ENFILE);
-    }
-    crate::host::own_fd(fd as i32)
-}
 
 impl UnixSocket {
     /// A socket of type `ty` (SOCK_STREAM, SOCK_SEQPACKET or SOCK_DGRAM).
@@ -315,7 +306,7 @@ impl UnixSocket {
         if self.conn.get().is_some() {
             return Err(Errno::EINVAL);
         }
-        let wake = Arc::new(eventfd()?);
+        let wake = Arc::new(crate::host::wake_fd()?);
         let queue = Queue { conns: VecDeque::new(), backlog: want, waiters: Vec::new(), closed: false };
         let l = Arc::new(Listener { name, queue: Mutex::new(queue), wake: wake.clone() });
         match lock(&self.names.bound).get_mut(&key) {
@@ -367,7 +358,7 @@ impl UnixSocket {
             self.conn.set(mine).map_err(|_| Errno::EISCONN)?;
             q.conns.push_back((theirs, name));
         }
-        let _ = crate::host::write(l.wake.as_fd(), &1u64.to_ne_bytes());
+        crate::host::wake(l.wake.as_fd());
         lock(&self.state).peer = Some(l.name.clone());
         Ok(())
     }
@@ -583,8 +574,7 @@ impl File for UnixSocket {
             return None;
         }
         let wake = self.wake.get()?;
-        let mut b = [0u8; 8];
-        let _ = crate::host::read(wake.as_fd(), &mut b);
+        crate::host::drain(wake.as_fd());
         let ready = match &lock(&self.state).listener {
             Some(l) => !lock(&l.queue).conns.is_empty(),
             None => false,

@@ -190,14 +190,13 @@ pub fn connect(p: &mut Process, f: &OpenFile, ptr: u64, len: u32) -> SysResult {
         match s.connect(&name.key, waiter.as_ref()) {
             Err(Errno::EAGAIN) if !nonblocking(f) => {
                 let Some(w) = &waiter else {
-                    waiter = Some(Arc::new(crate::unix::eventfd()?));
+                    waiter = Some(Arc::new(crate::host::wake_fd()?));
                     continue;
                 };
                 let fd = std::os::fd::AsRawFd::as_raw_fd(&**w);
                 let mut pfd = [libc::pollfd { fd, events: libc::POLLIN, revents: 0 }];
                 restartable(p, || crate::host::poll(&mut pfd, ROOM_POLL_MS))?;
-                let mut b = [0u8; 8];
-                let _ = crate::host::read(std::os::fd::AsFd::as_fd(&**w), &mut b);
+                crate::host::drain(std::os::fd::AsFd::as_fd(&**w));
             }
             r => break r?,
         }
