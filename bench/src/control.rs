@@ -50,12 +50,13 @@ impl Drop for Daemon {
 }
 
 /// One request on a kept-alive connection; status and body.
-fn call(s: &mut UnixStream, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+fn call(s: &mut UnixStream, method: &str, path: &str, token: &str, body: impl AsRef<[u8]>) -> (u16, String) {
+    let body = body.as_ref();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     );
-    s.write_all(req.as_bytes()).expect("daemon write");
+    s.write_all(head.as_bytes()).and_then(|_| s.write_all(body)).expect("daemon write");
     // Buffered, so the client's own reads do not count in the latency (one
     // answer per request: nothing past it is buffered and lost).
     let mut r = std::io::BufReader::new(s);
@@ -265,27 +266,15 @@ pub fn two_machines(prog: &std::path::Path, runs: usize) -> Result<[(f64, f64); 
         if name == "srv" {
             addr = field(&body, "address");
         }
-        let put = format!(
-            "PUT /v1/clouds/{cloud}/machines/{name}/files?path=/tmp/tcp&mode=755 HTTP/1.1\r\nHost: x\r\n\
-             Authorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n",
-            bin.len()
+        let (st, body) = call(
+            &mut s,
+            "PUT",
+            &format!("/v1/clouds/{cloud}/machines/{name}/files?path=/tmp/tcp&mode=755"),
+            &token,
+            &bin,
         );
-        s.write_all(put.as_bytes()).and_then(|_| s.write_all(&bin)).map_err(|e| e.to_string())?;
-        let mut head = Vec::new();
-        let mut b = [0u8; 1];
-        while !head.ends_with(b"\r\n\r\n") && s.read(&mut b).unwrap_or(0) == 1 {
-            head.push(b[0]);
-        }
-        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
-        let len: usize = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or(0);
-        let mut rest = vec![0u8; len];
-        let _ = s.read_exact(&mut rest);
-        if !head.starts_with("http/1.1 2") {
-            return Err(format!("upload: {head}"));
+        if !(200..300).contains(&st) {
+            return Err(format!("upload: {st} {body}"));
         }
     }
     let mut exec = |args: &[&str]| -> Result<f64, String> {
@@ -296,7 +285,7 @@ pub fn two_machines(prog: &std::path::Path, runs: usize) -> Result<[(f64, f64); 
             "POST",
             &format!("/v1/clouds/{cloud}/machines/cli/exec"),
             &token,
-            &format!(r#"{{"command":[{}]}}"#, argv.join(",")),
+            format!(r#"{{"command":[{}]}}"#, argv.join(",")),
         );
         let out = field(&body, "stdout");
         out.trim_end_matches("\\n").trim().parse().map_err(|_| format!("exec in the client machine: {st} {body}"))

@@ -220,26 +220,10 @@ fn network(runs: usize) {
         lw.push(output_f64(&[wisp, "run", "--", prog, "rr", "2000"]));
     }
     let (tn, tw, ln, lw) = (med(&mut tn), med(&mut tw), med(&mut ln), med(&mut lw));
-    println!("network: TCP over 127.0.0.1, a process and its child (median of {runs})");
-    println!(
-        "  throughput, 256 MiB   native {tn:>7.2} Gbit/s   wisp {tw:>7.2} Gbit/s   = {:>5.1}% (target >= 1 Gbit/s)",
-        100.0 * tw / tn
-    );
-    println!(
-        "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
-        lw / ln
-    );
+    report_tcp(&format!("TCP over 127.0.0.1, a process and its child (median of {runs})"), (tn, ln), (tw, lw));
     match control::two_machines(std::path::Path::new(prog), runs) {
-        Ok([(tn, ln), (tw, lw)]) => {
-            println!("network: TCP between two machines of one cloud, beside two host processes over 127.0.0.1");
-            println!(
-                "  throughput, 256 MiB   native {tn:>7.2} Gbit/s   wisp {tw:>7.2} Gbit/s   = {:>5.1}% (target >= 1 Gbit/s)",
-                100.0 * tw / tn
-            );
-            println!(
-                "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
-                lw / ln
-            );
+        Ok([native, wisp]) => {
+            report_tcp("TCP between two machines of one cloud, beside two host processes over 127.0.0.1", native, wisp)
         }
         Err(e) => println!("  two machines: failed: {e}"),
     }
@@ -260,6 +244,19 @@ fn network(runs: usize) {
         ),
         Err(e) => println!("  two machine stacks: failed: {e}"),
     }
+}
+
+/// Prints (throughput Gbit/s, round trip us) of wisp beside native.
+fn report_tcp(title: &str, (tn, ln): (f64, f64), (tw, lw): (f64, f64)) {
+    println!("network: {title}");
+    println!(
+        "  throughput, 256 MiB   native {tn:>7.2} Gbit/s   wisp {tw:>7.2} Gbit/s   = {:>5.1}% (target >= 1 Gbit/s)",
+        100.0 * tw / tn
+    );
+    println!(
+        "  1-byte round trip p50 native {ln:>7.1} us       wisp {lw:>7.1} us       = {:>5.1}x (target <= 5x)",
+        lw / ln
+    );
 }
 
 fn main() {

@@ -531,7 +531,7 @@ fn running_host(d: &Arc<Daemon>, c: &str, name: &str) -> Result<Arc<super::hosts
     if row.state != "running" {
         return Err(err(409, "not_running", format!("machine {name} is {}", row.state)));
     }
-    let h = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(c).cloned();
+    let h = d.host_of(c);
     h.filter(|h| h.alive()).ok_or_else(|| err(409, "not_running", format!("machine {name} is not running")))
 }
 
@@ -571,7 +571,7 @@ fn delete_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, name: &str) -> Resu
         h.call(HostRequest::Stop { machine: name.to_string(), grace_ms: 0 }, &mut |_, _| {})
             .map_err(|e| err(500, "stop_failed", e))?;
     }
-    if let Some(h) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(c).cloned() {
+    if let Some(h) = d.host_of(c) {
         let _ = h.call(HostRequest::Forget { machine: name.to_string() }, &mut |_, _| {});
     }
     let row = machine_row(d, c, name)?;

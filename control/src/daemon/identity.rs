@@ -57,16 +57,7 @@ impl Identity {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 let mut k = vec![0u8; 32];
                 wisp_kernel::host::getrandom(&mut k).map_err(|e| format!("getrandom: {e}"))?;
-                use std::os::unix::fs::OpenOptionsExt;
-                let tmp = path.with_extension("tmp");
-                let mut f = std::fs::OpenOptions::new()
-                    .write(true)
-                    .create(true)
-                    .truncate(true)
-                    .mode(0o600)
-                    .open(&tmp)
-                    .map_err(fail)?;
-                f.write_all(&k).and_then(|_| f.sync_all()).map_err(fail)?;
+                let tmp = super::write_secret_tmp(path, &k)?;
                 std::fs::rename(&tmp, path).map_err(fail)?;
                 k
             }

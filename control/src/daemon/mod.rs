@@ -298,10 +298,22 @@ fn load_prices(flag: Option<&Path>, state: &State) -> Result<Prices, String> {
     };
     let text = std::fs::read_to_string(&path).map_err(|e| format!("price sheet {}: {e}", path.display()))?;
     let p: Prices = serde_json::from_str(&text).map_err(|e| format!("price sheet {}: {e}", path.display()))?;
-    if [p.vcpu_second, p.gib_second, p.volume_gb_hour].iter().any(|v| !v.is_finite() || *v < 0.0) {
+    if [p.vcpu_second, p.gib_second, p.volume_gb_hour, p.network_gb].iter().any(|v| !v.is_finite() || *v < 0.0) {
         return Err(format!("price sheet {}: prices must be finite and not negative", path.display()));
     }
     Ok(p)
+}
+
+/// Writes `data` to `PATH.tmp`, mode 0600, synced; the caller renames it
+/// over `path` once whatever goes with it is committed.
+fn write_secret_tmp(path: &Path, data: &[u8]) -> Result<PathBuf, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension("tmp");
+    let fail = |e: std::io::Error| format!("{}: {e}", tmp.display());
+    let mut f =
+        std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp).map_err(fail)?;
+    f.write_all(data).and_then(|_| f.sync_all()).map_err(fail)?;
+    Ok(tmp)
 }
 
 /// Creates the admin token at first start (file mode 0600); later starts
@@ -315,18 +327,7 @@ fn ensure_admin_token(store: &Store, path: &Path) -> Result<(), String> {
         return Ok(());
     }
     let token = new_token("admin");
-    let tmp = path.with_extension("tmp");
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o600)
-            .open(&tmp)
-            .map_err(|e| format!("{}: {e}", tmp.display()))?;
-        f.write_all(format!("{token}\n").as_bytes()).and_then(|_| f.sync_all()).map_err(|e| e.to_string())?;
-    }
+    let tmp = write_secret_tmp(path, format!("{token}\n").as_bytes())?;
     store
         .db
         .execute_batch("BEGIN; DELETE FROM tokens WHERE scope = 'admin';")
@@ -462,14 +463,19 @@ impl Daemon {
         cv.notify_all();
     }
 
+    /// The cloud's host process if one was started (alive or not).
+    fn host_of(&self, cloud: &str) -> Option<Arc<HostConn>> {
+        self.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned()
+    }
+
     /// The cloud's host process, started if it is not running.
     fn host(self: &Arc<Self>, cloud: &str) -> Result<Arc<HostConn>, ApiError> {
-        if let Some(h) = self.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).filter(|h| h.alive()) {
-            return Ok(h.clone());
+        if let Some(h) = self.host_of(cloud).filter(|h| h.alive()) {
+            return Ok(h);
         }
         let _one = self.host_start.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(h) = self.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).filter(|h| h.alive()) {
-            return Ok(h.clone());
+        if let Some(h) = self.host_of(cloud).filter(|h| h.alive()) {
+            return Ok(h);
         }
         self.state.cloud(cloud).map_err(|e| err(500, "host", e))?;
         let started = self.spawner.start(cloud).map_err(|e| err(500, "host", e))?;

@@ -208,7 +208,7 @@ pub fn config(d: &Daemon, cloud: &str) -> Result<NetConfig, ApiError> {
 
 /// Sends `cloud`'s network settings to its host, if it runs.
 pub fn push(d: &Daemon, cloud: &str) {
-    let host = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned();
+    let host = d.host_of(cloud);
     if let (Some(h), Ok(cfg)) = (host, config(d, cloud)) {
         let _ = h.call(HostRequest::Network(cfg), &mut |_, _| {});
     }
@@ -405,8 +405,7 @@ fn serve_ingress(d: &Arc<Daemon>, cloud: &str, service: &str, l: Arc<TcpListener
 
 fn ingress(d: &Daemon, cloud: &str, service: &str, conn: TcpStream) -> Result<(), String> {
     let (machine, port) = service_target(d, cloud, service).ok_or("the service is gone")?;
-    let host =
-        d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned().ok_or("its machine is not running")?;
+    let host = d.host_of(cloud).ok_or("its machine is not running")?;
     d.edge.keep(cloud, Owner::Ingress { cloud: cloud.into(), service: service.into() }, &conn)?;
     let peer = d.edge.peer();
     host.call_with_fd(|tag| HostRequest::Incoming { machine, port, peer, tag }, conn.as_fd()).map(|_| ())
@@ -564,7 +563,7 @@ pub fn forget_cloud(d: &Daemon, cloud: &str) -> Result<(), ApiError> {
 
 /// A guest of `cloud` asks to connect out: checks, connects, answers.
 pub fn dial(d: &Arc<Daemon>, cloud: &str, dial: u64, machine: &str, target: Target) {
-    let Some(host) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned() else { return };
+    let Some(host) = d.host_of(cloud) else { return };
     let answer = match connect(d, cloud, machine, &target) {
         Ok(fd) => host.call_with_fd(|tag| HostRequest::Dialed { dial, result: Ok(tag) }, fd.as_fd()),
         Err(errno) => host.call(HostRequest::Dialed { dial, result: Err(errno) }, &mut |_, _| {}),
@@ -577,7 +576,7 @@ pub fn dial(d: &Arc<Daemon>, cloud: &str, dial: u64, machine: &str, target: Targ
 /// Answers a dial of `cloud` with ENOBUFS at once (too many in flight),
 /// without waiting: this runs on the host's reader thread.
 pub fn refuse(d: &Daemon, cloud: &str, dial: u64) {
-    if let Some(host) = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(cloud).cloned() {
+    if let Some(host) = d.host_of(cloud) {
         let _ = host.tell(HostRequest::Dialed { dial, result: Err(libc::ENOBUFS) });
     }
 }
@@ -626,7 +625,7 @@ fn connect(d: &Arc<Daemon>, cloud: &str, machine: &str, target: &Target) -> Resu
             if sport != *port {
                 return Err(libc::ECONNREFUSED);
             }
-            let host = d.hosts.lock().unwrap_or_else(|e| e.into_inner()).get(exporter).cloned();
+            let host = d.host_of(exporter);
             let host = host.ok_or(libc::ECONNREFUSED)?;
             let (ours, theirs) = wisp_kernel::host::socketpair(libc::SOCK_STREAM).map_err(|e| e.0)?;
             d.edge.keep(cloud, Owner::Grant(grant), &ours).map_err(|_| libc::ENOBUFS)?;
