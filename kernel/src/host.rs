@@ -902,47 +902,11 @@ pub fn unshare(flags: i32) -> Result<(), Errno> {
 /// of another ABI (x32, i386) kill the process.
 pub fn seccomp_allowlist(allowed: &[i64], errno: i32) -> Result<(), Errno> {
     #[repr(C)]
-    #[derive(Clone, Copy)]
-    struct Insn {
-        code: u16,
-        jt: u8,
-        jf: u8,
-        k: u32,
-    }
-    #[repr(C)]
     struct Prog {
         len: u16,
-        filter: *const Insn,
+        filter: *const crate::seccomp::Insn,
     }
-    const LD_ABS_W: u16 = 0x20;
-    const JEQ_K: u16 = 0x15;
-    const RET_K: u16 = 0x06;
-    const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-    const RET_ALLOW: u32 = 0x7fff_0000;
-    const RET_ERRNO: u32 = 0x0005_0000;
-    const RET_KILL_PROCESS: u32 = 0x8000_0000;
-    const X32_BIT: u32 = 0x4000_0000;
-    let n = allowed.len();
-    if n == 0 || n > 250 {
-        return Err(Errno::EINVAL);
-    }
-    let insn = |code, jt, jf, k| Insn { code, jt, jf, k };
-    let mut f = vec![
-        insn(LD_ABS_W, 0, 0, 4), // seccomp_data.arch
-        insn(JEQ_K, 1, 0, AUDIT_ARCH_X86_64),
-        insn(RET_K, 0, 0, RET_KILL_PROCESS),
-        insn(LD_ABS_W, 0, 0, 0), // seccomp_data.nr
-    ];
-    // x32 numbers carry bit 30; they never match the list but must not
-    // reach the errno default either.
-    f.push(insn(0x45, 0, 1, X32_BIT)); // JSET: jump to kill when set
-    f.push(insn(RET_K, 0, 0, RET_KILL_PROCESS));
-    for (i, nr) in allowed.iter().enumerate() {
-        // Jump over the remaining tests and the errno return to ALLOW.
-        f.push(insn(JEQ_K, (n - i) as u8, 0, *nr as u32));
-    }
-    f.push(insn(RET_K, 0, 0, RET_ERRNO | (errno as u32 & 0xffff)));
-    f.push(insn(RET_K, 0, 0, RET_ALLOW));
+    let f = crate::seccomp::allowlist(allowed, errno).ok_or(Errno::EINVAL)?;
     let prog = Prog { len: f.len() as u16, filter: f.as_ptr() };
     prctl(libc::PR_SET_NO_NEW_PRIVS, 1)?;
     // SAFETY: `prog` points at `f`, which outlives the call; the kernel copies

@@ -29,6 +29,7 @@ pub mod machine;
 pub mod mm;
 pub mod net;
 pub mod platform;
+pub mod seccomp;
 pub mod signal;
 pub mod stats;
 pub mod syscalls;
