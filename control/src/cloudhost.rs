@@ -155,6 +155,20 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         }
         Err(e) => return fail(format!("descriptor channel: {e}")),
     };
+    if args.cloud.is_none() {
+        // Started at low priority by the daemon, ahead of need; ready now,
+        // it waits at normal priority so that it answers a bind at once.
+        // (Only root may raise it back; others stay niced.)
+        let _ = wisp_kernel::host::set_nice(0, 0);
+        crate::mounter::renice();
+    }
+    // The system call filter goes on before anything is read (it costs a
+    // cloud's first machine nothing then); Landlock, which needs the cloud,
+    // follows the bind (and may only take rights away, so its calls pass).
+    let landlock = [libc::SYS_landlock_create_ruleset, libc::SYS_landlock_add_rule, libc::SYS_landlock_restrict_self];
+    if let Err(e) = crate::sandbox::restrict_syscalls(&landlock) {
+        return fail(format!("cannot confine the cloud host: {e}"));
+    }
     let cloud = match &args.cloud {
         Some(c) => c.clone(),
         None => match crate::proto::recv::<crate::proto::Bind>(&mut input) {
@@ -168,18 +182,12 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Err(e) => return fail(e),
     };
     if args.cloud.is_none() {
-        // Started at low priority by the daemon, ahead of need; now it
-        // serves. (Only root may raise it back; others stay niced.)
-        let _ = wisp_kernel::host::set_nice(0, 0);
         // A warm host logged to the shared log until now.
         if let Err(e) = redirect_output(&state) {
             return fail(e);
         }
     }
     if let Err(e) = crate::sandbox::confine(&state, &cloud) {
-        return fail(format!("cannot confine the cloud host: {e}"));
-    }
-    if let Err(e) = crate::sandbox::restrict_syscalls(&[]) {
         return fail(format!("cannot confine the cloud host: {e}"));
     }
     if let Some(dir) = args.probe_mount {
@@ -401,48 +409,59 @@ pub const LOG_CAP: u64 = 8 << 20;
 /// stdout and stderr, and (LogPump) a thread appending what comes out of it
 /// to `logs/NAME.log`, rotating at LOG_CAP.
 fn start_log(state: &State, machine: &str) -> Result<(OwnedFd, LogPump), String> {
-    let dir = state.root().join("logs");
-    std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let path = dir.join(format!("{machine}.log"));
-    let file = open_log(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let path = state.root().join("logs").join(format!("{machine}.log"));
     let (r, w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    Ok((w, LogPump { r, file, path }))
+    Ok((w, LogPump { r, path }))
 }
 
 fn open_log(p: &std::path::Path) -> std::io::Result<std::fs::File> {
+    if let Some(dir) = p.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     std::fs::OpenOptions::new().create(true).append(true).open(p)
 }
 
 /// The read end of a machine's log pipe and the file it goes to.
 struct LogPump {
     r: OwnedFd,
-    file: std::fs::File,
     path: PathBuf,
 }
 
 impl LogPump {
     /// Starts copying (once the machine's start is answered: the pipe holds
-    /// what comes before); the thread ends when every write end is closed.
+    /// what comes before, and making the file is no part of the start); the
+    /// thread ends when every write end is closed. A log that cannot be
+    /// written (a full disk) loses lines, never the machine: the pipe is
+    /// drained regardless.
     fn spawn(self, machine: &str) -> std::io::Result<std::thread::JoinHandle<()>> {
-        let LogPump { r, mut file, path } = self;
+        let LogPump { r, path } = self;
         std::thread::Builder::new().name(format!("log-{machine}")).spawn(move || {
             use std::io::{Read, Write};
             let mut r = std::fs::File::from(r);
-            let mut size = file.metadata().map(|m| m.len()).unwrap_or(0);
+            let mut warned = false;
+            let mut open = || match open_log(&path) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    if !std::mem::replace(&mut warned, true) {
+                        eprintln!("wisp cloud-host: log {}: {e}", path.display());
+                    }
+                    None
+                }
+            };
+            let mut file = open();
+            let mut size = file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()).unwrap_or(0);
             let mut buf = vec![0u8; 64 << 10];
             while let Ok(n) = r.read(&mut buf) {
                 if n == 0 {
                     break;
                 }
-                if size + n as u64 > LOG_CAP {
-                    let _ = std::fs::rename(&path, path.with_extension("log.1"));
-                    match open_log(&path) {
-                        Ok(f) => (file, size) = (f, 0),
-                        Err(e) => eprintln!("wisp cloud-host: log {}: {e}", path.display()),
+                if size + n as u64 > LOG_CAP || file.is_none() {
+                    if file.is_some() {
+                        let _ = std::fs::rename(&path, path.with_extension("log.1"));
                     }
+                    (file, size) = (open(), 0);
                 }
-                // A full disk loses log lines, never the machine.
-                if file.write_all(&buf[..n]).is_ok() {
+                if file.as_mut().is_some_and(|f| f.write_all(&buf[..n]).is_ok()) {
                     size += n as u64;
                 }
             }
@@ -454,25 +473,52 @@ fn start(host: &Arc<Host>, id: u64, name: String, spec: MachineSpec) {
     if let Err(e) = crate::state::check_name("machine", &name) {
         return host.reply(id, Err(e));
     }
-    if host.machine(&name).is_ok() {
-        return host.reply(id, Err(format!("machine {name} exists")));
+    let first = {
+        let machines = host.machines.lock().unwrap_or_else(|e| e.into_inner());
+        if machines.contains_key(&name) {
+            drop(machines);
+            return host.reply(id, Err(format!("machine {name} exists")));
+        }
+        machines.is_empty()
+    };
+    // A cloud's first machine boots here, on the thread reading requests:
+    // nothing else of the cloud can be waiting, and its start does not wait
+    // for a thread to be made. Later ones boot on their own thread, so that
+    // a slow boot (an image to mount) holds up no other machine.
+    let (h, thread) = (host.clone(), std::thread::Builder::new().name(format!("machine-{name}")));
+    if !first {
+        let spawned = thread.spawn(move || {
+            if let Some(started) = boot_machine(&h, id, &name, spec) {
+                run_machine(&h, &name, started);
+            }
+        });
+        if let Err(e) = spawned {
+            host.reply(id, Err(format!("cannot start a thread for the machine: {e}")));
+        }
+        return;
     }
-    let h = host.clone();
-    let spawned = std::thread::Builder::new().name(format!("machine-{name}")).spawn(move || {
-        let (status, usage) = match boot_and_run(&h, id, &name, spec) {
-            Some(r) => r,
-            None => return,
-        };
-        h.send(&Message::Exited { machine: name, status, usage });
-    });
-    if let Err(e) = spawned {
-        host.reply(id, Err(format!("cannot start a thread for the machine: {e}")));
+    let Some(started) = boot_machine(host, id, &name, spec) else { return };
+    let (running, who) = (started.running.clone(), name.clone());
+    if let Err(e) = thread.spawn(move || run_machine(&h, &who, started)) {
+        // Started but cannot run: it ends at once (the machine went with
+        // the closure), and the daemon hears so.
+        eprintln!("wisp cloud-host: machine {name}: cannot start a thread: {e}");
+        running.ended.store(true, std::sync::atomic::Ordering::SeqCst);
+        let usage = Host::usage_of(&name, &running);
+        host.send(&Message::Exited { machine: name, status: crate::machine::EXIT_WISP, usage });
     }
 }
 
-/// Boots the machine, replies to the start request, runs it to the end.
-/// None when it never started (the reply said why).
-fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Option<(i32, MachineUsage)> {
+/// A booted machine, its start answered, not yet running.
+struct Started {
+    booted: crate::machine::Booted,
+    running: Arc<Running>,
+    pump: LogPump,
+}
+
+/// Boots the machine and replies to the start request; None when it did
+/// not boot (the reply said why).
+fn boot_machine(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Option<Started> {
     let setup = || -> Result<_, String> {
         let (out, pump) = start_log(&host.state, name)?;
         let (stdin_r, stdin_w) = wisp_kernel::host::pipe(libc::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
@@ -514,7 +560,7 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
         strace: false,
         program: spec.command,
     };
-    let mut booted = match boot(&machine_spec, Some(&host.state), Some(stdio)) {
+    let booted = match boot(&machine_spec, Some(&host.state), Some(stdio)) {
         Ok(b) => b,
         Err(e) => {
             host.reply(id, Err(e.message));
@@ -523,10 +569,15 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
     };
     booted.machine.set_cpus(pick_cpus(spec_vcpus));
     let ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended: ended.clone() });
+    let running = Arc::new(Running { spawner: booted.spawner(), _stdin: stdin_w, ended });
     host.machines.lock().unwrap_or_else(|e| e.into_inner()).insert(name.to_string(), running.clone());
     let address = booted.machine.net().map(|n| n.addr.to_string()).unwrap_or_default();
     host.reply(id, Ok(ReplyBody::Started { address }));
+    Some(Started { booted, running, pump })
+}
+
+/// Runs a booted machine to its end and tells the daemon how it ended.
+fn run_machine(host: &Host, name: &str, Started { mut booted, running, pump }: Started) {
     let pump = pump.spawn(name);
     if let Err(e) = &pump {
         eprintln!("wisp cloud-host: machine {name}: no log thread: {e}");
@@ -538,14 +589,14 @@ fn boot_and_run(host: &Arc<Host>, id: u64, name: &str, spec: MachineSpec) -> Opt
             crate::machine::EXIT_WISP
         }
     };
-    ended.store(true, std::sync::atomic::Ordering::SeqCst);
+    running.ended.store(true, std::sync::atomic::Ordering::SeqCst);
     let usage = Host::usage_of(name, &running);
     drop(booted.finish());
     // The log is complete before the daemon hears of the end.
     if let Ok(p) = pump {
         let _ = p.join();
     }
-    Some((status, usage))
+    host.send(&Message::Exited { machine: name.to_string(), status, usage });
 }
 
 /// Runs one command in a machine, sending its output as it comes.

@@ -385,6 +385,7 @@ impl Booted {
     /// machine ends with it, as a PID namespace does. `give_up` ends the wait
     /// for its other threads early (a timeout killed it).
     pub fn run(&mut self, give_up: &dyn Fn() -> bool) -> Result<ExitStatus, String> {
+        self.machine.init_runs_here();
         self.machine.cpu_begin(1);
         let result = self.process.run(&mut self.vcpu);
         self.machine.cpu_end(1);

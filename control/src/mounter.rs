@@ -41,7 +41,13 @@ enum Op {
 
 /// The host's connection to its helper; None in `wisp run` (which mounts
 /// itself).
-static HELPER: OnceLock<Mutex<UnixStream>> = OnceLock::new();
+static HELPER: OnceLock<Mutex<Helper>> = OnceLock::new();
+
+struct Helper {
+    sock: UnixStream,
+    /// The answer to `Bind` is not read yet (see `bind`).
+    bind_unread: bool,
+}
 /// The helper's pid.
 static HELPER_PID: OnceLock<i32> = OnceLock::new();
 
@@ -68,29 +74,48 @@ pub fn start_helper(state_dir: &Path) -> Result<(), String> {
             let _ = HELPER_PID.set(pid);
             // The helper ends when our end of the socket closes (with this
             // process), or with it through its parent-death signal.
-            HELPER.set(Mutex::new(ours)).map_err(|_| "the mount helper is already running".to_string())
+            HELPER
+                .set(Mutex::new(Helper { sock: ours, bind_unread: false }))
+                .map_err(|_| "the mount helper is already running".to_string())
         }
     }
 }
 
 fn call(op: Op) -> Result<(), String> {
     let Some(h) = HELPER.get() else { return Err("no mount helper".into()) };
-    let mut s = h.lock().unwrap_or_else(|e| e.into_inner());
-    crate::proto::send(&mut *s, &op).map_err(|e| format!("mount helper: {e}"))?;
-    match crate::proto::recv::<Result<(), String>>(&mut *s) {
+    let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+    if std::mem::take(&mut h.bind_unread) {
+        answer(&mut h.sock)?;
+    }
+    crate::proto::send(&mut h.sock, &op).map_err(|e| format!("mount helper: {e}"))?;
+    answer(&mut h.sock)
+}
+
+fn answer(sock: &mut UnixStream) -> Result<(), String> {
+    match crate::proto::recv::<Result<(), String>>(sock) {
         Ok(Some(r)) => r,
         Ok(None) => Err("the mount helper is gone".into()),
         Err(e) => Err(format!("mount helper: {e}")),
     }
 }
 
-/// Tells the helper which cloud it serves.
-pub fn bind(cloud: &str) -> Result<(), String> {
-    // A warm host and its helper were made at low priority; both serve now.
+/// Gives the helper of a warm host (made at low priority) normal priority.
+pub fn renice() {
     if let Some(pid) = HELPER_PID.get() {
         let _ = wisp_kernel::host::set_nice(*pid, 0);
     }
-    call(Op::Bind { cloud: cloud.to_string() })
+}
+
+/// Tells the helper which cloud it serves. Its answer is read with the
+/// first mount's (a refusal fails that mount): nothing needs it before,
+/// and a cloud's first machine need not wait for it.
+pub fn bind(cloud: &str) -> Result<(), String> {
+    let Some(h) = HELPER.get() else { return Err("no mount helper".into()) };
+    let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+    crate::proto::send(&mut h.sock, &Op::Bind { cloud: cloud.to_string() })
+        .map_err(|e| format!("mount helper: {e}"))?;
+    h.bind_unread = true;
+    Ok(())
 }
 
 /// Mounts an overlay, through the helper when this process has one.

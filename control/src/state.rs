@@ -37,7 +37,7 @@ impl State {
     pub fn cloud(&self, id: &str) -> Result<State, String> {
         check_name("cloud", id)?;
         let root = self.root.join("clouds").join(id);
-        for sub in ["", "volumes", "rootfs", "tmp"] {
+        for sub in ["", "volumes", "rootfs", "tmp", "logs"] {
             let d = root.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| format!("cloud state {}: {e}", d.display()))?;
         }

@@ -250,6 +250,15 @@ impl Machine {
         self.table().procs.insert(1, e);
     }
 
+    /// Makes the calling thread the one signals for process 1 interrupt:
+    /// the thread that runs it, which need not be the one that booted it.
+    pub fn init_runs_here(&self) {
+        let kicker = self.host.kicker();
+        if let Some(e) = self.table().procs.get_mut(&1) {
+            e.kicker = Some(kicker);
+        }
+    }
+
     /// Reserves an id for a new process made by thread `parent` (or, with
     /// `thread`, a new thread in `parent`'s process); EAGAIN past the limit.
     pub fn alloc_pid(&self, parent: i32, exit_signal: i32, thread: bool) -> Result<i32, Errno> {

@@ -3,7 +3,7 @@
 //! calling them, and hearing their unsolicited messages.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -34,16 +34,32 @@ pub struct HostConn {
 pub type Started = (Child, UnixStream, OwnedFd);
 type Spawned = Result<Started, String>;
 
+/// What the spawner thread is asked to do.
+enum Job {
+    /// Start a host for this cloud (no warm one was left) and answer.
+    Cold(String, mpsc::Sender<Spawned>),
+    /// A warm host was taken: make another.
+    Refill,
+}
+
+/// Warm hosts: started and prepared, waiting for a `Bind`.
+type Pool = Mutex<std::collections::VecDeque<(Child, UnixStream)>>;
+
 /// Starts cloud hosts on its own thread, keeping `warm` of them started
 /// ahead of need (prepared, not yet bound to a cloud), so that a cloud's
-/// first machine does not wait for a process to start.
+/// first machine does not wait for a process to start. A caller binds a
+/// warm host itself, without waiting for that thread, which may be busy
+/// making the next one.
 pub struct Spawner {
-    tx: Mutex<mpsc::Sender<(String, mpsc::Sender<Spawned>)>>,
+    tx: Mutex<mpsc::Sender<Job>>,
+    pool: Arc<Pool>,
 }
 
 impl Spawner {
     pub fn new(exe: PathBuf, state: PathBuf, warm: usize) -> Spawner {
-        let (tx, rx) = mpsc::channel::<(String, mpsc::Sender<Spawned>)>();
+        let (tx, rx) = mpsc::channel::<Job>();
+        let pool = Arc::new(Pool::default());
+        let filling = pool.clone();
         std::thread::Builder::new()
             .name("host-spawner".into())
             .spawn(move || {
@@ -52,19 +68,19 @@ impl Spawner {
                 let shared_netns = wisp_kernel::host::unshare(libc::CLONE_NEWNET).is_ok();
                 // Warm hosts are made in the background: they must not take
                 // CPU from machines being started. A host gets its normal
-                // priority back when it is bound (where it may raise it).
+                // priority back once it is ready (where it may raise it).
                 let _ = wisp_kernel::host::set_nice(0, 10);
                 let (exe, state) = (exe.as_path(), state.as_path());
                 let spawn = |cloud: Option<&str>| spawn(exe, state, cloud, shared_netns);
-                let mut pool: std::collections::VecDeque<(Child, UnixStream)> = Default::default();
+                let pool = || filling.lock().unwrap_or_else(|e| e.into_inner());
                 loop {
-                    // Refill while idle; a request interrupts the refilling.
-                    let job = if pool.len() < warm {
+                    // Refill while idle; a cold start comes first.
+                    let job = if pool().len() < warm {
                         match rx.try_recv() {
                             Ok(j) => j,
                             Err(mpsc::TryRecvError::Empty) => {
                                 match spawn(None) {
-                                    Ok(h) => pool.push_back(h),
+                                    Ok(h) => pool().push_back(h),
                                     Err(e) => {
                                         eprintln!("wisp daemon: warm host: {e}");
                                         std::thread::sleep(std::time::Duration::from_secs(1));
@@ -80,30 +96,44 @@ impl Spawner {
                             Err(_) => return,
                         }
                     };
-                    let (cloud, reply) = job;
-                    let started = take_warm(&mut pool, &cloud)
-                        .unwrap_or_else(|| spawn(Some(&cloud)).and_then(|(c, s)| channel(c, s)));
-                    let _ = reply.send(started);
+                    if let Job::Cold(cloud, reply) = job {
+                        let _ = reply.send(spawn(Some(&cloud)).and_then(|(c, s)| channel(c, s)));
+                    }
                 }
             })
             .expect("the daemon cannot start its host-spawner thread");
-        Spawner { tx: Mutex::new(tx) }
+        Spawner { tx: Mutex::new(tx), pool }
     }
 
+    /// A host for `cloud`: a warm one bound to it, else one started now.
     pub fn start(&self, cloud: &str) -> Spawned {
-        let (tx, rx) = mpsc::channel();
-        self.tx
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .send((cloud.to_string(), tx))
-            .map_err(|_| "the host spawner is gone".to_string())?;
-        rx.recv().map_err(|_| "the host spawner is gone".to_string())?
+        let gone = || "the host spawner is gone".to_string();
+        let tx = self.tx.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let warm = take_warm(&self.pool, cloud);
+        if let Some(started) = warm {
+            let _ = tx.send(Job::Refill);
+            return started;
+        }
+        let (reply, rx) = mpsc::channel();
+        tx.send(Job::Cold(cloud.to_string(), reply)).map_err(|_| gone())?;
+        rx.recv().map_err(|_| gone())?
     }
 }
 
-/// A warm host bound to `cloud`, if one is alive.
-fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: &str) -> Option<Spawned> {
-    while let Some((mut child, mut sock)) = pool.pop_front() {
+/// A warm host bound to `cloud`, if one is alive: one that is ready (it
+/// sent its descriptor channel when it had prepared itself) rather than one
+/// still preparing, the oldest first.
+fn take_warm(pool: &Pool, cloud: &str) -> Option<Spawned> {
+    let ready = |sock: &UnixStream| {
+        let mut p = [libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+        wisp_kernel::host::poll(&mut p, 0).is_ok_and(|n| n > 0)
+    };
+    loop {
+        let (mut child, mut sock) = {
+            let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
+            let at = pool.iter().position(|(_, s)| ready(s)).unwrap_or(0);
+            pool.remove(at)?
+        };
         if child.try_wait().ok().flatten().is_some() {
             continue;
         }
@@ -114,7 +144,6 @@ fn take_warm(pool: &mut std::collections::VecDeque<(Child, UnixStream)>, cloud: 
         let _ = child.kill();
         let _ = child.wait();
     }
-    None
 }
 
 /// Starts a host for `cloud`, or a warm one (bound later) with None.

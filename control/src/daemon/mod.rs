@@ -477,7 +477,6 @@ impl Daemon {
         if let Some(h) = self.host_of(cloud).filter(|h| h.alive()) {
             return Ok(h);
         }
-        self.state.cloud(cloud).map_err(|e| err(500, "host", e))?;
         let started = self.spawner.start(cloud).map_err(|e| err(500, "host", e))?;
         let (d1, d2) = (Arc::downgrade(self), Arc::downgrade(self));
         let conn = HostConn::new(
