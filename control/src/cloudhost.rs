@@ -143,19 +143,12 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(format!("control socket: {e}")),
     };
-    // The descriptor channel goes to the daemon first of all (a probe has
-    // no daemon to send it to).
-    let probing = args.probe.is_some() || args.probe_mount.is_some();
-    let chan = match wisp_kernel::host::socketpair(libc::SOCK_SEQPACKET) {
-        Ok((ours, theirs)) => {
-            match wisp_kernel::host::send_fd(std::os::fd::AsFd::as_fd(&sock), b"F", std::os::fd::AsFd::as_fd(&theirs)) {
-                Err(e) if !probing => return fail(format!("control socket: {e}")),
-                _ => ours,
-            }
-        }
-        Err(e) => return fail(format!("descriptor channel: {e}")),
-    };
     if args.cloud.is_none() {
+        // The costliest part of a boot that needs no cloud: its first
+        // machine's KVM VM and vCPU (after the forks of `prepare`).
+        if let Err(e) = crate::machine::make_vm_ahead() {
+            eprintln!("wisp cloud-host: no VM made ahead: {e}");
+        }
         // Started at low priority by the daemon, ahead of need; ready now,
         // it waits at normal priority so that it answers a bind at once.
         // (Only root may raise it back; others stay niced.)
@@ -169,6 +162,18 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
     if let Err(e) = crate::sandbox::restrict_syscalls(&landlock) {
         return fail(format!("cannot confine the cloud host: {e}"));
     }
+    // The descriptor channel goes to the daemon last: it tells that this
+    // host is ready (a probe has no daemon to send it to).
+    let probing = args.probe.is_some() || args.probe_mount.is_some();
+    let chan = match wisp_kernel::host::socketpair(libc::SOCK_SEQPACKET) {
+        Ok((ours, theirs)) => {
+            match wisp_kernel::host::send_fd(std::os::fd::AsFd::as_fd(&sock), b"F", std::os::fd::AsFd::as_fd(&theirs)) {
+                Err(e) if !probing => return fail(format!("control socket: {e}")),
+                _ => ours,
+            }
+        }
+        Err(e) => return fail(format!("descriptor channel: {e}")),
+    };
     let cloud = match &args.cloud {
         Some(c) => c.clone(),
         None => match crate::proto::recv::<crate::proto::Bind>(&mut input) {

@@ -17,7 +17,7 @@ use wisp_kernel::vdso::Clock;
 use wisp_kernel::vfs::hostfs::HostFs;
 use wisp_kernel::vfs::{Fs, Vfs};
 use wisp_kernel::{ExitStatus, Process, ProcessConfig};
-use wisp_vmm::{KvmHost, KvmVcpu, KvmVm, VmmError};
+use wisp_vmm::{EmptyVm, KvmHost, KvmVcpu, KvmVm, VmmError};
 
 use crate::state::State;
 
@@ -187,13 +187,29 @@ pub struct Spawner {
 }
 
 /// Guest memory for a `mem`-byte machine and the VM over it.
+/// A VM made ahead of need, for the next machine this process boots.
+static AHEAD: Mutex<Option<EmptyVm>> = Mutex::new(None);
+
+/// Makes the KVM VM and vCPU of the next machine now (a warm cloud host does
+/// this while it waits for a cloud; it must be the process that runs it).
+pub fn make_vm_ahead() -> Result<(), String> {
+    let vm = EmptyVm::new().map_err(|e| e.to_string())?;
+    *AHEAD.lock().unwrap_or_else(|e| e.into_inner()) = Some(vm);
+    Ok(())
+}
+
 fn new_vm(mem: u64) -> Result<(MemoryManager, Arc<KvmVm>), BootError> {
     // Physical memory covers the user limit plus page tables and the system area.
     let phys_size = mem + mem / 256 + (8 << 20);
     let phys = PhysMem::new(phys_size).map_err(|e| fail(format!("cannot reserve guest memory: {e}")))?;
     let mut mm = MemoryManager::new(phys, wisp_vmm::FIRST_FRAME, mem)
         .map_err(|e| fail(format!("cannot set up guest memory: {e}")))?;
-    let vm = KvmVm::new(&mut mm).map_err(|e| match e {
+    let ahead = AHEAD.lock().unwrap_or_else(|e| e.into_inner()).take();
+    let vm = match ahead {
+        Some(empty) => KvmVm::over(empty, &mut mm),
+        None => KvmVm::new(&mut mm),
+    };
+    let vm = vm.map_err(|e| match e {
         VmmError::NoKvm | VmmError::KvmPermission => fail(e),
         e => fail(format!("cannot create the machine: {e}")),
     })?;

@@ -29,7 +29,7 @@ pub const VVAR: u64 = wisp_guest::VVAR;
 
 /// The first physical frame the memory manager may use; below it is the system area.
 pub const FIRST_FRAME: u64 = wisp_guest::SYSTEM_END;
-pub use vcpu::{KvmVcpu, KvmVm};
+pub use vcpu::{EmptyVm, KvmVcpu, KvmVm};
 
 mod host;
 pub use host::KvmHost;

@@ -138,7 +138,7 @@ fn take_warm(pool: &Pool, cloud: &str) -> Option<Spawned> {
             continue;
         }
         if crate::proto::send(&mut sock, &crate::proto::Bind { cloud: cloud.to_string() }).is_ok() {
-            // It sent its channel long ago, while warming up.
+            // Its channel is its last word of preparation (waited for if need be).
             return Some(channel(child, sock));
         }
         let _ = child.kill();
