@@ -18,7 +18,7 @@ struct Daemon {
 
 impl Daemon {
     fn start(name: &str) -> Daemon {
-        let dir = std::env::temp_dir().join(format!("wisp-bench-{name}-{}", std::process::id()));
+        let dir = bench_dir().join(format!("wisp-bench-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("bench state directory");
         let sock = dir.join("wisp.sock");
@@ -38,6 +38,17 @@ impl Daemon {
         }
         let admin = std::fs::read_to_string(dir.join("state/admin.token")).expect("admin token").trim().to_string();
         Daemon { sock, dir, child, admin }
+    }
+}
+
+/// Where the bench's daemons keep their state: `WISP_BENCH_DIR`, else
+/// /var/tmp, which like a deployment's /var/lib/wisp is on disk (/tmp is
+/// often memory, which would flatter every figure).
+pub fn bench_dir() -> PathBuf {
+    match std::env::var_os("WISP_BENCH_DIR") {
+        Some(d) => PathBuf::from(d),
+        None if std::path::Path::new("/var/tmp").is_dir() => PathBuf::from("/var/tmp"),
+        None => std::env::temp_dir(),
     }
 }
 
@@ -106,6 +117,7 @@ fn report(what: &str, mut lat: Vec<Duration>, target: &str) {
 /// stdin), one request at a time on the socket, then stops them all.
 pub fn control(n: usize) {
     println!("control plane: {n} clouds, one machine each (busybox sh on stdin), sequential on the Unix socket");
+    println!("  daemon state in {} (WISP_BENCH_DIR)", bench_dir().display());
     let d = Daemon::start("control");
     let mut s = UnixStream::connect(&d.sock).expect("connect");
     let (mut clouds, mut machines, mut stops) = (Vec::new(), Vec::new(), Vec::new());

@@ -143,6 +143,16 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
         Ok(s) => s,
         Err(e) => return fail(format!("control socket: {e}")),
     };
+    // A warm host makes the cloud's directories, its log and its first
+    // machine's scratch directories while it waits, to move them into place
+    // when it is bound.
+    let skeleton = match args.cloud {
+        Some(_) => None,
+        None => shared
+            .skeleton(&["host.log"], &["tmp", "shm"])
+            .map_err(|e| eprintln!("wisp cloud-host: no directories made ahead: {e}"))
+            .ok(),
+    };
     if args.cloud.is_none() {
         // The costliest part of a boot that needs no cloud: its first
         // machine's KVM VM and vCPU (after the forks of `prepare`).
@@ -182,6 +192,9 @@ pub fn main(state_dir: Option<&std::path::Path>, args: HostArgs) -> i32 {
             Err(e) => return fail(format!("control socket: {e}")),
         },
     };
+    if let Some(scratch) = skeleton.and_then(|s| shared.adopt(s, &cloud)) {
+        crate::machine::offer_scratch(scratch);
+    }
     let state = match shared.cloud(&cloud) {
         Ok(s) => s,
         Err(e) => return fail(e),

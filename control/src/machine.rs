@@ -83,9 +83,25 @@ fn fail(message: impl std::fmt::Display) -> BootError {
 /// A private host directory behind the machine's /tmp, removed on drop.
 pub struct TmpDir(pub PathBuf);
 
+/// Scratch directories made ahead of need (see `State::skeleton`), by
+/// purpose, for the next machines booted here.
+static MADE: Mutex<Vec<(String, PathBuf)>> = Mutex::new(Vec::new());
+
+/// Offers directories made ahead to `TmpDir::create`.
+pub fn offer_scratch(dirs: Vec<(String, PathBuf)>) {
+    MADE.lock().unwrap_or_else(|e| e.into_inner()).extend(dirs);
+}
+
 impl TmpDir {
-    /// A fresh directory in `base`, else in /dev/shm (or the temp directory).
+    /// A fresh directory in `base` (one made ahead, if offered), else in
+    /// /dev/shm (or the temp directory).
     pub fn create(purpose: &str, base: Option<&Path>) -> std::io::Result<TmpDir> {
+        if let Some(b) = base {
+            let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(i) = made.iter().position(|(p, d)| p == purpose && d.parent() == Some(b)) {
+                return Ok(TmpDir(made.swap_remove(i).1));
+            }
+        }
         let base = match base {
             Some(b) => b.to_path_buf(),
             None if Path::new("/dev/shm").is_dir() => PathBuf::from("/dev/shm"),

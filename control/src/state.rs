@@ -37,7 +37,7 @@ impl State {
     pub fn cloud(&self, id: &str) -> Result<State, String> {
         check_name("cloud", id)?;
         let root = self.root.join("clouds").join(id);
-        for sub in ["", "volumes", "rootfs", "tmp", "logs"] {
+        for sub in CLOUD_DIRS {
             let d = root.join(sub);
             std::fs::create_dir_all(&d).map_err(|e| format!("cloud state {}: {e}", d.display()))?;
         }
@@ -65,6 +65,52 @@ impl State {
         self.root.join("rootfs")
     }
 
+    /// A cloud's directories made ahead of need (by a warm cloud host), with
+    /// `files` (empty) and `scratch` (mode 1777) directories in tmp/, under
+    /// warm/ until `adopt` moves them into place with one rename. Making
+    /// files is slow on some disks (0.1-0.4 ms each on the host of
+    /// docs/control.md), and a cloud's first machine would wait for them.
+    pub fn skeleton(&self, files: &[&str], scratch: &[&str]) -> Result<Skeleton, String> {
+        let path = self.root.join("warm").join(format!("{}-{}", std::process::id(), random_hex(6)));
+        let io = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+        std::fs::create_dir_all(&path).map_err(|e| io(&path, e))?;
+        // Removed again (Drop) if anything below fails.
+        let mut made = Skeleton { path, scratch: Vec::new() };
+        for sub in CLOUD_DIRS.iter().filter(|s| !s.is_empty()) {
+            let d = made.path.join(sub);
+            std::fs::create_dir(&d).map_err(|e| io(&d, e))?;
+        }
+        for f in files {
+            let p = made.path.join(f);
+            std::fs::OpenOptions::new().create_new(true).append(true).open(&p).map_err(|e| io(&p, e))?;
+        }
+        for purpose in scratch {
+            use std::os::unix::fs::PermissionsExt;
+            let name = format!("wisp-{purpose}-{}-{}", std::process::id(), random_hex(12));
+            let d = made.path.join("tmp").join(&name);
+            std::fs::create_dir(&d).map_err(|e| io(&d, e))?;
+            std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o1777)).map_err(|e| io(&d, e))?;
+            made.scratch.push((purpose.to_string(), name));
+        }
+        Ok(made)
+    }
+
+    /// Moves `skeleton` into place as cloud `id`'s directory and gives its
+    /// scratch directories (purpose, path); None when the cloud has a
+    /// directory already (the skeleton is removed then).
+    pub fn adopt(&self, mut skeleton: Skeleton, id: &str) -> Option<Vec<(String, PathBuf)>> {
+        check_name("cloud", id).ok()?;
+        let root = self.root.join("clouds").join(id);
+        std::fs::create_dir_all(self.root.join("clouds")).ok()?;
+        // Not over a directory that exists (rename would replace an empty one).
+        if root.symlink_metadata().is_ok() || std::fs::rename(&skeleton.path, &root).is_err() {
+            return None;
+        }
+        skeleton.path = PathBuf::new();
+        let scratch = std::mem::take(&mut skeleton.scratch);
+        Some(scratch.into_iter().map(|(purpose, name)| (purpose, root.join("tmp").join(name))).collect())
+    }
+
     /// Scratch space on the same filesystem (imports in progress, `--rm` layers).
     pub fn tmp(&self) -> PathBuf {
         self.root.join("tmp")
@@ -75,6 +121,24 @@ impl State {
         let dir = self.tmp().join(format!("{purpose}-{}", random_hex(8)));
         std::fs::create_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         Ok(dir)
+    }
+}
+
+/// The directories of a cloud's own state ("" is the cloud's directory).
+const CLOUD_DIRS: [&str; 5] = ["", "volumes", "rootfs", "tmp", "logs"];
+
+/// See `State::skeleton`; removed when dropped unless adopted.
+pub struct Skeleton {
+    path: PathBuf,
+    /// (purpose, directory name in tmp/)
+    scratch: Vec<(String, String)>,
+}
+
+impl Drop for Skeleton {
+    fn drop(&mut self) {
+        if !self.path.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
     }
 }
 
@@ -182,6 +246,42 @@ mod tests {
         std::fs::write(d.join("sub/b"), [0u8; 50]).unwrap();
         std::os::unix::fs::symlink("/etc/passwd", d.join("l")).unwrap();
         assert_eq!(tree_bytes(&d), 150);
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[test]
+    fn a_skeleton_becomes_a_cloud_directory_once_and_never_over_one() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = std::env::temp_dir().join(format!("wisp-skeleton-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        let st = State::open(Some(&d)).unwrap();
+        let sk = st.skeleton(&["host.log"], &["tmp", "shm"]).unwrap();
+        let made = sk.path.clone();
+        assert!(made.starts_with(st.root().join("warm")));
+        let scratch = st.adopt(sk, "c1").expect("adopted");
+        assert!(!made.exists(), "moved, not copied");
+        let cloud = st.root().join("clouds/c1");
+        for sub in CLOUD_DIRS {
+            assert!(cloud.join(sub).is_dir(), "{sub}");
+        }
+        assert!(cloud.join("host.log").is_file());
+        assert_eq!(scratch.len(), 2);
+        for (purpose, dir) in &scratch {
+            assert!(["tmp", "shm"].contains(&purpose.as_str()));
+            assert_eq!(dir.parent(), Some(cloud.join("tmp").as_path()));
+            assert_eq!(std::fs::metadata(dir).unwrap().permissions().mode() & 0o7777, 0o1777, "{}", dir.display());
+        }
+        // A second one finds the directory there: refused, and removed.
+        std::fs::write(cloud.join("logs/keep.log"), b"kept").unwrap();
+        let sk = st.skeleton(&[], &["tmp"]).unwrap();
+        let made = sk.path.clone();
+        assert!(st.adopt(sk, "c1").is_none());
+        assert!(!made.exists());
+        assert_eq!(std::fs::read(cloud.join("logs/keep.log")).unwrap(), b"kept");
+        // Nor under a bad name; one never adopted is removed when dropped.
+        assert!(st.adopt(st.skeleton(&[], &[]).unwrap(), "../x").is_none());
+        drop(st.skeleton(&[], &[]).unwrap());
+        assert_eq!(std::fs::read_dir(st.root().join("warm")).unwrap().count(), 0);
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -266,10 +266,6 @@ fn create_cloud(d: &Arc<Daemon>, caller: &Caller, req: &Request) -> Result<Answe
     }
     let id = format!("c{}", crate::state::random_hex(6));
     let token = new_token(&id);
-    // Its directories first, so that its first machine need not wait for
-    // them (a crash before the commit leaves directories without a row,
-    // which the next start removes).
-    d.state.cloud(&id).map_err(|e| err(500, "state", e))?;
     let now = now_ms();
     {
         let s = d.store();

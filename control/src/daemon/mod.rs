@@ -41,8 +41,8 @@ pub struct DaemonArgs {
     #[arg(long, default_value_t = 1 << 20)]
     max_body: usize,
     /// Cloud host processes kept started ahead of need, so a cloud's first
-    /// machine does not wait for one.
-    #[arg(long, default_value_t = 2, value_name = "N")]
+    /// machine does not wait for one (about 1.2 MiB of memory each).
+    #[arg(long, default_value_t = 8, value_name = "N")]
     warm_hosts: usize,
     /// Price sheet (JSON, see docs/control.md) [default: DIR/prices.json if
     /// present, else built-in prices].
@@ -374,6 +374,8 @@ fn recover(store: &Store, state: &State) -> Result<(), String> {
             }
         }
     }
+    // Directories warm hosts of the last run made ahead (State::skeleton).
+    let _ = crate::image::remove_tree(&state.root().join("warm"));
     Ok(())
 }
 
