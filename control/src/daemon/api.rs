@@ -488,20 +488,28 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
             ],
         )?;
     }
-    let started = d.host(c).and_then(|h| {
-        h.call(HostRequest::Start { machine: b.name.clone(), spec }, &mut |_, _| {})
-            .map_err(|e| err(422, "start_failed", e))
+    let start = HostRequest::Start { machine: b.name.clone(), spec };
+    let sent = d.host(c).and_then(|h| h.send(start).map(|p| (h, p)).map_err(|e| err(422, "start_failed", e)));
+    // The row goes to disk while the host boots the machine: it is durable
+    // before the answer, and the sync costs the answer nothing.
+    let durable = sent.is_ok().then(|| {
+        let sql = "UPDATE machines SET created_ms = created_ms WHERE cloud = ?1 AND name = ?2";
+        d.store().db.execute(sql, params![c, b.name])
     });
+    let started = sent.and_then(|(h, p)| h.finish(p, &mut |_, _| {}, None).map_err(|e| err(422, "start_failed", e)));
     match started {
         Ok(reply) => {
+            durable.transpose()?;
             let address = match reply {
                 ReplyBody::Started { address } if !address.is_empty() => Some(address),
                 _ => None,
             };
-            // The state change and its event commit together: one sync.
-            let seq = {
-                let s = d.store();
-                let tx = s.db.unchecked_transaction()?;
+            // Running, and its event, without another wait for the disk:
+            // the meter's commit (each second) carries them there. Until
+            // then a power loss finds the row `starting`, and a restart
+            // marks it lost, as it does a running machine.
+            let seq = d.store().unsynced(|db| {
+                let tx = db.unchecked_transaction()?;
                 let now = now_ms();
                 tx.execute(
                     "UPDATE machines SET state = 'running', started_ms = ?3, address = ?4 \
@@ -514,8 +522,8 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
                 )?;
                 let seq = tx.last_insert_rowid();
                 tx.commit()?;
-                seq
-            };
+                Ok(seq)
+            })?;
             d.notify(seq);
             Ok(Answer::Json(201, json!(machine_row(d, c, &b.name)?)))
         }

@@ -154,8 +154,13 @@ impl Store {
     /// Runs one statement without waiting for the disk: for records that
     /// nothing is acknowledged on (the next synced commit carries them).
     pub fn execute_unsynced(&self, sql: &str, p: impl rusqlite::Params) -> DbResult<usize> {
+        self.unsynced(|db| db.execute(sql, p))
+    }
+
+    /// Runs `f`, whose commits do not wait for the disk (see `execute_unsynced`).
+    pub fn unsynced<T>(&self, f: impl FnOnce(&rusqlite::Connection) -> DbResult<T>) -> DbResult<T> {
         self.db.execute_batch("PRAGMA synchronous=OFF")?;
-        let r = self.db.execute(sql, p);
+        let r = f(&self.db);
         self.db.execute_batch(&format!("PRAGMA synchronous={}", self.sync))?;
         r
     }
