@@ -491,10 +491,12 @@ fn create_machine(d: &Arc<Daemon>, caller: &Caller, c: &str, req: &Request) -> R
     let start = HostRequest::Start { machine: b.name.clone(), spec };
     let sent = d.host(c).and_then(|h| h.send(start).map(|p| (h, p)).map_err(|e| err(422, "start_failed", e)));
     // The row goes to disk while the host boots the machine: it is durable
-    // before the answer, and the sync costs the answer nothing.
+    // before the answer, and the sync costs the answer little. (A real
+    // change, the start time so far: SQLite writes, and syncs, nothing for
+    // an update that changes nothing.)
     let durable = sent.is_ok().then(|| {
-        let sql = "UPDATE machines SET created_ms = created_ms WHERE cloud = ?1 AND name = ?2";
-        d.store().db.execute(sql, params![c, b.name])
+        let sql = "UPDATE machines SET started_ms = ?3 WHERE cloud = ?1 AND name = ?2";
+        d.store().db.execute(sql, params![c, b.name, now_ms()])
     });
     let started = sent.and_then(|(h, p)| h.finish(p, &mut |_, _| {}, None).map_err(|e| err(422, "start_failed", e)));
     match started {
