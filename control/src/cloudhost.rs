@@ -466,8 +466,9 @@ impl LogPump {
                     None
                 }
             };
+            let len = |f: &Option<std::fs::File>| f.as_ref().and_then(|f| f.metadata().ok()).map_or(0, |m| m.len());
             let mut file = open();
-            let mut size = file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len()).unwrap_or(0);
+            let mut size = len(&file);
             let mut buf = vec![0u8; 64 << 10];
             while let Ok(n) = r.read(&mut buf) {
                 if n == 0 {
@@ -477,7 +478,8 @@ impl LogPump {
                     if file.is_some() {
                         let _ = std::fs::rename(&path, path.with_extension("log.1"));
                     }
-                    (file, size) = (open(), 0);
+                    file = open();
+                    size = len(&file);
                 }
                 if file.as_mut().is_some_and(|f| f.write_all(&buf[..n]).is_ok()) {
                     size += n as u64;
