@@ -644,3 +644,31 @@ mod subnet_tests {
         assert_eq!(parse_subnet("10.0.0.0/33"), None, "no panic in smoltcp for a prefix past 32");
     }
 }
+
+#[cfg(test)]
+mod scratch_tests {
+    use super::*;
+
+    #[test]
+    fn scratch_made_ahead_is_used_once_for_its_purpose_and_place() {
+        let base = std::env::temp_dir().join(format!("wisp-scratch-test-{}", std::process::id()));
+        let other = base.join("other");
+        std::fs::create_dir_all(&other).unwrap();
+        let made = base.join("made-tmp");
+        std::fs::create_dir(&made).unwrap();
+        offer_scratch(vec![("tmp".into(), made.clone())]);
+        // Not for another purpose, nor in another place.
+        let shm = TmpDir::create("shm", Some(&base)).unwrap();
+        assert_ne!(shm.0, made);
+        let elsewhere = TmpDir::create("tmp", Some(&other)).unwrap();
+        assert_ne!(elsewhere.0, made);
+        let first = TmpDir::create("tmp", Some(&base)).unwrap();
+        assert_eq!(first.0, made);
+        let second = TmpDir::create("tmp", Some(&base)).unwrap();
+        assert_ne!(second.0, made, "used once");
+        assert!(second.0.is_dir());
+        drop((shm, elsewhere, first, second));
+        assert!(!made.exists(), "removed with its machine like any other");
+        let _ = std::fs::remove_dir_all(&base);
+    }
+}
