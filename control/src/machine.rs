@@ -202,7 +202,6 @@ pub struct Spawner {
     template: Arc<Mutex<Template>>,
 }
 
-/// Guest memory for a `mem`-byte machine and the VM over it.
 /// A VM made ahead of need, for the next machine this process boots.
 static AHEAD: Mutex<Option<EmptyVm>> = Mutex::new(None);
 
@@ -214,6 +213,7 @@ pub fn make_vm_ahead() -> Result<(), String> {
     Ok(())
 }
 
+/// Guest memory for a `mem`-byte machine and the VM over it.
 fn new_vm(mem: u64) -> Result<(MemoryManager, Arc<KvmVm>), BootError> {
     // Physical memory covers the user limit plus page tables and the system area.
     let phys_size = mem + mem / 256 + (8 << 20);
