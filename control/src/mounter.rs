@@ -82,20 +82,30 @@ pub fn start_helper(state_dir: &Path) -> Result<(), String> {
 }
 
 fn call(op: Op) -> Result<(), String> {
-    let Some(h) = HELPER.get() else { return Err("no mount helper".into()) };
-    let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
+    let mut h = helper()?;
     if std::mem::take(&mut h.bind_unread) {
-        answer(&mut h.sock)?;
+        h.answer()?;
     }
-    crate::proto::send(&mut h.sock, &op).map_err(|e| format!("mount helper: {e}"))?;
-    answer(&mut h.sock)
+    h.send(&op)?;
+    h.answer()
 }
 
-fn answer(sock: &mut UnixStream) -> Result<(), String> {
-    match crate::proto::recv::<Result<(), String>>(sock) {
-        Ok(Some(r)) => r,
-        Ok(None) => Err("the mount helper is gone".into()),
-        Err(e) => Err(format!("mount helper: {e}")),
+fn helper() -> Result<std::sync::MutexGuard<'static, Helper>, String> {
+    let Some(h) = HELPER.get() else { return Err("no mount helper".into()) };
+    Ok(h.lock().unwrap_or_else(|e| e.into_inner()))
+}
+
+impl Helper {
+    fn send(&mut self, op: &Op) -> Result<(), String> {
+        crate::proto::send(&mut self.sock, op).map_err(|e| format!("mount helper: {e}"))
+    }
+
+    fn answer(&mut self) -> Result<(), String> {
+        match crate::proto::recv::<Result<(), String>>(&mut self.sock) {
+            Ok(Some(r)) => r,
+            Ok(None) => Err("the mount helper is gone".into()),
+            Err(e) => Err(format!("mount helper: {e}")),
+        }
     }
 }
 
@@ -110,10 +120,8 @@ pub fn renice() {
 /// first mount's (a refusal fails that mount): nothing needs it before,
 /// and a cloud's first machine need not wait for it.
 pub fn bind(cloud: &str) -> Result<(), String> {
-    let Some(h) = HELPER.get() else { return Err("no mount helper".into()) };
-    let mut h = h.lock().unwrap_or_else(|e| e.into_inner());
-    crate::proto::send(&mut h.sock, &Op::Bind { cloud: cloud.to_string() })
-        .map_err(|e| format!("mount helper: {e}"))?;
+    let mut h = helper()?;
+    h.send(&Op::Bind { cloud: cloud.to_string() })?;
     h.bind_unread = true;
     Ok(())
 }

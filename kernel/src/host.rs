@@ -295,6 +295,13 @@ pub fn poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> Result<usize, Errno> {
     check(r as i64).map(|n| n as usize)
 }
 
+/// Which of `events` (poll(2) bits) descriptor `fd` has right now, without
+/// waiting.
+pub fn poll_now(fd: BorrowedFd<'_>, events: i16) -> Result<i16, Errno> {
+    let mut p = [libc::pollfd { fd: fd.as_raw_fd(), events, revents: 0 }];
+    poll(&mut p, 0).map(|_| p[0].revents)
+}
+
 /// A u64 in a small file mapped shared: every process that maps the same
 /// file sees and updates one value (a volume's bytes in use, across the
 /// machines using it at once).

@@ -615,13 +615,8 @@ fn watch_outside(weak: Weak<CloudNet>, poller: Arc<OwnedFd>) {
 
 /// Readiness of an outside connection's host socket, as POLL bits.
 fn outside_readiness(fd: &OwnedFd) -> u32 {
-    let mut p = [libc::pollfd {
-        fd: std::os::fd::AsRawFd::as_raw_fd(fd),
-        events: libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP,
-        revents: 0,
-    }];
-    match crate::host::poll(&mut p, 0) {
-        Ok(_) => p[0].revents as u16 as u32,
+    match crate::host::poll_now(fd.as_fd(), libc::POLLIN | libc::POLLOUT | libc::POLLRDHUP) {
+        Ok(revents) => revents as u16 as u32,
         Err(_) => POLLERR,
     }
 }

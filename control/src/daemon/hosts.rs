@@ -3,7 +3,7 @@
 //! calling them, and hearing their unsolicited messages.
 
 use std::collections::HashMap;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -124,10 +124,7 @@ impl Spawner {
 /// sent its descriptor channel when it had prepared itself) rather than one
 /// still preparing, the oldest first.
 fn take_warm(pool: &Pool, cloud: &str) -> Option<Spawned> {
-    let ready = |sock: &UnixStream| {
-        let mut p = [libc::pollfd { fd: sock.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
-        wisp_kernel::host::poll(&mut p, 0).is_ok_and(|n| n > 0)
-    };
+    let ready = |sock: &UnixStream| wisp_kernel::host::poll_now(sock.as_fd(), libc::POLLIN).is_ok_and(|r| r != 0);
     loop {
         let (mut child, mut sock) = {
             let mut pool = pool.lock().unwrap_or_else(|e| e.into_inner());
